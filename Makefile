@@ -1,0 +1,36 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/wishbot migrate
+	$(BIN)/wishbot run
+
+# The suite runs on SQLite always, and again on PostgreSQL when
+# WISHBOT_TEST_POSTGRES_URL names a server (scripts/with-postgres starts one).
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+	@if [ -n "$$WISHBOT_TEST_POSTGRES_URL" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		WISHBOT_TEST_DATABASE_URL="$$WISHBOT_TEST_POSTGRES_URL" $(BIN)/pytest -q; \
+	else \
+		echo "WISHBOT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped (scripts/with-postgres make test runs it)"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) data

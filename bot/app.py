@@ -1,0 +1,60 @@
+"""build_app(settings): the one place that wires the store, the clock and the adapters.
+
+The command line and the tests both start from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.database import create_engine, create_sessionmaker
+from bot.settings import Settings
+from models.clock import Clock, SystemClock
+
+log = logging.getLogger("wishbot")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    return App(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine, clock),
+        clock=clock,
+    )
+
+
+async def serve(app: App) -> None:
+    """Run until SIGINT or SIGTERM; the adapters hang off this loop as they arrive."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, app.stopping.set)
+    if app.settings.telegram_token:
+        log.info("Telegram token is set; the Telegram adapter is not built yet, so nothing polls.")
+    else:
+        log.info(
+            "No Telegram token: set WISHBOT_TELEGRAM_TOKEN to serve Telegram. "
+            "The web chat will answer at %s once it is built.",
+            app.settings.web_address,
+        )
+    log.info("Small Wishes is running; press Ctrl+C to stop.")
+    await app.stopping.wait()
+    log.info("Stopping.")

@@ -1,0 +1,162 @@
+"""Settings in one typed object, read once at start.
+
+Every setting comes from a WISHBOT_* environment variable or from the TOML file
+named by WISHBOT_CONFIG (the environment wins); a bad one raises SettingsError.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PREFIX = "WISHBOT_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wishbot.db"
+SUPPORTED_LOCALES = ("zh_Hans", "en")
+
+# Plain driver names are accepted and mapped to the async driver we ship.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: URL
+    telegram_token: str | None
+    telegram_base_url: str
+    web_host: str
+    web_port: int
+    locale: str
+    timezone: ZoneInfo
+
+    @property
+    def web_address(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"
+
+
+def _database_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            "WISHBOT_DATABASE_URL is not a database URL "
+            "(expected e.g. sqlite:///data/wishbot.db or postgresql://user@host/db)"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise SettingsError(
+            f"WISHBOT_DATABASE_URL uses {url.drivername!r}; "
+            "only sqlite and postgresql are supported"
+        )
+    url = url.set(drivername=driver)
+    if driver.startswith("sqlite") and not url.database:
+        raise SettingsError("WISHBOT_DATABASE_URL names no SQLite file")
+    return url
+
+
+def _port(raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise SettingsError(f"WISHBOT_WEB_PORT must be a whole number from 1 to 65535, not {raw!r}")
+    return port
+
+
+def _locale(raw: str) -> str:
+    try:
+        Locale.parse(raw)
+    except (ValueError, UnknownLocaleError):
+        raise SettingsError(f"WISHBOT_LOCALE {raw!r} is not a locale") from None
+    if raw not in SUPPORTED_LOCALES:
+        raise SettingsError(
+            f"WISHBOT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, not {raw!r}"
+        )
+    return raw
+
+
+def _timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"WISHBOT_TIMEZONE {raw!r} is not a time zone (e.g. Asia/Shanghai)"
+        ) from None
+
+
+def _base_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError("WISHBOT_TELEGRAM_BASE_URL must start with http:// or https://")
+    return raw
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    try:
+        with Path(path).open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise SettingsError(f"WISHBOT_CONFIG names {path!r}, which does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"WISHBOT_CONFIG file {path!r} is not valid TOML: {e}") from None
+    # Keys may be written as in the environment (WISHBOT_WEB_PORT) or short (web_port).
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.upper()
+        values[name if name.startswith(PREFIX) else PREFIX + name] = value
+    return values
+
+
+_KNOWN = (
+    "DATABASE_URL",
+    "TELEGRAM_TOKEN",
+    "TELEGRAM_BASE_URL",
+    "WEB_HOST",
+    "WEB_PORT",
+    "LOCALE",
+    "TIMEZONE",
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (default: os.environ) and the config file."""
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    if env.get(PREFIX + "CONFIG"):
+        values.update(_read_config_file(env[PREFIX + "CONFIG"]))
+        unknown = sorted(k for k in values if k.removeprefix(PREFIX) not in _KNOWN)
+        if unknown:
+            raise SettingsError(f"WISHBOT_CONFIG file has an unknown setting: {unknown[0]}")
+    values.update({k: v for k, v in env.items() if k.startswith(PREFIX) and k != PREFIX + "CONFIG"})
+
+    def get(name: str, default: str) -> str:
+        value = values.get(PREFIX + name)
+        return default if value is None or str(value).strip() == "" else str(value).strip()
+
+    token = get("TELEGRAM_TOKEN", "") or None
+    return Settings(
+        database_url=_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
+        telegram_token=token,
+        telegram_base_url=_base_url(get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot")),
+        web_host=get("WEB_HOST", "127.0.0.1"),
+        web_port=_port(get("WEB_PORT", "8080")),
+        locale=_locale(get("LOCALE", "zh_Hans")),
+        timezone=_timezone(get("TIMEZONE", "Asia/Shanghai")),
+    )

@@ -1,0 +1,198 @@
+"""The community directory: streets, communities, grids, buildings, people and their roles.
+
+Setting up places and granting roles; who may grant what is checked here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clock import now
+from models.community import Building, Community, Grid, Street
+from models.errors import N_, InvalidInput, NotAllowed, NotFound
+from models.people import SCOPE_OF_ROLE, Identity, MemberProfile, Person, Role, RoleGrant, ScopeKind
+from models.permissions import grants_of
+
+MAX_NAME = 200
+
+
+def _name(value: str, what: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise InvalidInput(N_("The {what} needs a name."), what=what)
+    if len(cleaned) > MAX_NAME:
+        raise InvalidInput(N_("That name is too long (at most 200 characters)."))
+    return cleaned
+
+
+async def add_street(session: AsyncSession, name: str) -> Street:
+    street = Street(name=_name(name, "street"))
+    session.add(street)
+    await session.flush()
+    return street
+
+
+async def add_community(session: AsyncSession, street: Street, name: str) -> Community:
+    community = Community(street_id=street.id, name=_name(name, "community"))
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def add_grid(session: AsyncSession, community: Community, name: str) -> Grid:
+    grid = Grid(community_id=community.id, name=_name(name, "grid"))
+    session.add(grid)
+    await session.flush()
+    return grid
+
+
+async def add_building(session: AsyncSession, grid: Grid, name: str) -> Building:
+    building = Building(grid_id=grid.id, name=_name(name, "building"))
+    session.add(building)
+    await session.flush()
+    return building
+
+
+async def add_person(
+    session: AsyncSession,
+    name: str,
+    *,
+    building: Building | None = None,
+    unit: str | None = None,
+    phone: str | None = None,
+    phone_consent: bool = False,
+    locale: str | None = None,
+) -> Person:
+    if phone and not phone_consent:
+        raise InvalidInput(N_("A phone number is kept only with the person's consent."))
+    person = Person(
+        name=_name(name, "person"),
+        building_id=building.id if building else None,
+        unit=unit.strip() if unit else None,
+        phone=phone,
+        phone_consent=phone_consent,
+        locale=locale,
+        created_at=now(session),
+    )
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def link_identity(
+    session: AsyncSession, person: Person, platform: str, external_id: str
+) -> Identity:
+    identity = Identity(person_id=person.id, platform=platform, external_id=external_id)
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def person_by_identity(
+    session: AsyncSession, platform: str, external_id: str
+) -> Person | None:
+    return await session.scalar(
+        select(Person)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+
+
+async def _scope_community_and_street(
+    session: AsyncSession, kind: ScopeKind, scope_id: int
+) -> tuple[int | None, int]:
+    """The community (None for a street) and street a scope lies in."""
+    if kind is ScopeKind.STREET:
+        if await session.get(Street, scope_id) is None:
+            raise NotFound(N_("There is no such street."))
+        return None, scope_id
+    if kind is ScopeKind.COMMUNITY:
+        community = await session.get(Community, scope_id)
+    elif kind is ScopeKind.GRID:
+        grid = await session.get(Grid, scope_id)
+        community = grid.community if grid else None
+    else:
+        building = await session.get(Building, scope_id)
+        community = building.grid.community if building else None
+    if community is None:
+        raise NotFound(N_("There is no such place."))
+    return community.id, community.street_id
+
+
+async def grant_role(
+    session: AsyncSession, actor: Person | None, person: Person, role: Role, scope_id: int
+) -> RoleGrant:
+    """Give a role over a scope. actor None is the system (set-up, import, seed)."""
+    community_id, street_id = await _scope_community_and_street(
+        session, SCOPE_OF_ROLE[role], scope_id
+    )
+    if actor is not None:
+        grants = await grants_of(session, actor)
+        street_admin = any(g.role == Role.STREET_ADMIN and g.scope_id == street_id for g in grants)
+        community_admin = community_id is not None and any(
+            g.role == Role.ADMIN and g.scope_id == community_id for g in grants
+        )
+        if not (street_admin or (community_admin and role != Role.STREET_ADMIN)):
+            raise NotAllowed(N_("Only an admin of that community can grant this role."))
+    existing = await session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.person_id == person.id, RoleGrant.role == role, RoleGrant.scope_id == scope_id
+        )
+    )
+    if existing is not None:
+        return existing
+    grant = RoleGrant(
+        person_id=person.id,
+        role=role,
+        scope_id=scope_id,
+        granted_by_id=actor.id if actor else None,
+        granted_at=now(session),
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def register_member(
+    session: AsyncSession,
+    person: Person,
+    community: Community,
+    *,
+    skills: Iterable[str],
+    availability: str = "",
+    organisation: str = "",
+) -> MemberProfile:
+    """A person offers to help; they can take wishes once an admin approves them."""
+    profile = await session.get(MemberProfile, person.id)
+    if profile is None:
+        profile = MemberProfile(person_id=person.id)
+        session.add(profile)
+    profile.skills = sorted({s.strip() for s in skills if s.strip()})
+    profile.availability = availability
+    profile.organisation = organisation
+    await grant_role(session, None, person, Role.MEMBER, community.id)
+    await session.flush()
+    return profile
+
+
+async def approve_member(
+    session: AsyncSession, actor: Person | None, person: Person
+) -> MemberProfile:
+    profile = await session.get(MemberProfile, person.id)
+    if profile is None:
+        raise NotFound(N_("{name} has not registered as a member."), name=person.name)
+    if actor is not None:
+        communities = [
+            g.scope_id for g in await grants_of(session, person) if g.role == Role.MEMBER
+        ]
+        actor_grants = await grants_of(session, actor)
+        if not any(g.role == Role.ADMIN and g.scope_id in communities for g in actor_grants):
+            raise NotAllowed(N_("Only an admin of the member's community can approve them."))
+    profile.approved = True
+    profile.approved_by_id = actor.id if actor else None
+    profile.approved_at = now(session)
+    await session.flush()
+    return profile

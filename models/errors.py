@@ -1,0 +1,46 @@
+"""Typed errors the store raises; each carries a message key and its parameters.
+
+The key is the English message (a gettext msgid): handlers translate, then format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here."""
+    return message
+
+
+class StoreError(Exception):
+    """Refused: nothing was changed. The caller rolls back its transaction."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key.format(**params) if params else key)
+        self.key = key
+        self.params = params
+
+
+class NotFound(StoreError):
+    pass
+
+
+class NotAllowed(StoreError):
+    """The actor may not do this (wrong person, wrong role or out of scope)."""
+
+
+class IllegalTransition(StoreError):
+    """The wish is not in a state where this can happen."""
+
+
+class InvalidInput(StoreError):
+    pass
+
+
+class Conflict(StoreError):
+    """Somebody else changed the same thing at the same moment; try again."""
+
+
+class NotEnoughPoints(StoreError):
+    pass

@@ -1,0 +1,19 @@
+"""Every table, imported in one place so the metadata is whole (migrations, tests).
+
+Import Base from here when you need all tables registered.
+"""
+
+from models import community, notices, people, points, reminders, rewards, surveys, wishes
+from models.base import Base
+
+__all__ = [
+    "Base",
+    "community",
+    "notices",
+    "people",
+    "points",
+    "reminders",
+    "rewards",
+    "surveys",
+    "wishes",
+]

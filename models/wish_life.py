@@ -1,0 +1,558 @@
+"""The life of a wish: one function per transition, each checking who may do it.
+
+Each writes an event row; a change made from a stale read matches no row and is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clock import now
+from models.community import Community
+from models.errors import N_, Conflict, IllegalTransition, InvalidInput, NotAllowed, NotFound
+from models.people import MemberProfile, Person, Role
+from models.permissions import (
+    LADDER,
+    TOP_LEVEL,
+    Place,
+    grants_of,
+    has_role,
+    ladder_level,
+    place_of_building,
+)
+from models.points import PointsKind
+from models.points_ledger import add_points
+from models.wishes import (
+    AssignmentStatus,
+    Category,
+    Urgency,
+    Wish,
+    WishAssignment,
+    WishEvent,
+    WishStatus,
+)
+
+S = WishStatus
+MAX_DESCRIPTION = 1000
+MAX_NOTE = 1000
+MAX_PHOTOS = 5
+MAX_REQUIRED = 20
+
+# The legal moves, by action; the tests check the code against this table.
+TRANSITIONS: dict[str, tuple[frozenset[WishStatus], frozenset[WishStatus]]] = {
+    "verify": (frozenset({S.SUBMITTED}), frozenset({S.OPEN})),
+    "reject": (frozenset({S.SUBMITTED}), frozenset({S.REJECTED})),
+    "accept": (frozenset({S.OPEN}), frozenset({S.OPEN, S.ACCEPTED})),
+    "assign": (frozenset({S.OPEN}), frozenset({S.OPEN, S.ACCEPTED})),
+    "release": (frozenset({S.OPEN, S.ACCEPTED}), frozenset({S.OPEN})),
+    "report_done": (frozenset({S.ACCEPTED}), frozenset({S.DONE})),
+    "confirm": (frozenset({S.DONE}), frozenset({S.CLOSED})),
+    "auto_confirm": (frozenset({S.DONE}), frozenset({S.CLOSED})),
+    "dispute": (frozenset({S.DONE}), frozenset({S.ACCEPTED})),
+    "cancel": (frozenset({S.SUBMITTED, S.OPEN}), frozenset({S.CANCELLED})),
+    "escalate": (
+        frozenset({S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.ESCALATED}),
+        frozenset({S.ESCALATED}),
+    ),
+    "resolve": (frozenset({S.ESCALATED}), frozenset({S.CLOSED})),
+}
+
+
+def wish_code(wish_id: int) -> str:
+    return f"W-{wish_id:06d}"
+
+
+def _text(value: str | None, *, required: bool, what: str, limit: int = MAX_NOTE) -> str | None:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise InvalidInput(N_("Please add {what}."), what=what)
+        return None
+    if len(cleaned) > limit:
+        raise InvalidInput(N_("That text is too long (at most {limit} characters)."), limit=limit)
+    return cleaned
+
+
+async def get_wish(session: AsyncSession, wish_id: int) -> Wish:
+    # populate_existing: always act on what the database holds now, not a cached copy.
+    wish = await session.get(Wish, wish_id, populate_existing=True)
+    if wish is None:
+        raise NotFound(N_("There is no such wish."))
+    return wish
+
+
+async def wish_by_code(session: AsyncSession, code: str) -> Wish:
+    """Find a wish by its public code; 'w-123', 'W-000123' and '123' all work."""
+    digits = code.strip().upper().removeprefix("W-").removeprefix("W")
+    if not digits.isdigit() or len(digits) > 9:
+        raise NotFound(N_("{code} is not a wish code (they look like W-000123)."), code=code)
+    return await get_wish(session, int(digits))
+
+
+def _check_can_move(wish: Wish, action: str) -> None:
+    allowed_from, _ = TRANSITIONS[action]
+    if wish.status not in allowed_from:
+        raise IllegalTransition(
+            N_("Wish {code} is {status}: that cannot be done now."),
+            code=wish.code,
+            status=wish.status.value,
+        )
+
+
+async def _record(
+    session: AsyncSession,
+    wish: Wish,
+    actor: Person | None,
+    action: str,
+    from_status: WishStatus | None,
+    note: str | None,
+) -> None:
+    session.add(
+        WishEvent(
+            wish_id=wish.id,
+            actor_id=actor.id if actor else None,
+            at=now(session),
+            action=action,
+            from_status=from_status,
+            to_status=wish.status,
+            note=note,
+        )
+    )
+    await session.flush()
+
+
+async def _move(
+    session: AsyncSession,
+    wish: Wish,
+    actor: Person | None,
+    action: str,
+    to: WishStatus,
+    note: str | None = None,
+    **values: Any,
+) -> Wish:
+    """Move the wish if nobody changed it since we read it; write the event."""
+    from_status = wish.status
+    result = await session.execute(
+        update(Wish)
+        .where(Wish.id == wish.id, Wish.version == wish.version)
+        .values(status=to, version=Wish.version + 1, updated_at=now(session), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(N_("Wish {code} changed just now; please look again."), code=wish.code)
+    await session.refresh(wish)
+    await _record(session, wish, actor, action, from_status, note)
+    return wish
+
+
+async def _is_requester_side(session: AsyncSession, actor: Person, wish: Wish) -> bool:
+    """The requester, or whoever submitted on their behalf, speaks for the wish."""
+    return actor.id in (wish.requester_id, wish.submitted_by_id)
+
+
+async def _require_level(
+    session: AsyncSession, actor: Person, place: Place, level: int, message: str, **params: Any
+) -> int:
+    held = ladder_level(await grants_of(session, actor), place)
+    if held < level:
+        raise NotAllowed(message, **params)
+    return held
+
+
+async def _active_assignments(session: AsyncSession, wish: Wish) -> Sequence[WishAssignment]:
+    return (
+        await session.scalars(
+            select(WishAssignment)
+            .where(
+                WishAssignment.wish_id == wish.id,
+                WishAssignment.status == AssignmentStatus.ACTIVE,
+            )
+            .order_by(WishAssignment.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+async def _assignment_of(
+    session: AsyncSession, wish: Wish, member_id: int
+) -> WishAssignment | None:
+    return await session.scalar(
+        select(WishAssignment)
+        .where(WishAssignment.wish_id == wish.id, WishAssignment.member_id == member_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _release_everyone(session: AsyncSession, wish: Wish) -> None:
+    for assignment in await _active_assignments(session, wish):
+        assignment.status = AssignmentStatus.RELEASED
+        assignment.released_at = now(session)
+    await session.flush()
+
+
+# --- submitting and checking --------------------------------------------------------
+
+
+async def submit_wish(
+    session: AsyncSession,
+    actor: Person,
+    *,
+    building_id: int,
+    category: str,
+    description: str,
+    urgency: Urgency = Urgency.NORMAL,
+    preferred_time: dt.datetime | None = None,
+    photos: Sequence[str] = (),
+    required_count: int = 1,
+    requester: Person | None = None,
+) -> Wish:
+    """A resident asks for help, or a head (or admin) asks on a resident's behalf.
+
+    A wish entered by someone who may verify it in that building is open at once.
+    """
+    place = await place_of_building(session, building_id)
+    grants = await grants_of(session, actor)
+    requester = requester or actor
+    if requester.id == actor.id:
+        if not has_role(grants, Role.RESIDENT, place) and ladder_level(grants, place) == 0:
+            raise NotAllowed(N_("You can ask for help only in the building you live in."))
+    else:
+        if ladder_level(grants, place) == 0:
+            raise NotAllowed(N_("Only the building head or an admin can ask on someone's behalf."))
+        if requester.building_id != building_id:
+            raise InvalidInput(N_("{name} does not live in that building."), name=requester.name)
+    found = await session.get(Category, category)
+    if found is None or not found.active:
+        raise InvalidInput(N_("Please choose one of the categories."))
+    text = _text(description, required=True, what="a description", limit=MAX_DESCRIPTION)
+    if not 1 <= required_count <= MAX_REQUIRED:
+        raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(N_("At most 5 photos, please."))
+    moment = now(session)
+    if preferred_time is not None and preferred_time < moment:
+        raise InvalidInput(N_("The preferred time has already passed."))
+    wish = Wish(
+        building_id=building_id,
+        category=category,
+        description=text,
+        urgency=Urgency(urgency),
+        preferred_time=preferred_time,
+        photos=list(photos),
+        requester_id=requester.id,
+        submitted_by_id=actor.id,
+        status=S.SUBMITTED,
+        required_count=required_count,
+        taken_count=0,
+        due_at=preferred_time,
+        created_at=moment,
+        updated_at=moment,
+        version=1,
+    )
+    session.add(wish)
+    await session.flush()
+    wish.code = wish_code(wish.id)
+    await session.flush()
+    await _record(session, wish, actor, "submit", None, None)
+    if ladder_level(grants, place) > 0:
+        await _move(session, wish, actor, "verify", S.OPEN)
+    return wish
+
+
+async def verify_wish(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    await _require_level(
+        session, actor, place, 1, N_("Only the head of this building can verify the wish.")
+    )
+    _check_can_move(wish, "verify")
+    return await _move(session, wish, actor, "verify", S.OPEN)
+
+
+async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    await _require_level(
+        session, actor, place, 1, N_("Only the head of this building can reject the wish.")
+    )
+    _check_can_move(wish, "reject")
+    note = _text(reason, required=True, what="a reason")
+    return await _move(session, wish, actor, "reject", S.REJECTED, note, closed_at=now(session))
+
+
+# --- members taking places --------------------------------------------------------------
+
+
+async def _approved_member(session: AsyncSession, person: Person, place: Place) -> None:
+    profile = await session.get(MemberProfile, person.id)
+    grants = await grants_of(session, person)
+    if profile is None or not has_role(grants, Role.MEMBER, place):
+        raise NotAllowed(N_("Only members of this community can take wishes."))
+    if not profile.approved:
+        raise NotAllowed(N_("An admin has not approved {name} as a member yet."), name=person.name)
+
+
+async def _take_place(
+    session: AsyncSession, wish: Wish, member: Person, actor: Person, action: str
+) -> Wish:
+    if member.id == wish.requester_id:
+        raise NotAllowed(N_("You cannot take your own wish."))
+    earlier = await _assignment_of(session, wish, member.id)
+    if earlier is not None and earlier.status == AssignmentStatus.ACTIVE:
+        raise IllegalTransition(
+            N_("{name} has already taken wish {code}."), name=member.name, code=wish.code
+        )
+    from_status = wish.status
+    # One conditional UPDATE: when two members press accept for the last place at the
+    # same moment, the database lets exactly one of them through.
+    taken = await session.execute(
+        update(Wish)
+        .where(
+            Wish.id == wish.id,
+            Wish.status == S.OPEN,
+            Wish.taken_count < Wish.required_count,
+        )
+        .values(
+            taken_count=Wish.taken_count + 1,
+            status=case(
+                (Wish.taken_count + 1 >= Wish.required_count, S.ACCEPTED.value),
+                else_=S.OPEN.value,
+            ),
+            version=Wish.version + 1,
+            updated_at=now(session),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(N_("Somebody else took wish {code} first."), code=wish.code)
+    moment = now(session)
+    try:
+        if earlier is not None:
+            earlier.status = AssignmentStatus.ACTIVE
+            earlier.accepted_at = moment
+            earlier.released_at = None
+            earlier.assigned_by_id = actor.id if actor.id != member.id else None
+        else:
+            session.add(
+                WishAssignment(
+                    wish_id=wish.id,
+                    member_id=member.id,
+                    status=AssignmentStatus.ACTIVE,
+                    assigned_by_id=actor.id if actor.id != member.id else None,
+                    accepted_at=moment,
+                )
+            )
+        await session.flush()
+    except IntegrityError:
+        # The same member pressed twice in two sessions; the first press counts.
+        raise Conflict(
+            N_("Wish {code} changed just now; please look again."), code=wish.code
+        ) from None
+    await session.refresh(wish)
+    note = None if actor.id == member.id else member.name
+    await _record(session, wish, actor, action, from_status, note)
+    return wish
+
+
+async def accept_wish(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    await _approved_member(session, actor, place)
+    _check_can_move(wish, "accept")
+    return await _take_place(session, wish, actor, actor, "accept")
+
+
+async def assign_wish(session: AsyncSession, actor: Person, wish_id: int, member: Person) -> Wish:
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    await _require_level(
+        session, actor, place, 2, N_("Only a grid worker or an admin can assign wishes here.")
+    )
+    await _approved_member(session, member, place)
+    _check_can_move(wish, "assign")
+    return await _take_place(session, wish, member, actor, "assign")
+
+
+async def release_wish(
+    session: AsyncSession, actor: Person, wish_id: int, note: str | None = None
+) -> Wish:
+    """A member gives their place back; the wish is open again for someone else."""
+    wish = await get_wish(session, wish_id)
+    assignment = await _assignment_of(session, wish, actor.id)
+    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
+    _check_can_move(wish, "release")
+    text = _text(note, required=False, what="a note")
+    assignment.status = AssignmentStatus.RELEASED
+    assignment.released_at = now(session)
+    return await _move(
+        session, wish, actor, "release", S.OPEN, text, taken_count=Wish.taken_count - 1
+    )
+
+
+async def report_done(
+    session: AsyncSession,
+    actor: Person,
+    wish_id: int,
+    note: str | None = None,
+    photo: str | None = None,
+) -> Wish:
+    wish = await get_wish(session, wish_id)
+    assignment = await _assignment_of(session, wish, actor.id)
+    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
+    _check_can_move(wish, "report_done")
+    text = _text(note, required=False, what="a note")
+    assignment.done_note = text
+    assignment.done_photo = photo
+    return await _move(session, wish, actor, "report_done", S.DONE, text)
+
+
+# --- closing -------------------------------------------------------------------------------
+
+
+async def _award(session: AsyncSession, wish: Wish, rating: int | None) -> None:
+    """Points for everyone who held a place, exactly once per wish and member."""
+    category = await session.get(Category, wish.category)
+    community = await session.get(
+        Community, (await place_of_building(session, wish.building_id)).community_id
+    )
+    assert category is not None and community is not None
+    amount = category.base_points + (community.five_star_bonus if rating == 5 else 0)
+    if amount <= 0:
+        return
+    for assignment in await _active_assignments(session, wish):
+        await add_points(
+            session,
+            assignment.member_id,
+            amount,
+            PointsKind.AWARD,
+            f"wish-{wish.id}-member-{assignment.member_id}",
+            wish_id=wish.id,
+        )
+
+
+async def confirm_wish(
+    session: AsyncSession,
+    actor: Person,
+    wish_id: int,
+    rating: int | None = None,
+    comment: str | None = None,
+) -> Wish:
+    """The requester says it was done and rates it; the wish closes and points are paid."""
+    wish = await get_wish(session, wish_id)
+    if not await _is_requester_side(session, actor, wish):
+        raise NotAllowed(N_("Only the person who asked can confirm wish {code}."), code=wish.code)
+    _check_can_move(wish, "confirm")
+    if rating is not None and rating not in range(1, 6):
+        raise InvalidInput(N_("A rating is from 1 to 5 stars."))
+    text = _text(comment, required=False, what="a comment")
+    wish = await _move(
+        session,
+        wish,
+        actor,
+        "confirm",
+        S.CLOSED,
+        text,
+        rating=rating,
+        rating_comment=text,
+        closed_at=now(session),
+    )
+    await _award(session, wish, rating)
+    return wish
+
+
+async def auto_confirm(session: AsyncSession, wish_id: int) -> Wish:
+    """Nobody confirmed in time: the system closes the wish as if confirmed without a rating."""
+    wish = await get_wish(session, wish_id)
+    _check_can_move(wish, "auto_confirm")
+    wish = await _move(session, wish, None, "auto_confirm", S.CLOSED, closed_at=now(session))
+    await _award(session, wish, None)
+    return wish
+
+
+async def dispute_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    """The requester says it was not done; it goes back to the members who took it."""
+    wish = await get_wish(session, wish_id)
+    if not await _is_requester_side(session, actor, wish):
+        raise NotAllowed(N_("Only the person who asked can dispute wish {code}."), code=wish.code)
+    _check_can_move(wish, "dispute")
+    note = _text(reason, required=True, what="what is still missing")
+    return await _move(session, wish, actor, "dispute", S.ACCEPTED, note)
+
+
+async def cancel_wish(
+    session: AsyncSession, actor: Person, wish_id: int, reason: str | None = None
+) -> Wish:
+    wish = await get_wish(session, wish_id)
+    if not await _is_requester_side(session, actor, wish):
+        raise NotAllowed(N_("Only the person who asked can cancel wish {code}."), code=wish.code)
+    _check_can_move(wish, "cancel")
+    note = _text(reason, required=False, what="a reason")
+    await _release_everyone(session, wish)
+    return await _move(
+        session, wish, actor, "cancel", S.CANCELLED, note, taken_count=0, closed_at=now(session)
+    )
+
+
+# --- escalation ----------------------------------------------------------------------------
+
+
+async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    """Pass the wish one rung up the ladder: head, grid worker, community admin, street admin.
+
+    It leaves the members who held it; whoever holds the new rung answers it.
+    """
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    held = await _require_level(
+        session, actor, place, 1, N_("Only the building head or an admin can escalate this wish.")
+    )
+    _check_can_move(wish, "escalate")
+    current = wish.escalation_level or 0
+    if wish.status == S.ESCALATED and held < current:
+        raise NotAllowed(N_("Wish {code} has already gone above you."), code=wish.code)
+    level = max(held, current) + 1
+    if level > TOP_LEVEL:
+        raise IllegalTransition(N_("Wish {code} is already at the top."), code=wish.code)
+    note = _text(reason, required=True, what="a reason")
+    await _release_everyone(session, wish)
+    return await _move(
+        session, wish, actor, "escalate", S.ESCALATED, note, escalation_level=level, taken_count=0
+    )
+
+
+async def resolve_wish(session: AsyncSession, actor: Person, wish_id: int, answer: str) -> Wish:
+    """Whoever holds the escalated wish answers it; the answer goes back to the requester."""
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    needed = wish.escalation_level or TOP_LEVEL
+    role = LADDER[min(needed, TOP_LEVEL) - 1]
+    await _require_level(
+        session,
+        actor,
+        place,
+        needed,
+        N_("Wish {code} waits for the answer of the {role}."),
+        code=wish.code,
+        role=role.value,
+    )
+    _check_can_move(wish, "resolve")
+    text = _text(answer, required=True, what="an answer")
+    return await _move(
+        session, wish, actor, "resolve", S.CLOSED, text, resolution=text, closed_at=now(session)
+    )
+
+
+async def events_of(session: AsyncSession, wish_id: int) -> Sequence[WishEvent]:
+    return (
+        await session.scalars(
+            select(WishEvent).where(WishEvent.wish_id == wish_id).order_by(WishEvent.id)
+        )
+    ).all()
