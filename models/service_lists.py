@@ -1,0 +1,328 @@
+"""The four lists an office exports: demand (wishes), supply (members), service, points.
+
+Plain queries by community and local date range; each returns a Sheet of local-time rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.community import Building, Grid
+from models.errors import N_
+from models.people import MemberProfile, Person, Role, RoleGrant
+from models.points import PointsEntry
+from models.wishes import AssignmentStatus, Wish, WishAssignment, WishEvent, WishStatus
+
+# What a cell may hold; datetimes are aware, in the timezone the list was asked for.
+Cell = str | int | dt.datetime | None
+Row = tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One list: a title (also the XLSX sheet name), the column names and the rows."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: list[Row]
+
+
+def day_bounds(
+    start: dt.date | None, end: dt.date | None, timezone: ZoneInfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start 00:00, the day after end 00:00) in local time, as aware UTC; None is open."""
+    low = high = None
+    if start is not None:
+        low = dt.datetime.combine(start, dt.time.min, tzinfo=timezone).astimezone(dt.UTC)
+    if end is not None:
+        after = end + dt.timedelta(days=1)
+        high = dt.datetime.combine(after, dt.time.min, tzinfo=timezone).astimezone(dt.UTC)
+    return low, high
+
+
+def _in_range(
+    column: Any, start: dt.date | None, end: dt.date | None, timezone: ZoneInfo
+) -> list[ColumnElement[bool]]:
+    low, high = day_bounds(start, end, timezone)
+    conditions: list[ColumnElement[bool]] = []
+    if low is not None:
+        conditions.append(column >= low)
+    if high is not None:
+        conditions.append(column < high)
+    return conditions
+
+
+def _local(value: dt.datetime | None, timezone: ZoneInfo) -> dt.datetime | None:
+    return None if value is None else value.astimezone(timezone)
+
+
+def _buildings_of(community_id: int) -> Select[int]:
+    return (
+        select(Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .where(Grid.community_id == community_id)
+    )
+
+
+def _members_of(community_id: int) -> Select[int]:
+    return select(RoleGrant.person_id).where(
+        RoleGrant.role == Role.MEMBER, RoleGrant.scope_id == community_id
+    )
+
+
+async def demand_list(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+) -> Sheet:
+    """Every wish asked in the community's buildings, by the day it was asked.
+
+    The requester appears only as their unit: names and phones stay out of this list.
+    """
+    rows = await session.execute(
+        select(Wish, Building.name, Person.unit)
+        .join(Building, Wish.building_id == Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .join(Person, Wish.requester_id == Person.id)
+        .where(Grid.community_id == community_id, *_in_range(Wish.created_at, start, end, timezone))
+        .order_by(Wish.created_at, Wish.id)
+    )
+    return Sheet(
+        title=N_("Demand"),
+        header=(
+            N_("Code"),
+            N_("Created"),
+            N_("Building"),
+            N_("Unit"),
+            N_("Category"),
+            N_("Urgency"),
+            N_("Status"),
+            N_("Helpers needed"),
+            N_("Helpers taken"),
+            N_("Preferred time"),
+            N_("Description"),
+        ),
+        rows=[
+            (
+                wish.code,
+                _local(wish.created_at, timezone),
+                building,
+                unit,
+                wish.category,
+                wish.urgency.value,
+                wish.status.value,
+                wish.required_count,
+                wish.taken_count,
+                _local(wish.preferred_time, timezone),
+                wish.description,
+            )
+            for wish, building, unit in rows
+        ],
+    )
+
+
+async def supply_list(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+) -> Sheet:
+    """Every member of the community, whatever the dates; the range counts their closed wishes."""
+    closed = (
+        select(
+            WishAssignment.member_id.label("member_id"),
+            func.count(func.distinct(Wish.id)).label("closed"),
+        )
+        .join(Wish, WishAssignment.wish_id == Wish.id)
+        .where(
+            WishAssignment.status == AssignmentStatus.ACTIVE,
+            Wish.status == WishStatus.CLOSED,
+            Wish.building_id.in_(_buildings_of(community_id)),
+            *_in_range(Wish.closed_at, start, end, timezone),
+        )
+        .group_by(WishAssignment.member_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Person, MemberProfile, func.coalesce(closed.c.closed, 0))
+        .join(
+            RoleGrant,
+            and_(
+                RoleGrant.person_id == Person.id,
+                RoleGrant.role == Role.MEMBER,
+                RoleGrant.scope_id == community_id,
+            ),
+        )
+        .outerjoin(MemberProfile, MemberProfile.person_id == Person.id)
+        .outerjoin(closed, closed.c.member_id == Person.id)
+    )
+    # Sorted here, not in SQL: the order must not depend on the database's collation.
+    members = sorted(rows, key=lambda r: (r[0].name, r[0].id))
+    return Sheet(
+        title=N_("Supply"),
+        header=(
+            N_("Name"),
+            N_("Organisation"),
+            N_("Skills"),
+            N_("Availability"),
+            N_("Approved"),
+            N_("Balance"),
+            N_("Wishes closed"),
+        ),
+        rows=[
+            (
+                person.name,
+                profile.organisation if profile else "",
+                ", ".join(profile.skills) if profile else "",
+                profile.availability if profile else "",
+                "yes" if profile is not None and profile.approved else "no",
+                person.points_balance,
+                int(count),
+            )
+            for person, profile, count in members
+        ],
+    )
+
+
+async def service_list(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+) -> Sheet:
+    """Who did what: one row per closed wish and member who held it, by the day it closed."""
+    done = (
+        select(WishEvent.wish_id.label("wish_id"), func.max(WishEvent.at).label("done_at"))
+        .where(WishEvent.action == "report_done")
+        .group_by(WishEvent.wish_id)
+        .subquery()
+    )
+    earned = (
+        select(
+            PointsEntry.wish_id.label("wish_id"),
+            PointsEntry.person_id.label("person_id"),
+            func.sum(PointsEntry.amount).label("points"),
+        )
+        .where(PointsEntry.wish_id.is_not(None))
+        .group_by(PointsEntry.wish_id, PointsEntry.person_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            Wish,
+            Building.name,
+            Person.name,
+            WishAssignment.accepted_at,
+            done.c.done_at,
+            func.coalesce(earned.c.points, 0),
+        )
+        .join(WishAssignment, WishAssignment.wish_id == Wish.id)
+        .join(Person, WishAssignment.member_id == Person.id)
+        .join(Building, Wish.building_id == Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .outerjoin(done, done.c.wish_id == Wish.id)
+        .outerjoin(
+            earned,
+            and_(earned.c.wish_id == Wish.id, earned.c.person_id == WishAssignment.member_id),
+        )
+        .where(
+            Grid.community_id == community_id,
+            Wish.status == WishStatus.CLOSED,
+            WishAssignment.status == AssignmentStatus.ACTIVE,
+            *_in_range(Wish.closed_at, start, end, timezone),
+        )
+        .order_by(Wish.closed_at, Wish.id, WishAssignment.id)
+    )
+    return Sheet(
+        title=N_("Service"),
+        header=(
+            N_("Wish"),
+            N_("Category"),
+            N_("Building"),
+            N_("Member"),
+            N_("Accepted"),
+            N_("Done"),
+            N_("Closed"),
+            N_("Rating"),
+            N_("Points"),
+        ),
+        rows=[
+            (
+                wish.code,
+                wish.category,
+                building,
+                member,
+                _local(accepted_at, timezone),
+                _local(done_at, timezone),
+                _local(wish.closed_at, timezone),
+                wish.rating,
+                int(points),
+            )
+            for wish, building, member, accepted_at, done_at, points in rows
+        ],
+    )
+
+
+async def points_ledger(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+) -> Sheet:
+    """Ledger rows of the community's people (members, or living in its buildings).
+
+    A row for a wish of another community stays out: it belongs to that community's list.
+    """
+    buildings = _buildings_of(community_id)
+    rows = await session.execute(
+        select(PointsEntry, Person.name, Wish.code)
+        .join(Person, PointsEntry.person_id == Person.id)
+        .outerjoin(Wish, PointsEntry.wish_id == Wish.id)
+        .where(
+            or_(Person.id.in_(_members_of(community_id)), Person.building_id.in_(buildings)),
+            or_(PointsEntry.wish_id.is_(None), Wish.building_id.in_(buildings)),
+            *_in_range(PointsEntry.at, start, end, timezone),
+        )
+        .order_by(PointsEntry.at, PointsEntry.id)
+    )
+    return Sheet(
+        title=N_("Points"),
+        header=(N_("At"), N_("Person"), N_("Amount"), N_("Kind"), N_("Wish"), N_("Note")),
+        rows=[
+            (
+                _local(entry.at, timezone),
+                name,
+                entry.amount,
+                entry.kind.value,
+                code or "",
+                entry.note or "",
+            )
+            for entry, name, code in rows
+        ],
+    )
+
+
+ListQuery = Callable[
+    [AsyncSession, int, dt.date | None, dt.date | None, ZoneInfo], Awaitable[Sheet]
+]
+
+# The lists by the name the command line and the dashboard use.
+LISTS: dict[str, ListQuery] = {
+    "demand": demand_list,
+    "supply": supply_list,
+    "service": service_list,
+    "points": points_ledger,
+}
+LIST_NAMES: Sequence[str] = tuple(LISTS)

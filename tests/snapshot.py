@@ -1,0 +1,22 @@
+"""Every row of every table, to prove that a refused action changed nothing.
+
+Compared before and after; any difference fails the test with the table's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.schema import Base
+
+
+async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    async with sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table))).all()
+            tables[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return tables
