@@ -19,7 +19,8 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry
 from models.wishes import Category, Wish, WishEvent, WishStatus
 from tests.databases import fresh_database
-from tests.test_roster_import import messages, run_cli, snapshot
+from tests.snapshot import snapshot
+from tests.test_roster_import import messages, run_cli
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession]) -> str:

@@ -11,7 +11,6 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -25,6 +24,7 @@ from models.errors import InvalidInput
 from models.people import Person, Role, RoleGrant
 from models.schema import Base
 from tests.databases import fresh_database
+from tests.snapshot import snapshot
 from tests.town import Town
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,16 +38,6 @@ GOOD = (
     "N9,1-102,Grace,\n"
     "N10,3,Heidi,\n"
 )
-
-
-async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to compare before and after."""
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    async with sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            rows = (await session.execute(select(table))).all()
-            tables[table.name] = sorted((tuple(r) for r in rows), key=repr)
-    return tables
 
 
 async def run_import(
