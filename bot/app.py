@@ -44,11 +44,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 async def serve(app: App) -> None:
     """Run until SIGINT or SIGTERM; the adapters hang off this loop as they arrive."""
+    from bot.runtime import Runtime
+    from models.invites import setup_code
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, app.stopping.set)
+    async with app.sessions.begin() as session:
+        code = await setup_code(session)
+    if code:
+        # Shown once per start until somebody uses it: only who reads this log can become admin.
+        log.info("First start: send  /start %s  to the bot to become its first admin.", code)
     if app.settings.telegram_token:
-        log.info("Telegram token is set; the Telegram adapter is not built yet, so nothing polls.")
+        log.info("Serving Telegram through %s", app.settings.telegram_base_url.split("/bot")[0])
     else:
         log.info(
             "No Telegram token: set WISHBOT_TELEGRAM_TOKEN to serve Telegram. "
@@ -56,5 +64,5 @@ async def serve(app: App) -> None:
             app.settings.web_address,
         )
     log.info("Small Wishes is running; press Ctrl+C to stop.")
-    await app.stopping.wait()
+    await Runtime(app).run()
     log.info("Stopping.")

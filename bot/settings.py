@@ -6,6 +6,7 @@ named by WISHBOT_CONFIG (the environment wins); a bad one raises SettingsError.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -45,6 +46,11 @@ class Settings:
     web_port: int
     locale: str
     timezone: ZoneInfo
+    # Webhook mode when set: Telegram posts to {public_url}/telegram/webhook.
+    public_url: str | None = None
+    webhook_secret: str = ""
+    # How often the inbox and the outbox are swept when nothing wakes them sooner.
+    sweep_seconds: float = 5.0
 
     @property
     def web_address(self) -> str:
@@ -108,6 +114,35 @@ def _base_url(raw: str) -> str:
     return raw
 
 
+def _public_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError("WISHBOT_PUBLIC_URL must start with https:// (or http:// for tests)")
+    return raw.rstrip("/")
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 0.05 <= value <= 3600:
+        raise SettingsError(
+            f"WISHBOT_SWEEP_SECONDS must be a number of seconds from 0.05 to 3600, not {raw!r}"
+        )
+    return value
+
+
+def _secret(raw: str, token: str | None) -> str:
+    # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -.
+    if raw:
+        if not all(c.isascii() and (c.isalnum() or c in "_-") for c in raw) or len(raw) > 256:
+            raise SettingsError("WISHBOT_WEBHOOK_SECRET may hold only letters, digits, _ and -")
+        return raw
+    return hashlib.sha256(f"wishbot-webhook:{token or ''}".encode()).hexdigest()[:48]
+
+
 def _read_config_file(path: str) -> dict[str, Any]:
     try:
         with Path(path).open("rb") as f:
@@ -132,6 +167,9 @@ _KNOWN = (
     "WEB_PORT",
     "LOCALE",
     "TIMEZONE",
+    "PUBLIC_URL",
+    "WEBHOOK_SECRET",
+    "SWEEP_SECONDS",
 )
 
 
@@ -159,4 +197,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_port=_port(get("WEB_PORT", "8080")),
         locale=_locale(get("LOCALE", "zh_Hans")),
         timezone=_timezone(get("TIMEZONE", "Asia/Shanghai")),
+        public_url=_public_url(get("PUBLIC_URL", "")),
+        webhook_secret=_secret(get("WEBHOOK_SECRET", ""), token),
+        sweep_seconds=_seconds(get("SWEEP_SECONDS", "5")),
     )

@@ -30,6 +30,9 @@ class Reminder(Base):
     due_at: Mapped[dt.datetime]
     target_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # Where a message goes: a platform and a chat on it (empty for a reminder not yet addressed).
+    platform: Mapped[str | None] = mapped_column(String(20))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wishes.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[ReminderStatus] = mapped_column(

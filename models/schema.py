@@ -3,12 +3,27 @@
 Import Base from here when you need all tables registered.
 """
 
-from models import community, notices, people, points, reminders, rewards, surveys, wishes
+from models import (
+    community,
+    conversations,
+    inbox,
+    invites,
+    notices,
+    people,
+    points,
+    reminders,
+    rewards,
+    surveys,
+    wishes,
+)
 from models.base import Base
 
 __all__ = [
     "Base",
     "community",
+    "conversations",
+    "inbox",
+    "invites",
     "notices",
     "people",
     "points",

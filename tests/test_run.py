@@ -45,3 +45,48 @@ def test_run_without_a_token_stays_up_until_stopped(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_run_with_a_token_answers_on_telegram_by_long_polling(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.fake_bot_api import FakeBotApi
+
+    async with FakeBotApi() as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
+        env.update(
+            {
+                "WISHBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+                "WISHBOT_TELEGRAM_TOKEN": server.token,
+                "WISHBOT_TELEGRAM_BASE_URL": server.base_url,
+                "WISHBOT_SWEEP_SECONDS": "0.2",
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        try:
+            log = ""
+            while "is running" not in log:
+                line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+                assert line, log
+                log += line
+            # An empty database: the log carries the one-time set-up code.
+            code = log.split("/start ")[1].split()[0]
+            assert code.startswith("setup-")
+            drain = asyncio.create_task(process.stderr.read())
+            user = server.user(user_id=777, first_name="Office", language_code="en")
+            user.send(f"/start {code}")
+            await server.wait_for(
+                lambda c: c.method == "sendMessage" and "first admin" in str(c.params.get("text")),
+                timeout=60,
+            )
+            assert server.violations == []
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+            await drain
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()

@@ -1,0 +1,217 @@
+"""The running bot: inbox -> handlers -> outbox, and the adapters that feed and drain them.
+
+Each update is handled in one transaction with its replies queued; sends happen after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from bot.app import App
+from handlers.messages import Incoming, Outgoing, Reply
+from handlers.router import handle
+from handlers.turn import Config
+from models.clock import now
+from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
+from models.outbox import chats_of, claim_due, postpone_chat, queue_message
+from models.reminders import ReminderStatus
+
+log = logging.getLogger("wishbot.runtime")
+
+MAX_ATTEMPTS = 8
+
+
+async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None:
+    """Wait until one of the events is set, or the timeout passes."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+class Adapter(Protocol):
+    def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
+
+    async def answer_button(self, query_id: str) -> None: ...
+
+    async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+class Runtime:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.config = Config(app.settings.locale, app.settings.timezone)
+        self.adapters: dict[str, Adapter] = {}
+        self.inbox_waiting = asyncio.Event()
+        self.outbox_waiting = asyncio.Event()
+        self._inbox_lock = asyncio.Lock()
+        self._outbox_lock = asyncio.Lock()
+
+    # --- the inbox ------------------------------------------------------------------------------
+
+    async def keep_update(
+        self, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
+    ) -> bool:
+        async with self.app.sessions.begin() as session:
+            return await store_update(session, platform, update_id, chat_key, payload)
+
+    async def handle_inbox(self) -> int:
+        """Handle every waiting update, each chat's in order; return how many."""
+        handled = 0
+        async with self._inbox_lock:
+            while True:
+                answered = await self._handle_one()
+                if answered is None:
+                    break
+                handled += 1
+        if handled:
+            self.outbox_waiting.set()
+        return handled
+
+    async def _handle_one(self) -> bool | None:
+        query: tuple[Adapter, str] | None = None
+        row_id: int | None = None
+        try:
+            async with self.app.sessions.begin() as session:
+                row = await claim_next(session)
+                if row is None:
+                    return None
+                row_id, platform = row.id, row.platform
+                adapter = self.adapters.get(platform)
+                if adapter is not None:
+                    incoming, query_id = adapter.parse(row.payload)
+                    if incoming is not None:
+                        await self.queue(session, await handle(session, incoming, self.config))
+                    if query_id:
+                        query = (adapter, query_id)
+                await mark_handled(session, row)
+        except Exception as error:  # a bug must not block the chat: record it and go on
+            log.exception("update %s failed: %s", row_id, type(error).__name__)
+            await self._give_up(row_id, type(error).__name__)
+        if query is not None:
+            await query[0].answer_button(query[1])
+        return True
+
+    async def _give_up(self, row_id: int | None, reason: str) -> None:
+        if row_id is None:
+            return
+        async with self.app.sessions.begin() as session:
+            row = await session.get(InboxUpdate, row_id)
+            if row is not None and row.handled_at is None:
+                await mark_handled(session, row, error=reason)
+
+    async def queue(self, session: Any, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            payload = item.reply.to_json()
+            if item.platform and item.chat_id:
+                await queue_message(
+                    session, platform=item.platform, chat_id=item.chat_id, payload=payload
+                )
+            elif item.person_id is not None:
+                for platform, chat in await chats_of(session, item.person_id):
+                    await queue_message(
+                        session,
+                        platform=platform,
+                        chat_id=chat,
+                        payload=payload,
+                        person_id=item.person_id,
+                    )
+
+    # --- the outbox -----------------------------------------------------------------------------
+
+    async def send_outbox(self) -> int:
+        """Send every due message, one row per transaction, so each goes out once."""
+        sent = 0
+        async with self._outbox_lock:
+            for platform, adapter in self.adapters.items():
+                while await self._send_one(platform, adapter):
+                    sent += 1
+        return sent
+
+    async def _send_one(self, platform: str, adapter: Adapter) -> bool:
+        from bot.telegram import RetryLater, Undeliverable
+
+        async with self.app.sessions.begin() as session:
+            rows = await claim_due(session, platform, limit=1)
+            if not rows:
+                return False
+            row = rows[0]
+            row.attempts += 1
+            try:
+                await adapter.send(row.chat_id or "", Reply.from_json(row.payload))
+                row.status = ReminderStatus.SENT
+                row.sent_at = now(session)
+            except Undeliverable as refused:
+                row.status = ReminderStatus.FAILED
+                row.last_error = str(refused)[:500]
+            except RetryLater as wait:
+                row.attempts -= 1  # Telegram asked us to slow down: not the message's fault
+                until = now(session) + dt.timedelta(seconds=wait.seconds)
+                await postpone_chat(session, platform, row.chat_id or "", until)
+            except Exception as error:  # network trouble: back off and try again later
+                row.last_error = type(error).__name__
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = ReminderStatus.FAILED
+                else:
+                    row.due_at = now(session) + dt.timedelta(seconds=2**row.attempts)
+        return True
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Until the app stops: the sweeps, and Telegram polling or its webhook."""
+        settings = self.app.settings
+        tasks = [
+            asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
+            asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
+        ]
+        runner: web.AppRunner | None = None
+        telegram = None
+        if settings.telegram_token:
+            from bot.telegram import PLATFORM, TelegramAdapter
+
+            async def keep(update_id: int, key: str, payload: dict[str, Any]) -> bool:
+                return await self.keep_update(PLATFORM, update_id, key, payload)
+
+            telegram = TelegramAdapter(settings, keep, self.inbox_waiting.set)
+            await telegram.start()
+            self.adapters[PLATFORM] = telegram
+            if settings.public_url:
+                web_app = web.Application()
+                web_app.add_routes(telegram.webhook_routes())
+                runner = web.AppRunner(web_app)
+                await runner.setup()
+                await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+                log.info("Webhook listening on %s", settings.web_address)
+            else:
+                tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
+        self.inbox_waiting.set()
+        self.outbox_waiting.set()
+        await self.app.stopping.wait()
+        # Every loop ends between two units of work: cancelling one mid-query could leave a
+        # transaction (and SQLite's connection thread) hanging.
+        await asyncio.gather(*tasks)
+        if runner is not None:
+            await runner.cleanup()
+        if telegram is not None:
+            await telegram.stop()
+
+    async def _sweep(self, waiting: asyncio.Event, work: Any) -> None:
+        stopping = self.app.stopping
+        while not stopping.is_set():
+            await first_of(waiting, stopping, seconds=self.app.settings.sweep_seconds)
+            if stopping.is_set():
+                return
+            waiting.clear()
+            try:
+                await work()
+            except Exception as error:  # the loop must survive a database hiccup
+                log.warning("sweep failed: %s", type(error).__name__)

@@ -1,0 +1,332 @@
+"""The Telegram adapter: PTB turns updates into the neutral type and replies into Bot API calls.
+
+Updates reach the inbox before Telegram is told they arrived; sends go through PTB's rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+# Opt in to PTB's coming timedelta retry_after now (_seconds reads both forms).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.settings import Settings
+from handlers.messages import Incoming, Reply, Sender
+
+log = logging.getLogger("wishbot.telegram")
+
+PLATFORM = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+POLL_TIMEOUT = 25
+
+StoreUpdate = Callable[[int, str, dict[str, Any]], Awaitable[bool]]
+
+
+class Undeliverable(Exception):
+    """Telegram refused for good (blocked, chat gone, bad request): do not retry."""
+
+
+class RetryLater(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    assert settings.telegram_token
+    base = settings.telegram_base_url
+    file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+    return (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(base)
+        .base_file_url(file_base)
+        # PTB's limiter paces us (30/s overall, 20/min per group); a 429 is not retried in
+        # place but handed to the outbox, which holds that chat's queue for retry_after.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .updater(None)  # our own polling: the offset moves only after the inbox has the updates
+        .build()
+    )
+
+
+def chat_key(update: dict[str, Any]) -> str:
+    """Which chat an update belongs to, so that one chat's updates keep their order."""
+    message = update.get("message") or update.get("edited_message")
+    if message:
+        return f"{PLATFORM}:{message['chat']['id']}"
+    query = update.get("callback_query")
+    if query:
+        chat = (query.get("message") or {}).get("chat") or query["from"]
+        return f"{PLATFORM}:{chat['id']}"
+    return f"{PLATFORM}:update"
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The neutral form of an update; None for kinds we do not handle (edits, joins...)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        user = query.from_user
+        chat = query.message.chat.id if query.message else user.id
+        return Incoming(sender=_sender(user), chat_id=str(chat), button=query.data or "")
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    sender = _sender(message.from_user)
+    chat_id = str(message.chat.id)
+    if message.text is not None:
+        entity = message.entities[0] if message.entities else None
+        if entity is not None and entity.type == "bot_command" and entity.offset == 0:
+            name = message.text[1 : entity.length].split("@")[0].lower()
+            args = tuple(message.text[entity.length :].split())
+            return Incoming(sender, chat_id, text=message.text, command=name, args=args)
+        return Incoming(sender, chat_id, text=message.text)
+    if message.photo:
+        return Incoming(sender, chat_id, photo=message.photo[-1].file_id, text=message.caption)
+    if message.contact is not None:
+        own = message.contact.user_id in (None, message.from_user.id)
+        return Incoming(
+            sender,
+            chat_id,
+            phone=message.contact.phone_number if own else None,
+            unsupported=None if own else "contact",
+        )
+    if message.location is not None:
+        return Incoming(
+            sender, chat_id, location=(message.location.latitude, message.location.longitude)
+        )
+    kind = next(
+        (
+            k
+            for k in ("sticker", "voice", "video", "document", "animation", "audio")
+            if getattr(message, k, None)
+        ),
+        "message",
+    )
+    return Incoming(sender, chat_id, unsupported=kind)
+
+
+def _sender(user: Any) -> Sender:
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    return Sender(PLATFORM, str(user.id), name, user.language_code)
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a long text at line ends (our markup never spans lines)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            chunks.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    chunks.append(current)
+    return [c for c in chunks if c.strip()] or [text[:limit] or "…"]
+
+
+class TelegramAdapter:
+    def __init__(
+        self, settings: Settings, store_update: StoreUpdate, wake: Callable[[], None]
+    ) -> None:
+        self.settings = settings
+        self.application = build_application(settings)
+        self._store_update = store_update
+        self._wake = wake
+        self._offset: int | None = None
+
+    @property
+    def bot(self) -> Bot:
+        bot: Bot = self.application.bot
+        return bot
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        if self.settings.public_url:
+            await self.bot.set_webhook(
+                self.settings.public_url + WEBHOOK_PATH,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=["message", "callback_query"],
+            )
+            log.info("Telegram webhook set.")
+        else:
+            await self.bot.delete_webhook()
+            log.info("Telegram: long polling.")
+
+    async def stop(self) -> None:
+        await self.application.shutdown()
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def poll(self, stopping: asyncio.Event) -> None:
+        """Long polling until stopped; a stop cuts only the waiting, never the storing."""
+        while not stopping.is_set():
+            fetch = asyncio.ensure_future(self._fetch(POLL_TIMEOUT))
+            stop = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                return
+            try:
+                await self._keep(fetch.result())
+            except RetryAfter as e:
+                await _wait(stopping, _seconds(e.retry_after))
+            except TelegramError as e:
+                log.warning("getUpdates failed: %s", type(e).__name__)
+                await _wait(stopping, 2.0)
+
+    async def poll_once(self, timeout: int) -> int:  # noqa: ASYNC109 (Telegram's long-poll seconds)
+        """One getUpdates. Its updates are in the inbox before the next call confirms them."""
+        return await self._keep(await self._fetch(timeout))
+
+    async def _fetch(self, timeout: int) -> tuple[Update, ...]:  # noqa: ASYNC109
+        return await self.bot.get_updates(
+            offset=self._offset, timeout=timeout, allowed_updates=["message", "callback_query"]
+        )
+
+    async def _keep(self, updates: tuple[Update, ...]) -> int:
+        for update in updates:
+            data = update.to_dict()
+            await self._store_update(update.update_id, chat_key(data), data)
+        if updates:
+            self._offset = updates[-1].update_id + 1
+            self._wake()
+        return len(updates)
+
+    def webhook_routes(self) -> list[web.RouteDef]:
+        return [web.post(WEBHOOK_PATH, self._webhook)]
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if request.headers.get(SECRET_HEADER) != self.settings.webhook_secret:
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update_id = int(data["update_id"])
+        except (ValueError, KeyError, TypeError):
+            return web.Response(status=400)
+        # Stored and committed before Telegram hears 200: a crash after this loses nothing.
+        await self._store_update(update_id, chat_key(data), data)
+        self._wake()
+        return web.Response(text="ok")
+
+    def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
+        """The neutral message, and the callback query to answer if it was a button."""
+        update = Update.de_json(payload, self.bot)
+        query_id = update.callback_query.id if update.callback_query else None
+        return to_incoming(update), query_id
+
+    async def answer_button(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as e:  # too old, or answered by another process: harmless
+            log.info("callback answer skipped: %s", type(e).__name__)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            await self._send(int(chat_id), reply)
+        except RetryAfter as e:
+            raise RetryLater(_seconds(e.retry_after)) from None
+        except (Forbidden, BadRequest) as e:
+            raise Undeliverable(type(e).__name__ + ": " + e.message) from None
+
+    async def _send(self, chat_id: int, reply: Reply) -> Message | None:
+        markup = _keyboard(reply)
+        if reply.ask_phone:
+            contact = ReplyKeyboardMarkup(
+                [[KeyboardButton(reply.ask_phone, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+            await self.bot.send_message(
+                chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=contact
+            )
+            if markup is not None:
+                await self.bot.send_message(chat_id, "⬇️", reply_markup=markup)
+            return None
+        if reply.document is not None:
+            caption = reply.text if len(reply.text) <= MAX_CAPTION else None
+            await self.bot.send_document(
+                chat_id,
+                reply.document.content,
+                filename=reply.document.filename,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            if caption is None:
+                await self._send_text(chat_id, reply.text, None)
+            return None
+        if reply.photo is not None and len(reply.text) <= MAX_CAPTION:
+            return await self.bot.send_photo(
+                chat_id,
+                reply.photo,
+                caption=reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        if reply.photo is not None:
+            await self.bot.send_photo(chat_id, reply.photo)
+        return await self._send_text(chat_id, reply.text, markup)
+
+    async def _send_text(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        parts = _chunks(text)
+        sent: Message | None = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent = await self.bot.send_message(
+                chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+            )
+        assert sent is not None
+        return sent
+
+
+def _seconds(value: Any) -> float:
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+async def _wait(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)

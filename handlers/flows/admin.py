@@ -1,0 +1,967 @@
+"""Admins and grid workers: /pending, /assign, /escalate, /approve, /grant, /broadcast, /stats, /export.
+
+Each sees only their scope (a grid worker their grid, an admin their community); the store
+checks every change again. See admin.md for the /grant and /assign conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.flows.common import category_name, rows, status_name, text_input, wish_summary
+from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
+from handlers.i18n import Translator
+from handlers.messages import Button, Document, Reply
+from handlers.router import action, command
+from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models.clock import now
+from models.community import Building, Community, Grid
+from models.directory import approve_member, grant_role
+from models.errors import N_, IllegalTransition, NotAllowed, NotFound
+from models.people import Identity, MemberProfile, Person, Role, RoleGrant
+from models.permissions import LADDER, ladder_level, place_of_building
+from models.points import PointsEntry, PointsKind
+from models.service_lists import LISTS, Cell, Sheet
+from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
+from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
+
+S = WishStatus
+
+# Steps of the admin conversations.
+ASSIGN_MEMBER = "assign_member"
+ESCALATE_REASON = "escalate_reason"
+GRANT_PERSON = "grant_person"
+GRANT_ROLE = "grant_role"
+GRANT_SCOPE = "grant_scope"
+BROADCAST_TEXT = "broadcast_text"
+BROADCAST_CONFIRM = "broadcast_confirm"
+EXPORT_LIST = "export_list"
+
+SUGGESTED = 5  # members offered for one wish
+SHOWN = 20  # wishes listed by /pending
+PAGE = 8  # people per page in /grant
+MAX_BROADCAST = 2000
+BUSY = (S.OPEN, S.ACCEPTED, S.DONE)  # a member holding a place on these is busy with it
+
+# The rungs of the ladder, as people read them.
+ROLE_NAMES = {
+    Role.BUILDING_HEAD: N_("building head"),
+    Role.GRID_WORKER: N_("grid worker"),
+    Role.ADMIN: N_("community admin"),
+    Role.STREET_ADMIN: N_("street admin"),
+}
+# What /grant may give, and the kind of place each is given over.
+GRANTABLE = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN)
+
+LIST_LABELS = {
+    "demand": N_("📋 Demand: the wishes"),
+    "supply": N_("🤝 Supply: the members"),
+    "service": N_("✅ Service: who did what"),
+    "points": N_("⭐ Points: the ledger"),
+}
+
+
+# --- scope -----------------------------------------------------------------------------------
+
+
+def buildings_in_scope(turn: Turn, *roles: Role) -> Select[int]:
+    """The buildings the caller's grants of these roles cover."""
+    grids = turn.scopes(Role.GRID_WORKER) if Role.GRID_WORKER in roles else []
+    communities = turn.scopes(Role.ADMIN) if Role.ADMIN in roles else []
+    streets = turn.scopes(Role.STREET_ADMIN) if Role.STREET_ADMIN in roles else []
+    return (
+        select(Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .join(Community, Grid.community_id == Community.id)
+        .where(
+            or_(
+                Grid.id.in_(grids),
+                Grid.community_id.in_(communities),
+                Community.street_id.in_(streets),
+            )
+        )
+    )
+
+
+def wishes_in_scope(turn: Turn, *roles: Role) -> ColumnElement[bool]:
+    return Wish.building_id.in_(buildings_in_scope(turn, *roles))
+
+
+async def communities_of(turn: Turn) -> list[int]:
+    """The communities the caller works for: as admin, or through the grids they work."""
+    ids = set(turn.scopes(Role.ADMIN))
+    grids = turn.scopes(Role.GRID_WORKER)
+    if grids:
+        found = await turn.session.scalars(select(Grid.community_id).where(Grid.id.in_(grids)))
+        ids.update(found.all())
+    return sorted(ids)
+
+
+async def level_over(turn: Turn, wish: Wish) -> int:
+    """The highest rung the caller holds over the wish's building (0: none)."""
+    return ladder_level(turn.grants, await place_of_building(turn.session, wish.building_id))
+
+
+def rest_of_command(turn: Turn, skip: int) -> str:
+    """What was typed after the command and its first `skip` words, line breaks kept."""
+    text = (turn.incoming.text or "").strip()
+    if text.startswith("/"):
+        parts = text.split(maxsplit=skip + 1)
+        return parts[skip + 1].strip() if len(parts) > skip + 1 else ""
+    return " ".join(turn.incoming.args[skip:]).strip()
+
+
+def id_argument(args: Sequence[str]) -> int | None:
+    """The number a button carries, or None when it is not one (an old or forged button)."""
+    return int(args[0]) if args and args[0].isdigit() and len(args[0]) < 10 else None
+
+
+async def wish_from_command(turn: Turn, example: str) -> Wish | None:
+    """The wish named by the command's first word; without one, say how to name it."""
+    if not turn.incoming.args:
+        turn.say(turn.t("Which wish? Add its code, for example: {example}", example=example))
+        return None
+    return await wish_by_code(turn.session, turn.incoming.args[0])
+
+
+def role_name(t: Translator, role: Role) -> str:
+    return t.raw(ROLE_NAMES.get(role, role.value))
+
+
+# --- /pending --------------------------------------------------------------------------------
+
+
+@command("pending", N_("wishes waiting for the office"), Role.GRID_WORKER, Role.ADMIN)
+async def pending(turn: Turn) -> None:
+    t = turn.t
+    scope = wishes_in_scope(turn, Role.GRID_WORKER, Role.ADMIN)
+    found = (
+        await turn.session.scalars(
+            select(Wish)
+            .where(
+                scope,
+                or_(
+                    Wish.status == S.SUBMITTED,
+                    and_(Wish.status == S.OPEN, Wish.taken_count == 0),
+                    Wish.status == S.ESCALATED,
+                ),
+            )
+            .order_by(Wish.created_at, Wish.id)
+        )
+    ).all()
+    waiting = []
+    for wish in found:
+        if wish.status == S.ESCALATED and wish.escalation_level != await level_over(turn, wish):
+            continue  # it waits on another rung: /escalated shows what is yours to answer
+        waiting.append(wish)
+    if not waiting:
+        turn.say(t("Nothing is waiting. Well done!"))
+        return
+    turn.say(t.plural("One wish is waiting:", "{n} wishes are waiting:", len(waiting)))
+    for wish in waiting[:SHOWN]:
+        turn.say(await wish_summary(turn, wish), [wish_buttons(turn, wish)])
+    if len(waiting) > SHOWN:
+        more = len(waiting) - SHOWN
+        turn.say(t.plural("…and one more.", "…and {n} more.", more))
+
+
+def wish_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
+    t = turn.t
+    first: list[Button] = []
+    if wish.status == S.SUBMITTED:
+        first.append(turn.action(t.raw("✅ Verify"), "verify", wish.id))
+    elif wish.status == S.OPEN:
+        first.append(turn.action(t.raw("👤 Assign"), "assign", wish.id))
+    elif wish.status == S.ESCALATED:
+        first.append(turn.action(t.raw("💬 Answer"), "resolve", wish.id))
+    return (*first, turn.action(t.raw("⬆ Escalate"), "escalate", wish.id))
+
+
+# --- /assign ---------------------------------------------------------------------------------
+
+
+@command("assign", N_("suggest who fits a wish, and assign it"), Role.GRID_WORKER, Role.ADMIN)
+async def assign(turn: Turn) -> None:
+    wish = await wish_from_command(turn, "/assign W-000123")
+    if wish is not None:
+        await start_assigning(turn, wish)
+
+
+@action("assign")
+async def assign_button(turn: Turn, args: list[str]) -> None:
+    wish_id = id_argument(args)
+    if wish_id is None:
+        turn.say(turn.t("That button does not work any more."))
+        return
+    await start_assigning(turn, await get_wish(turn.session, wish_id))
+
+
+async def start_assigning(turn: Turn, wish: Wish) -> None:
+    """Refuse at once what the store would refuse at the end: out of scope, not open."""
+    if await level_over(turn, wish) < 2:
+        raise NotAllowed(N_("Only a grid worker or an admin can assign wishes here."))
+    if wish.status != S.OPEN:
+        raise IllegalTransition(
+            N_("Wish {code} is {status}: that cannot be done now."),
+            code=wish.code,
+            status=status_name(turn.t, wish.status.value),
+        )
+    await turn.start(FLOW, ASSIGN_MEMBER, wish_id=wish.id, code=wish.code)
+
+
+async def suggestions(
+    session: AsyncSession, wish: Wish, limit: int = SUGGESTED
+) -> list[tuple[Person, MemberProfile, int]]:
+    """Approved members of the wish's community who could take it, best first.
+
+    Those whose skills contain the category come first, then the less busy, then the
+    higher balance (who has shown they do things), then by name.
+    """
+    place = await place_of_building(session, wish.building_id)
+    busy = (
+        select(WishAssignment.member_id.label("member_id"), func.count().label("busy"))
+        .join(Wish, WishAssignment.wish_id == Wish.id)
+        .where(WishAssignment.status == AssignmentStatus.ACTIVE, Wish.status.in_(BUSY))
+        .group_by(WishAssignment.member_id)
+        .subquery()
+    )
+    holding = select(WishAssignment.member_id).where(
+        WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
+    )
+    found = (
+        await session.execute(
+            select(Person, MemberProfile, func.coalesce(busy.c.busy, 0))
+            .join(MemberProfile, MemberProfile.person_id == Person.id)
+            .join(
+                RoleGrant,
+                and_(
+                    RoleGrant.person_id == Person.id,
+                    RoleGrant.role == Role.MEMBER,
+                    RoleGrant.scope_id == place.community_id,
+                ),
+            )
+            .outerjoin(busy, busy.c.member_id == Person.id)
+            .where(
+                MemberProfile.approved,
+                Person.id != wish.requester_id,
+                Person.id.not_in(holding),
+            )
+        )
+    ).all()
+    ranked = sorted(
+        ((person, profile, int(count)) for person, profile, count in found),
+        key=lambda r: (
+            not r[1].fits(wish.category),
+            r[2],
+            -r[0].points_balance,
+            r[0].name,
+            r[0].id,
+        ),
+    )
+    return ranked[:limit]
+
+
+async def ask_assign_member(turn: Turn) -> None:
+    t = turn.t
+    wish = await get_wish(turn.session, turn.data["wish_id"])
+    ranked = await suggestions(turn.session, wish)
+    if not ranked:
+        turn.end()
+        turn.say(
+            t(
+                "No approved member can take wish {code} now. "
+                "Approve volunteers with /approve, or escalate it with /escalate {code}.",
+                code=wish.code,
+            )
+        )
+        return
+    turn.remember(members=[person.id for person, _, _ in ranked])
+    lines = [t("Who should help with this wish? The best fits come first.")]
+    lines.append(await wish_summary(turn, wish))
+    for number, (person, profile, busy) in enumerate(ranked, start=1):
+        lines.append(
+            t(
+                "{number}. {fit}<b>{name}</b> — {skills}; tasks now: {busy}; points: {points}",
+                number=number,
+                fit="✅ " if profile.fits(wish.category) else "",
+                name=person.name,
+                skills=", ".join(category_name(t, s) for s in profile.skills) or "-",
+                busy=t.number(busy),
+                points=t.number(person.points_balance),
+            )
+        )
+    buttons = [
+        turn.option(f"{number}. {person.name}", str(person.id))
+        for number, (person, _, _) in enumerate(ranked, start=1)
+    ]
+    turn.say("\n".join(lines), [*rows(buttons, 1), turn.nav(back=False)])
+
+
+async def answer_assign_member(turn: Turn) -> None:
+    assert turn.person is not None
+    offered = [str(i) for i in turn.data.get("members", [])]
+    if turn.value not in offered:
+        turn.say(turn.t("Please choose a member with the buttons."))
+        return
+    member = await turn.session.get(Person, int(turn.value))
+    if member is None:
+        raise NotFound(N_("There is no such person."))
+    wish = await assign_wish(turn.session, turn.person, turn.data["wish_id"], member)
+    turn.end()
+    turn.say(turn.t("Wish {code} is assigned to {name}.", code=wish.code, name=member.name))
+    await tell(
+        turn,
+        [member.id],
+        wish,
+        N_("The office asks you to help with wish {code}. Thank you!"),
+        lambda tr: [member_buttons(tr, wish)],
+    )
+    await tell(
+        turn,
+        requester_side(wish),
+        wish,
+        N_("Good news: {name} will help with your wish {code}."),
+        name=member.name,
+    )
+
+
+def member_buttons(t: Translator, wish: Wish) -> list[Button]:
+    """The member's own buttons for a wish they hold (handled in tasks.py)."""
+    buttons = [action_button(t.raw("↩ Give it back"), "release", wish.id)]
+    if wish.status == S.ACCEPTED:
+        buttons.insert(0, action_button(t.raw("✅ Report done"), "done", wish.id))
+    return buttons
+
+
+# --- /escalate -------------------------------------------------------------------------------
+
+
+@command(
+    "escalate", N_("pass a wish up to the next rung, with a reason"), Role.GRID_WORKER, Role.ADMIN
+)
+async def escalate(turn: Turn) -> None:
+    wish = await wish_from_command(turn, "/escalate W-000123 needs the water company")
+    if wish is None:
+        return
+    await check_may_escalate(turn, wish)
+    reason = rest_of_command(turn, 1)
+    if not reason:
+        await turn.start(FLOW, ESCALATE_REASON, wish_id=wish.id, code=wish.code)
+        return
+    if len(reason) > MAX_NOTE:
+        turn.say(
+            turn.t(
+                "That is too long (at most {limit} characters). Please shorten it.", limit=MAX_NOTE
+            )
+        )
+        return
+    await do_escalate(turn, wish.id, reason)
+
+
+@action("escalate")
+async def escalate_button(turn: Turn, args: list[str]) -> None:
+    wish_id = id_argument(args)
+    if wish_id is None:
+        turn.say(turn.t("That button does not work any more."))
+        return
+    wish = await get_wish(turn.session, wish_id)
+    await check_may_escalate(turn, wish)
+    await turn.start(FLOW, ESCALATE_REASON, wish_id=wish.id, code=wish.code)
+
+
+async def check_may_escalate(turn: Turn, wish: Wish) -> None:
+    if await level_over(turn, wish) < 1:
+        raise NotAllowed(N_("Only the building head or an admin can escalate this wish."))
+
+
+async def ask_escalate_reason(turn: Turn) -> None:
+    turn.say(
+        turn.t(
+            "Why does wish {code} go up a rung? Type the reason; whoever answers it will read it.",
+            code=turn.data["code"],
+        ),
+        [turn.nav(back=False)],
+    )
+
+
+async def answer_escalate_reason(turn: Turn) -> None:
+    reason = text_input(turn, limit=MAX_NOTE, what=N_("the reason"))
+    if reason is None:
+        return
+    await do_escalate(turn, turn.data["wish_id"], reason)
+
+
+async def do_escalate(turn: Turn, wish_id: int, reason: str) -> None:
+    assert turn.person is not None
+    before = await get_wish(turn.session, wish_id)
+    helpers = await helpers_of(turn, before)
+    wish = await escalate_wish(turn.session, turn.person, wish_id, reason)
+    turn.end()
+    level = wish.escalation_level or len(LADDER)
+    role = LADDER[min(level, len(LADDER)) - 1]
+    t = turn.t
+    turn.say(
+        t(
+            "Wish {code} was passed up to the {role}. They were told.",
+            code=wish.code,
+            role=role_name(t, role),
+        )
+    )
+    await tell(
+        turn,
+        await ladder_holders(turn, wish, role),
+        wish,
+        N_("Wish {code} was passed up to you: {reason}"),
+        lambda tr: [[action_button(tr.raw("💬 Answer"), "resolve", wish.id)]],
+        reason=reason,
+    )
+    await tell(
+        turn,
+        requester_side(wish),
+        wish,
+        N_("Your wish {code} was passed on to the office above; they will answer you."),
+    )
+    await tell(
+        turn,
+        helpers,
+        wish,
+        N_("Wish {code} was passed on to the office above; you no longer need to do it."),
+    )
+
+
+# --- /approve --------------------------------------------------------------------------------
+
+
+@command("approve", N_("approve new volunteers"), Role.ADMIN)
+async def approve(turn: Turn) -> None:
+    t = turn.t
+    communities = turn.scopes(Role.ADMIN)
+    found = (
+        await turn.session.execute(
+            select(Person, MemberProfile)
+            .join(MemberProfile, MemberProfile.person_id == Person.id)
+            .join(
+                RoleGrant,
+                and_(
+                    RoleGrant.person_id == Person.id,
+                    RoleGrant.role == Role.MEMBER,
+                    RoleGrant.scope_id.in_(communities),
+                ),
+            )
+            .where(MemberProfile.approved.is_(False))
+            .order_by(Person.name, Person.id)
+        )
+    ).all()
+    waiting = list({person.id: (person, profile) for person, profile in found}.values())
+    if not waiting:
+        turn.say(t("No volunteer is waiting for approval."))
+        return
+    turn.say(
+        t.plural(
+            "One volunteer waits for approval:", "{n} volunteers wait for approval:", len(waiting)
+        )
+    )
+    for person, profile in waiting:
+        turn.say(
+            member_text(t, person, profile),
+            [(turn.action(t.raw("✅ Approve"), "approve", person.id),)],
+        )
+
+
+def member_text(t: Translator, person: Person, profile: MemberProfile) -> str:
+    skills = ", ".join(category_name(t, s) for s in profile.skills) or "-"
+    if profile.organisation:
+        return t(
+            "<b>{name}</b> ({organisation}) can help with: {skills}",
+            name=person.name,
+            organisation=profile.organisation,
+            skills=skills,
+        )
+    return t("<b>{name}</b> can help with: {skills}", name=person.name, skills=skills)
+
+
+@action("approve")
+async def approve_button(turn: Turn, args: list[str]) -> None:
+    assert turn.person is not None
+    person_id = id_argument(args)
+    person = await turn.session.get(Person, person_id) if person_id is not None else None
+    if person is None:
+        raise NotFound(N_("There is no such person."))
+    profile = await turn.session.get(MemberProfile, person.id)
+    was_approved = profile is not None and profile.approved
+    if was_approved:
+        # Nothing to change, but only their own admins may learn that.
+        theirs = {
+            g.scope_id
+            for g in await turn.session.scalars(
+                select(RoleGrant).where(
+                    RoleGrant.person_id == person.id, RoleGrant.role == Role.MEMBER
+                )
+            )
+        }
+        if not theirs & set(turn.scopes(Role.ADMIN)):
+            raise NotAllowed(N_("Only an admin of the member's community can approve them."))
+        turn.say(turn.t("{name} is already approved.", name=person.name))
+        return
+    await approve_member(turn.session, turn.person, person)
+    turn.say(turn.t("{name} is approved and can take wishes now.", name=person.name))
+    await turn.tell(
+        person.id,
+        lambda t: Reply(
+            t(
+                "Welcome aboard, {name}! You are approved as a volunteer: you can now see /tasks.",
+                name=person.name,
+            )
+        ),
+    )
+
+
+async def tell_admins_about_member(turn: Turn, person: Person, community_id: int) -> None:
+    """A new volunteer waits for approval: the community's admins get an Approve button."""
+    profile = await turn.session.get(MemberProfile, person.id)
+    community = await turn.session.get(Community, community_id)
+    if profile is None or community is None:
+        return
+    admins = (
+        await turn.session.scalars(
+            select(RoleGrant.person_id).where(
+                RoleGrant.role == Role.ADMIN, RoleGrant.scope_id == community_id
+            )
+        )
+    ).all()
+    for admin_id in dict.fromkeys(admins):
+        if admin_id == person.id:
+            continue
+
+        def build(t: Translator) -> Reply:
+            text = (
+                t("A new volunteer for {community}:", community=community.name)
+                + "\n"
+                + member_text(t, person, profile)
+            )
+            return Reply(text, ((action_button(t.raw("✅ Approve"), "approve", person.id),),))
+
+        await turn.tell(admin_id, build)
+
+
+# --- /grant ----------------------------------------------------------------------------------
+
+
+@command("grant", N_("give someone a role: building head, grid worker, admin"), Role.ADMIN)
+async def grant(turn: Turn) -> None:
+    await turn.start(FLOW, GRANT_PERSON, page=0)
+
+
+def people_of(communities: Sequence[int]) -> Select[int]:
+    """Residents of the communities' buildings and their members."""
+    buildings = (
+        select(Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .where(Grid.community_id.in_(communities))
+    )
+    return select(Person.id).where(
+        or_(
+            Person.building_id.in_(buildings),
+            Person.id.in_(
+                select(RoleGrant.person_id).where(
+                    or_(
+                        and_(RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)),
+                        and_(RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(communities)),
+                    )
+                )
+            ),
+        )
+    )
+
+
+async def grantable_people(turn: Turn) -> list[Person]:
+    found = await turn.session.scalars(
+        select(Person)
+        .where(Person.id.in_(people_of(turn.scopes(Role.ADMIN))))
+        .order_by(Person.name, Person.id)
+    )
+    return list(found.all())
+
+
+async def ask_grant_person(turn: Turn) -> None:
+    t = turn.t
+    people = await grantable_people(turn)
+    if not people:
+        turn.end()
+        turn.say(t("Nobody is registered in your community yet."))
+        return
+    pages = (len(people) + PAGE - 1) // PAGE
+    page = min(int(turn.data.get("page", 0)), pages - 1)
+    shown = people[page * PAGE : (page + 1) * PAGE]
+    buildings = {
+        b.id: b.name
+        for b in (
+            await turn.session.scalars(
+                select(Building).where(Building.id.in_({p.building_id for p in shown}))
+            )
+        ).all()
+    }
+    buttons = [
+        turn.option(
+            f"{p.name} · {buildings[p.building_id]} {p.unit or ''}".strip()
+            if p.building_id in buildings
+            else f"🤝 {p.name}",
+            str(p.id),
+        )
+        for p in shown
+    ]
+    paging: list[Button] = []
+    if page > 0:
+        paging.append(turn.option(t.raw("« Previous"), f"page:{page - 1}"))
+    if page + 1 < pages:
+        paging.append(turn.option(t.raw("Next »"), f"page:{page + 1}"))
+    text = t("Who gets a new role?")
+    if pages > 1:
+        text += "\n" + t("Page {page} of {pages}", page=t.number(page + 1), pages=t.number(pages))
+    turn.say(text, [*rows(buttons, 2), tuple(paging), turn.nav(back=False)])
+
+
+async def answer_grant_person(turn: Turn) -> None:
+    value = turn.value or ""
+    if value.startswith("page:") and value[5:].isdigit():
+        turn.remember(page=int(value[5:]))
+        await turn.ask()
+        return
+    chosen = next((p for p in await grantable_people(turn) if str(p.id) == value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose a person with the buttons."))
+        return
+    turn.remember(person_id=chosen.id, person_name=chosen.name)
+    await turn.goto(GRANT_ROLE)
+
+
+async def ask_grant_role(turn: Turn) -> None:
+    t = turn.t
+    buttons = [turn.option(role_name(t, role), role.value) for role in GRANTABLE]
+    turn.say(
+        t("Which role for {name}?", name=turn.data["person_name"]),
+        [*rows(buttons, 1), turn.nav()],
+    )
+
+
+async def answer_grant_role(turn: Turn) -> None:
+    if turn.value not in {role.value for role in GRANTABLE}:
+        turn.say(turn.t("Please choose a role with the buttons."))
+        return
+    turn.remember(role=turn.value)
+    places = await grant_places(turn, Role(turn.value))
+    if len(places) == 1:
+        await do_grant(turn, places[0][0])
+        return
+    await turn.goto(GRANT_SCOPE)
+
+
+async def grant_places(turn: Turn, role: Role) -> list[tuple[int, str]]:
+    """Where the role may be given: buildings, grids or the communities the caller runs."""
+    communities = turn.scopes(Role.ADMIN)
+    if role == Role.ADMIN:
+        found = await turn.session.scalars(
+            select(Community).where(Community.id.in_(communities)).order_by(Community.name)
+        )
+        return [(c.id, c.name) for c in found.all()]
+    if role == Role.GRID_WORKER:
+        grids = await turn.session.scalars(
+            select(Grid).where(Grid.community_id.in_(communities)).order_by(Grid.name, Grid.id)
+        )
+        return [(g.id, g.name) for g in grids.all()]
+    buildings = await turn.session.scalars(
+        select(Building)
+        .join(Grid, Building.grid_id == Grid.id)
+        .where(Grid.community_id.in_(communities))
+        .order_by(Building.name, Building.id)
+    )
+    return [(b.id, b.name) for b in buildings.all()]
+
+
+async def ask_grant_scope(turn: Turn) -> None:
+    t = turn.t
+    role = Role(turn.data["role"])
+    places = await grant_places(turn, role)
+    buttons = [turn.option(name, str(place_id)) for place_id, name in places]
+    question = {
+        Role.BUILDING_HEAD: N_("Head of which building?"),
+        Role.GRID_WORKER: N_("Grid worker of which grid?"),
+        Role.ADMIN: N_("Admin of which community?"),
+    }[role]
+    turn.say(t.raw(question), [*rows(buttons, 3), turn.nav()])
+
+
+async def answer_grant_scope(turn: Turn) -> None:
+    places = await grant_places(turn, Role(turn.data["role"]))
+    chosen = next((place_id for place_id, _ in places if str(place_id) == turn.value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose a place with the buttons."))
+        return
+    await do_grant(turn, chosen)
+
+
+async def do_grant(turn: Turn, scope_id: int) -> None:
+    assert turn.person is not None
+    role = Role(turn.data["role"])
+    person = await turn.session.get(Person, turn.data["person_id"])
+    if person is None:
+        raise NotFound(N_("There is no such person."))
+    place = dict(await grant_places(turn, role)).get(scope_id, "?")
+    had = await turn.session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.person_id == person.id, RoleGrant.role == role, RoleGrant.scope_id == scope_id
+        )
+    )
+    await grant_role(turn.session, turn.person, person, role, scope_id)
+    turn.end()
+    t = turn.t
+    if had is not None:
+        turn.say(
+            t(
+                "{name} is already {role} of {place}. Nothing changed.",
+                name=person.name,
+                role=role_name(t, role),
+                place=place,
+            )
+        )
+        return
+    turn.say(
+        t(
+            "{name} is now {role} of {place}.",
+            name=person.name,
+            role=role_name(t, role),
+            place=place,
+        )
+    )
+    await turn.tell(
+        person.id,
+        lambda tr: Reply(
+            tr(
+                "You are now {role} of {place}. /help shows what you can do.",
+                role=role_name(tr, role),
+                place=place,
+            )
+        ),
+    )
+
+
+# --- /broadcast ------------------------------------------------------------------------------
+
+
+@command("broadcast", N_("send a message to everyone in your community"), Role.ADMIN)
+async def broadcast(turn: Turn) -> None:
+    text = rest_of_command(turn, 0)
+    if not text:
+        await turn.start(FLOW, BROADCAST_TEXT)
+        return
+    if len(text) > MAX_BROADCAST:
+        turn.say(
+            turn.t(
+                "That is too long (at most {limit} characters). Please shorten it.",
+                limit=MAX_BROADCAST,
+            )
+        )
+        return
+    await send_broadcast(turn, text)
+
+
+async def audience(turn: Turn) -> list[int]:
+    """Everyone of the caller's communities who has a chat, but the caller."""
+    assert turn.person is not None
+    found = await turn.session.scalars(
+        select(Identity.person_id)
+        .where(
+            Identity.person_id.in_(people_of(turn.scopes(Role.ADMIN))),
+            Identity.person_id != turn.person.id,
+        )
+        .distinct()
+        .order_by(Identity.person_id)
+    )
+    return list(found.all())
+
+
+async def ask_broadcast_text(turn: Turn) -> None:
+    turn.say(
+        turn.t("What should everyone in your community read? Type the message."),
+        [turn.nav(back=False)],
+    )
+
+
+async def answer_broadcast_text(turn: Turn) -> None:
+    text = text_input(turn, limit=MAX_BROADCAST, what=N_("the message"))
+    if text is None:
+        return
+    turn.remember(text=text)
+    await turn.goto(BROADCAST_CONFIRM)
+
+
+async def ask_broadcast_confirm(turn: Turn) -> None:
+    t = turn.t
+    count = len(await audience(turn))
+    turn.say(
+        t.plural(
+            "This goes to one person:\n\n{text}",
+            "This goes to {n} people:\n\n{text}",
+            count,
+            text=turn.data["text"],
+        ),
+        [(turn.option(t.raw("📢 Send"), "send"),), turn.nav()],
+    )
+
+
+async def answer_broadcast_confirm(turn: Turn) -> None:
+    if turn.value != "send":
+        turn.say(turn.t("Please press Send, or Cancel."))
+        return
+    await send_broadcast(turn, turn.data["text"])
+
+
+async def send_broadcast(turn: Turn, text: str) -> None:
+    people = await audience(turn)
+    for person_id in people:
+        await turn.tell(
+            person_id, lambda t: Reply(t("📢 From your community office:\n{text}", text=text))
+        )
+    turn.end()
+    turn.say(turn.t.plural("Sent to one person.", "Sent to {n} people.", len(people)))
+
+
+# --- /stats ----------------------------------------------------------------------------------
+
+
+@command(
+    "stats", N_("how many wishes, in which state; points awarded"), Role.GRID_WORKER, Role.ADMIN
+)
+async def stats(turn: Turn) -> None:
+    t = turn.t
+    scope = wishes_in_scope(turn, Role.GRID_WORKER, Role.ADMIN)
+    counts: dict[WishStatus, int] = {
+        S(status): int(count)
+        for status, count in (
+            await turn.session.execute(
+                select(Wish.status, func.count()).where(scope).group_by(Wish.status)
+            )
+        ).all()
+    }
+    moment = now(turn.session).astimezone(turn.config.timezone)
+    monday = moment.date() - dt.timedelta(days=moment.weekday())
+    week_start = dt.datetime.combine(monday, dt.time.min, tzinfo=turn.config.timezone)
+    closed_this_week = await turn.session.scalar(
+        select(func.count()).where(scope, Wish.status == S.CLOSED, Wish.closed_at >= week_start)
+    )
+    awarded = await turn.session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.amount), 0))
+        .join(Wish, PointsEntry.wish_id == Wish.id)
+        .where(scope, PointsEntry.kind == PointsKind.AWARD)
+    )
+    lines = [t("<b>Wishes</b>: {total}", total=t.number(sum(counts.values())))]
+    for status in S:
+        lines.append(
+            t(
+                "{status}: {count}",
+                status=status_name(t, status.value),
+                count=t.number(counts.get(status, 0)),
+            )
+        )
+    lines.append(t("Closed this week: {count}", count=t.number(int(closed_this_week or 0))))
+    lines.append(t("Points awarded: {points}", points=t.number(int(awarded or 0))))
+    turn.say("\n".join(lines))
+
+
+# --- /export ---------------------------------------------------------------------------------
+
+
+@command("export", N_("the four lists as spreadsheets"), Role.GRID_WORKER, Role.ADMIN)
+async def export(turn: Turn) -> None:
+    await turn.start(FLOW, EXPORT_LIST)
+
+
+async def ask_export_list(turn: Turn) -> None:
+    t = turn.t
+    buttons = [turn.option(t.raw(LIST_LABELS[name]), name) for name in LISTS]
+    turn.say(t("Which list?"), [*rows(buttons, 1), turn.nav(back=False)])
+
+
+async def answer_export_list(turn: Turn) -> None:
+    name = turn.value or ""
+    query = LISTS.get(name)
+    if query is None:
+        turn.say(turn.t("Please choose a list with the buttons."))
+        return
+    t = turn.t
+    turn.end()
+    day = now(turn.session).astimezone(turn.config.timezone).date().isoformat()
+    for community_id in await communities_of(turn):
+        community = await turn.session.get(Community, community_id)
+        assert community is not None
+        sheet = await query(turn.session, community_id, None, None, turn.config.timezone)
+        content = await asyncio.to_thread(
+            xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
+        )
+        turn.say(
+            t.plural(
+                "The {list} list of {community}: one row.",
+                "The {list} list of {community}: {n} rows.",
+                len(sheet.rows),
+                list=t.raw(sheet.title),
+                community=community.name,
+            ),
+            document=Document(f"{name}-{community_id}-{day}.xlsx", content),
+        )
+
+
+XLSX_TIME = "yyyy-mm-dd hh:mm"
+
+
+def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
+    """The sheet as an XLSX file in memory; text stays text, even when it starts with '='."""
+    book = Workbook()
+    ws = book.active
+    ws.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:31] or "Sheet"
+    for column, name in enumerate(header, start=1):
+        ws.cell(row=1, column=column, value=name)
+    for row_number, row in enumerate(sheet.rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = ws.cell(row=row_number, column=column, value=_cell(value))
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif isinstance(value, dt.datetime):
+                cell.number_format = XLSX_TIME
+    ws.freeze_panes = "A2"
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: Cell) -> str | int | dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)  # local wall-clock time: Excel has no time zones
+    if isinstance(value, str):
+        cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return cleaned
+    return value
+
+
+FLOW = register_flow(
+    Flow(
+        "admin",
+        {
+            ASSIGN_MEMBER: Step(ask_assign_member, answer_assign_member),
+            ESCALATE_REASON: Step(ask_escalate_reason, answer_escalate_reason),
+            GRANT_PERSON: Step(ask_grant_person, answer_grant_person),
+            GRANT_ROLE: Step(ask_grant_role, answer_grant_role),
+            GRANT_SCOPE: Step(ask_grant_scope, answer_grant_scope),
+            BROADCAST_TEXT: Step(ask_broadcast_text, answer_broadcast_text),
+            BROADCAST_CONFIRM: Step(ask_broadcast_confirm, answer_broadcast_confirm),
+            EXPORT_LIST: Step(ask_export_list, answer_export_list),
+        },
+    )
+)

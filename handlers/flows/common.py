@@ -1,0 +1,106 @@
+"""Small pieces the conversations share: text input, choosing from lists, wish summaries.
+
+Nothing here talks to a platform; it builds buttons and texts through the Turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from handlers.i18n import Translator
+from handlers.messages import Button
+from handlers.router import STATUS_NAMES
+from handlers.turn import Turn
+from models.community import Building, Community, Grid
+from models.errors import N_, NotFound
+from models.wishes import Category, Wish
+
+CATEGORY_NAMES = {
+    "repair": "🔧 Repairs",
+    "errand": "🛒 Errands and shopping",
+    "companionship": "☕ Company and visits",
+    "paperwork": "📄 Forms and paperwork",
+    "cleaning": "🧹 Cleaning",
+    "other": "✳️ Something else",
+}
+
+
+def category_name(t: Translator, code: str) -> str:
+    return t.raw(CATEGORY_NAMES.get(code, code))
+
+
+def status_name(t: Translator, status: str) -> str:
+    return t.raw(STATUS_NAMES.get(status, status))
+
+
+def button_number(args: Sequence[str]) -> int:
+    """The number a button carries; an old or forged button gets a clear refusal."""
+    if not args or not args[0].isdecimal() or len(args[0]) > 12:
+        raise NotFound(N_("That button does not work any more."))
+    return int(args[0])
+
+
+def rows(buttons: Sequence[Button], per_row: int = 2) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def text_input(turn: Turn, *, limit: int, what: str) -> str | None:
+    """The typed text of this turn, cleaned; None (with a hint said) when there is none."""
+    text = (turn.incoming.text or "").strip()
+    t = turn.t
+    if not text:
+        turn.say(t("Please type {what}, or use the buttons.", what=t.raw(what)))
+        return None
+    if len(text) > limit:
+        turn.say(
+            t("That is too long (at most {limit} characters). Please shorten it.", limit=limit)
+        )
+        return None
+    return text
+
+
+async def categories(turn: Turn) -> list[str]:
+    return list(
+        (
+            await turn.session.scalars(
+                select(Category.code).where(Category.active).order_by(Category.code)
+            )
+        ).all()
+    )
+
+
+async def communities(turn: Turn) -> list[Community]:
+    return list((await turn.session.scalars(select(Community).order_by(Community.name))).all())
+
+
+async def buildings_of(turn: Turn, community_id: int) -> list[Building]:
+    return list(
+        (
+            await turn.session.scalars(
+                select(Building)
+                .join(Grid, Building.grid_id == Grid.id)
+                .where(Grid.community_id == community_id)
+                .order_by(Building.name)
+            )
+        ).all()
+    )
+
+
+async def building_name(turn: Turn, building_id: int) -> str:
+    building = await turn.session.get(Building, building_id)
+    return building.name if building else "?"
+
+
+async def wish_summary(turn: Turn, wish: Wish, t: Translator | None = None) -> str:
+    """One wish in a few lines: code, category, state, building, description."""
+    t = t or turn.t
+    return t(
+        "<b>{code}</b> · {category} · {status}\n{building}\n{description}",
+        code=wish.code,
+        category=category_name(t, wish.category),
+        status=status_name(t, wish.status.value),
+        building=await building_name(turn, wish.building_id),
+        description=wish.description,
+    )

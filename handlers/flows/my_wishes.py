@@ -1,0 +1,205 @@
+"""A resident's own wishes (/my): where each stands, and confirm with stars, dispute, cancel.
+
+Confirming asks for 1-5 stars and an optional comment; see my_wishes.md for the steps.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from handlers.flows.common import button_number, rows, text_input, wish_summary
+from handlers.flows.news import helpers_of, requester_side, tell
+from handlers.messages import Button
+from handlers.router import action, command
+from handlers.turn import Flow, Step, Turn, register_flow
+from models.errors import N_, NotAllowed
+from models.people import Role
+from models.wish_life import cancel_wish, confirm_wish, dispute_wish, get_wish
+from models.wishes import Wish, WishStatus
+
+RATING = "rating"
+COMMENT = "comment"
+DISPUTE = "dispute"
+CANCEL = "cancel"
+
+S = WishStatus
+SHOWN = 10
+
+
+@command("my", N_("your wishes and how they stand"), Role.RESIDENT, Role.BUILDING_HEAD)
+async def my_wishes(turn: Turn) -> None:
+    assert turn.person is not None
+    t = turn.t
+    wishes = (
+        await turn.session.scalars(
+            select(Wish)
+            .where(or_(Wish.requester_id == turn.person.id, Wish.submitted_by_id == turn.person.id))
+            .order_by(Wish.id.desc())
+            .limit(SHOWN)
+        )
+    ).all()
+    if not wishes:
+        turn.say(t("You have no wishes yet. Send /wish when you need a hand."))
+        return
+    turn.say(t.plural("Your latest wish:", "Your latest {n} wishes:", len(wishes)))
+    for wish in wishes:
+        turn.say(await wish_summary(turn, wish), [_buttons(turn, wish)])
+
+
+def _buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
+    t = turn.t
+    if wish.status == S.DONE:
+        return (
+            turn.action(t.raw("⭐ It's done"), "confirm", wish.id),
+            turn.action(t.raw("Not done yet"), "dispute", wish.id),
+        )
+    if wish.status in (S.SUBMITTED, S.OPEN):
+        return (turn.action(t.raw("Cancel this wish"), "cancel", wish.id),)
+    return ()
+
+
+async def _mine(turn: Turn, args: list[str]) -> Wish:
+    """The wish of the button, if it is the presser's own; refused at once otherwise."""
+    assert turn.person is not None
+    wish = await get_wish(turn.session, button_number(args))
+    if turn.person.id not in requester_side(wish):
+        raise NotAllowed(
+            N_("Only the person who asked can do this with wish {code}."), code=wish.code
+        )
+    return wish
+
+
+@action("confirm")
+async def confirm(turn: Turn, args: list[str]) -> None:
+    wish = await _mine(turn, args)
+    await turn.start(FLOW, RATING, wish_id=wish.id, code=wish.code)
+
+
+async def ask_rating(turn: Turn) -> None:
+    t = turn.t
+    stars = [turn.option("⭐" * n, str(n)) for n in range(1, 6)]
+    turn.say(
+        t("How did it go with wish {code}? Give it 1 to 5 stars.", code=turn.data["code"]),
+        [stars[:3], stars[3:], turn.nav(back=False)],
+    )
+
+
+async def answer_rating(turn: Turn) -> None:
+    if turn.value not in {"1", "2", "3", "4", "5"}:
+        turn.say(turn.t("Please choose 1 to 5 stars with the buttons."))
+        return
+    turn.remember(rating=int(turn.value))
+    await turn.goto(COMMENT)
+
+
+async def ask_comment(turn: Turn) -> None:
+    t = turn.t
+    turn.say(
+        t("A word of thanks for your helper? Type it, or skip."),
+        [(turn.option(t.raw("Skip"), "skip"),), turn.nav()],
+    )
+
+
+async def answer_comment(turn: Turn) -> None:
+    assert turn.person is not None
+    comment = None
+    if turn.value != "skip":
+        comment = text_input(turn, limit=500, what=N_("a comment"))
+        if comment is None:
+            return
+    wish = await confirm_wish(
+        turn.session, turn.person, turn.data["wish_id"], turn.data["rating"], comment
+    )
+    turn.end()
+    turn.say(turn.t("Thank you! Wish {code} is closed.", code=wish.code))
+    await tell(
+        turn,
+        await helpers_of(turn, wish),
+        wish,
+        N_("Wish {code} was confirmed with {stars} stars. Your points have grown: /points"),
+        stars=wish.rating or 0,
+    )
+
+
+@action("dispute")
+async def dispute(turn: Turn, args: list[str]) -> None:
+    wish = await _mine(turn, args)
+    await turn.start(FLOW, DISPUTE, wish_id=wish.id, code=wish.code)
+
+
+async def ask_dispute(turn: Turn) -> None:
+    turn.say(
+        turn.t(
+            "What is still missing for wish {code}? Your helper will see it.",
+            code=turn.data["code"],
+        ),
+        [turn.nav(back=False)],
+    )
+
+
+async def answer_dispute(turn: Turn) -> None:
+    assert turn.person is not None
+    reason = text_input(turn, limit=500, what=N_("what is missing"))
+    if reason is None:
+        return
+    wish = await dispute_wish(turn.session, turn.person, turn.data["wish_id"], reason)
+    turn.end()
+    turn.say(turn.t("Your helper was told. Wish {code} is back with them.", code=wish.code))
+    await tell(
+        turn,
+        await helpers_of(turn, wish),
+        wish,
+        N_("Wish {code} is not finished yet: {reason}"),
+        reason=reason,
+    )
+
+
+@action("cancel")
+async def cancel(turn: Turn, args: list[str]) -> None:
+    wish = await _mine(turn, args)
+    await turn.start(FLOW, CANCEL, wish_id=wish.id, code=wish.code)
+
+
+async def ask_cancel(turn: Turn) -> None:
+    t = turn.t
+    turn.say(
+        t("Cancel wish {code}?", code=turn.data["code"]),
+        [
+            *rows(
+                [
+                    turn.option(t.raw("Yes, cancel it"), "yes"),
+                    turn.option(t.raw("No, keep it"), "no"),
+                ]
+            )
+        ],
+    )
+
+
+async def answer_cancel(turn: Turn) -> None:
+    assert turn.person is not None
+    if turn.value == "no":
+        turn.end()
+        turn.say(turn.t("Kept. Nothing changed."))
+        return
+    if turn.value != "yes":
+        turn.say(turn.t("Please choose with the buttons."))
+        return
+    before = await get_wish(turn.session, turn.data["wish_id"])
+    helpers = await helpers_of(turn, before)
+    wish = await cancel_wish(turn.session, turn.person, turn.data["wish_id"])
+    turn.end()
+    turn.say(turn.t("Wish {code} is cancelled.", code=wish.code))
+    await tell(turn, [*helpers, *requester_side(wish)], wish, N_("Wish {code} was cancelled."))
+
+
+FLOW = register_flow(
+    Flow(
+        "my_wishes",
+        {
+            RATING: Step(ask_rating, answer_rating),
+            COMMENT: Step(ask_comment, answer_comment),
+            DISPUTE: Step(ask_dispute, answer_dispute),
+            CANCEL: Step(ask_cancel, answer_cancel),
+        },
+    )
+)

@@ -1,0 +1,136 @@
+"""Telling people that a wish moved: the requester, its helpers, the heads, fitting members.
+
+Each person is told in their own language; the one who acted is not told about their own act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.flows.common import wish_summary
+from handlers.i18n import Translator
+from handlers.messages import Button, Reply
+from handlers.turn import Turn, action_button
+from models.community import Building, Grid
+from models.people import MemberProfile, Role, RoleGrant
+from models.permissions import place_of_building
+from models.wishes import AssignmentStatus, Wish, WishAssignment
+
+ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]
+
+
+def _no_buttons(t: Translator) -> Sequence[Sequence[Button]]:
+    return ()
+
+
+async def tell(
+    turn: Turn,
+    people: Iterable[int],
+    wish: Wish,
+    message: str,
+    buttons: ButtonsFor = _no_buttons,
+    **params: Any,
+) -> None:
+    """Tell each person once (never the actor): the message, then the wish in brief."""
+    actor = turn.person.id if turn.person else None
+    for person_id in dict.fromkeys(people):
+        if person_id == actor:
+            continue
+        for_person = await _summary_in_their_language(turn, person_id, wish)
+
+        def build(t: Translator, summary_text: str = for_person) -> Reply:
+            text = t(message, code=wish.code, **params) + "\n\n" + summary_text
+            return Reply(text, tuple(tuple(row) for row in buttons(t)))
+
+        await turn.tell(person_id, build)
+
+
+async def _summary_in_their_language(turn: Turn, person_id: int, wish: Wish) -> str:
+    from handlers.i18n import pick_locale
+    from models.people import Person
+
+    person = await turn.session.get(Person, person_id)
+    locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
+    return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
+
+
+def requester_side(wish: Wish) -> list[int]:
+    return [wish.requester_id, wish.submitted_by_id]
+
+
+async def helpers_of(turn: Turn, wish: Wish) -> list[int]:
+    return list(
+        (
+            await turn.session.scalars(
+                select(WishAssignment.member_id).where(
+                    WishAssignment.wish_id == wish.id,
+                    WishAssignment.status == AssignmentStatus.ACTIVE,
+                )
+            )
+        ).all()
+    )
+
+
+async def heads_of(turn: Turn, building_id: int) -> list[int]:
+    return list(
+        (
+            await turn.session.scalars(
+                select(RoleGrant.person_id).where(
+                    RoleGrant.role == Role.BUILDING_HEAD, RoleGrant.scope_id == building_id
+                )
+            )
+        ).all()
+    )
+
+
+async def ladder_holders(turn: Turn, wish: Wish, role: Role) -> list[int]:
+    """Who holds a rung of the ladder over the wish's building."""
+    place = await place_of_building(turn.session, wish.building_id)
+    scope = {
+        Role.BUILDING_HEAD: place.building_id,
+        Role.GRID_WORKER: place.grid_id,
+        Role.ADMIN: place.community_id,
+        Role.STREET_ADMIN: place.street_id,
+    }[role]
+    return list(
+        (
+            await turn.session.scalars(
+                select(RoleGrant.person_id).where(
+                    RoleGrant.role == role, RoleGrant.scope_id == scope
+                )
+            )
+        ).all()
+    )
+
+
+async def fitting_members(turn: Turn, wish: Wish, limit: int = 20) -> list[int]:
+    """Approved members of the community whose skills fit, nearest first."""
+    place = await place_of_building(turn.session, wish.building_id)
+    rows = (
+        await turn.session.execute(
+            select(MemberProfile, RoleGrant.person_id)
+            .join(RoleGrant, RoleGrant.person_id == MemberProfile.person_id)
+            .where(
+                RoleGrant.role == Role.MEMBER,
+                RoleGrant.scope_id == place.community_id,
+                MemberProfile.approved,
+            )
+        )
+    ).all()
+    fitting = [
+        pid for profile, pid in rows if profile.fits(wish.category) and pid != wish.requester_id
+    ]
+    return fitting[:limit]
+
+
+def accept_button(wish: Wish) -> ButtonsFor:
+    return lambda t: [[action_button(t.raw("🙋 I'll do it"), "accept", wish.id)]]
+
+
+async def building_and_grid(turn: Turn, building_id: int) -> tuple[Building, Grid]:
+    building = await turn.session.get(Building, building_id)
+    assert building is not None
+    return building, building.grid

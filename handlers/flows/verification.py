@@ -1,0 +1,221 @@
+"""Building heads: new wishes from their building arrive with Verify / Reject buttons.
+
+A rejection asks for a reason; /onbehalf asks for a resident who does not use the bot.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.flows.common import button_number, rows, text_input
+from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
+from handlers.router import action, command
+from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models.community import Building
+from models.directory import add_person
+from models.errors import N_
+from models.people import Person, Role
+from models.wish_life import get_wish, reject_wish, verify_wish
+from models.wishes import Wish, WishStatus
+
+REASON = "reason"
+RESIDENT = "resident"
+NEW_NAME = "new_name"
+NEW_UNIT = "new_unit"
+
+REASONS = (
+    N_("This is not something the community can do"),
+    N_("Already done"),
+    N_("Asked twice"),
+)
+
+
+async def tell_heads_about(turn: Turn, wish: Wish) -> None:
+    """A new wish: heads verify it; one a head entered is offered to members at once."""
+    if wish.status == WishStatus.SUBMITTED:
+        await tell(
+            turn,
+            await heads_of(turn, wish.building_id),
+            wish,
+            N_("New wish {code} in your building. Is it real and reasonable?"),
+            lambda t: [
+                [
+                    action_button(t.raw("✅ Verify"), "verify", wish.id),
+                    action_button(t.raw("✖ Reject"), "reject", wish.id),
+                ]
+            ],
+        )
+    elif wish.status == WishStatus.OPEN:
+        await offer_to_members(turn, wish)
+
+
+async def offer_to_members(turn: Turn, wish: Wish) -> None:
+    await tell(
+        turn,
+        await fitting_members(turn, wish),
+        wish,
+        N_("A neighbour needs a hand: {code}. Can you help?"),
+        accept_button(wish),
+    )
+
+
+@action("verify")
+async def verify(turn: Turn, args: list[str]) -> None:
+    assert turn.person is not None
+    wish = await verify_wish(turn.session, turn.person, button_number(args))
+    turn.say(turn.t("Thank you! Wish {code} is now open for helpers.", code=wish.code))
+    await tell(
+        turn,
+        requester_side(wish),
+        wish,
+        N_("Your wish {code} was checked; we are looking for a helper."),
+    )
+    await offer_to_members(turn, wish)
+
+
+@action("reject")
+async def reject(turn: Turn, args: list[str]) -> None:
+    assert turn.person is not None
+    wish = await get_wish(turn.session, button_number(args))
+    await turn.start(FLOW, REASON, wish_id=wish.id, code=wish.code)
+
+
+async def ask_reason(turn: Turn) -> None:
+    t = turn.t
+    buttons = [turn.option(t.raw(reason), str(i)) for i, reason in enumerate(REASONS)]
+    turn.say(
+        t(
+            "Why is wish {code} rejected? Choose, or type the reason; the resident will see it.",
+            code=turn.data["code"],
+        ),
+        [*rows(buttons, 1), turn.nav(back=False)],
+    )
+
+
+async def answer_reason(turn: Turn) -> None:
+    assert turn.person is not None
+    if turn.value is not None and turn.value.isdigit() and int(turn.value) < len(REASONS):
+        reason = turn.t.raw(REASONS[int(turn.value)])
+    else:
+        typed = text_input(turn, limit=500, what=N_("the reason"))
+        if typed is None:
+            return
+        reason = typed
+    wish = await reject_wish(turn.session, turn.person, turn.data["wish_id"], reason)
+    turn.end()
+    turn.say(turn.t("Wish {code} was rejected. The resident was told why.", code=wish.code))
+    await tell(
+        turn,
+        requester_side(wish),
+        wish,
+        N_("Your wish {code} was not accepted: {reason}"),
+        reason=reason,
+    )
+
+
+@command("onbehalf", N_("ask for help for a resident without the bot"), Role.BUILDING_HEAD)
+async def onbehalf(turn: Turn) -> None:
+    await turn.start(FLOW, RESIDENT)
+
+
+async def _residents(turn: Turn) -> list[Person]:
+    buildings = turn.scopes(Role.BUILDING_HEAD)
+    return list(
+        (
+            await turn.session.scalars(
+                select(Person)
+                .where(Person.building_id.in_(buildings))
+                .order_by(Person.building_id, Person.unit, Person.name)
+                .limit(30)
+            )
+        ).all()
+    )
+
+
+async def ask_resident(turn: Turn) -> None:
+    t = turn.t
+    buttons = [
+        turn.option(f"{p.unit or '?'} · {p.name}", str(p.id)) for p in await _residents(turn)
+    ]
+    turn.say(
+        t("For whom? Choose the resident, or add someone not listed."),
+        [
+            *rows(buttons, 2),
+            (turn.option(t.raw("➕ Someone not listed"), "new"),),
+            turn.nav(back=False),
+        ],
+    )
+
+
+async def answer_resident(turn: Turn) -> None:
+    from handlers.flows.wish import start_for
+
+    if turn.value == "new":
+        await turn.goto(NEW_NAME)
+        return
+    chosen = next((p for p in await _residents(turn) if str(p.id) == turn.value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose with the buttons."))
+        return
+    await start_for(turn, chosen)
+
+
+async def ask_new_name(turn: Turn) -> None:
+    turn.say(turn.t("The resident's name?"), [turn.nav()])
+
+
+async def answer_new_name(turn: Turn) -> None:
+    name = text_input(turn, limit=100, what=N_("a name"))
+    if name:
+        turn.remember(name=name)
+        await turn.goto(NEW_UNIT)
+
+
+async def ask_new_unit(turn: Turn) -> None:
+    t = turn.t
+    buildings = turn.scopes(Role.BUILDING_HEAD)
+    if len(buildings) > 1 and "building_id" not in turn.data:
+        names = [
+            turn.option(b.name, f"b:{b.id}")
+            for b in (
+                await turn.session.scalars(select(Building).where(Building.id.in_(buildings)))
+            ).all()
+        ]
+        turn.say(t("Which building?"), [*rows(names, 3), turn.nav()])
+        return
+    turn.say(t("Their unit (flat)?"), [turn.nav()])
+
+
+async def answer_new_unit(turn: Turn) -> None:
+    from handlers.flows.wish import start_for
+
+    buildings = turn.scopes(Role.BUILDING_HEAD)
+    if turn.value and turn.value.startswith("b:") and int(turn.value[2:]) in buildings:
+        turn.remember(building_id=int(turn.value[2:]))
+        await turn.ask()
+        return
+    unit = text_input(turn, limit=20, what=N_("the unit"))
+    if unit is None:
+        return
+    building = await turn.session.get(Building, turn.data.get("building_id", buildings[0]))
+    assert building is not None
+    person = await add_person(turn.session, turn.data["name"], building=building, unit=unit)
+    from models.directory import grant_role
+
+    await grant_role(turn.session, None, person, Role.RESIDENT, building.id)
+    await start_for(turn, person)
+
+
+FLOW = register_flow(
+    Flow(
+        "verification",
+        {
+            REASON: Step(ask_reason, answer_reason),
+            RESIDENT: Step(ask_resident, answer_resident),
+            NEW_NAME: Step(ask_new_name, answer_new_name),
+            NEW_UNIT: Step(ask_new_unit, answer_new_unit),
+        },
+    )
+)
+
+__all__ = ["get_wish", "offer_to_members", "tell_heads_about"]

@@ -1,0 +1,95 @@
+"""Translations (gettext catalogues under locales/, read through Babel) and locale formatting.
+
+Translate, then format: t("Wish {code} was accepted", code=...) escapes every value it puts in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import html
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SUPPORTED = ("zh_Hans", "en")
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+def pick_locale(*hints: str | None, default: str = "zh_Hans") -> str:
+    """The first supported locale among the hints ('zh-hans', 'zh', 'en-GB', 'en' ...)."""
+    for hint in hints:
+        if not hint:
+            continue
+        lowered = hint.replace("-", "_").lower()
+        if lowered.startswith("zh"):
+            return "zh_Hans"
+        if lowered.startswith("en"):
+            return "en"
+    return default
+
+
+@cache
+def catalogue(locale: str) -> gettext.GNUTranslations:
+    """Compile the locale's .po file in memory: no stale .mo file can ever be read."""
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+class Translator:
+    def __init__(self, locale: str, timezone: ZoneInfo) -> None:
+        self.locale = locale if locale in SUPPORTED else SUPPORTED[0]
+        self.timezone = timezone
+        self._catalogue = catalogue(self.locale)
+        self._babel = Locale.parse(self.locale)
+
+    def __call__(self, message: str, /, **params: Any) -> str:
+        """Translate, then fill in the values, each escaped for the HTML subset."""
+        text = self._catalogue.gettext(message)
+        return text.format(**{k: _escaped(v) for k, v in params.items()}) if params else text
+
+    def plural(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        text = self._catalogue.ngettext(singular, plural, n)
+        return text.format(n=n, **{k: _escaped(v) for k, v in params.items()})
+
+    def raw(self, message: str) -> str:
+        """Translated, unformatted: for labels with no values."""
+        return self._catalogue.gettext(message)
+
+    def when(self, moment: dt.datetime | None) -> str:
+        if moment is None:
+            return "-"
+        return format_datetime(
+            moment.astimezone(self.timezone), "short", tzinfo=self.timezone, locale=self._babel
+        )
+
+    def number(self, value: int | float) -> str:
+        return format_decimal(value, locale=self._babel)
+
+
+def _escaped(value: Any) -> str:
+    if isinstance(value, Markup):
+        return str(value)
+    return html.escape(str(value), quote=False)
+
+
+class Markup(str):
+    """Text already safe for the HTML subset (built from escaped parts)."""
+
+
+def escape(value: Any) -> str:
+    return html.escape(str(value), quote=False)

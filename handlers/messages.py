@@ -1,0 +1,96 @@
+"""The small platform-neutral message type: what a person sent, and what the bot answers.
+
+Adapters (bot/telegram.py, the web chat) translate to and from these; handlers see nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sender:
+    platform: str
+    user_id: str
+    name: str
+    language: str | None = None  # the platform's hint, e.g. "zh-hans"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sender: Sender
+    chat_id: str
+    text: str | None = None
+    command: str | None = None  # without the slash, lower case
+    args: tuple[str, ...] = ()
+    button: str | None = None  # a pressed button's data
+    photo: str | None = None  # the platform's file reference
+    phone: str | None = None  # a shared contact
+    location: tuple[float, float] | None = None
+    unsupported: str | None = None  # what it was, when it is nothing we read (a sticker...)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Text in the small HTML subset (b, i, code); every value put into it is escaped."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: str | None = None
+    document: Document | None = None
+    ask_phone: str | None = None  # the label of the platform's "share my phone" button
+
+    def to_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+        }
+        if self.photo:
+            payload["photo"] = self.photo
+        if self.document:
+            payload["document"] = {
+                "filename": self.document.filename,
+                "content": self.document.content.hex(),
+            }
+        if self.ask_phone:
+            payload["ask_phone"] = self.ask_phone
+        return payload
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Reply:
+        document = payload.get("document")
+        return cls(
+            text=payload["text"],
+            buttons=tuple(
+                tuple(Button(label, data) for label, data in row) for row in payload["buttons"]
+            ),
+            photo=payload.get("photo"),
+            document=Document(document["filename"], bytes.fromhex(document["content"]))
+            if document
+            else None,
+            ask_phone=payload.get("ask_phone"),
+        )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply bound for a chat: the sender's own, or every chat of another person."""
+
+    reply: Reply
+    platform: str | None = None
+    chat_id: str | None = None
+    person_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,193 @@
+"""The way every incoming message goes: command, step button, action button, or step input.
+
+A refusal from the store rolls back this turn's changes and answers in the person's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Incoming, Outgoing
+from handlers.turn import ACTION_PREFIX, BACK, QUIT, STEP_PREFIX, Config, Turn
+from models.conversations import conversation_for
+from models.directory import person_by_identity
+from models.errors import N_, StoreError
+from models.people import Role
+
+log = logging.getLogger("wishbot.router")
+
+MAX_TEXT = 2000
+Handler = Callable[[Turn], Awaitable[None]]
+ActionHandler = Callable[[Turn, list[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Handler
+    summary: str  # a msgid, shown by /help
+    roles: frozenset[Role] | None = None  # None: anyone registered
+    registered: bool = True
+
+
+COMMANDS: dict[str, Command] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+
+
+def command(
+    name: str, summary: str, *roles: Role, registered: bool = True
+) -> Callable[[Handler], Handler]:
+    def register(run: Handler) -> Handler:
+        assert name not in COMMANDS, f"/{name} is registered twice"
+        COMMANDS[name] = Command(name, run, summary, frozenset(roles) or None, registered)
+        return run
+
+    return register
+
+
+def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
+    def register(run: ActionHandler) -> ActionHandler:
+        assert name not in ACTIONS, f"action {name} is registered twice"
+        ACTIONS[name] = run
+        return run
+
+    return register
+
+
+def may_use(turn: Turn, cmd: Command) -> bool:
+    if cmd.registered and turn.person is None:
+        return False
+    return cmd.roles is None or turn.has(*cmd.roles)
+
+
+async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> list[Outgoing]:
+    """Handle one message inside the caller's transaction; return what to send."""
+    import handlers.flows  # noqa: F401  (registers every command, action and flow)
+
+    conversation = await conversation_for(session, incoming.sender.platform, incoming.chat_id)
+    person = await person_by_identity(session, incoming.sender.platform, incoming.sender.user_id)
+    turn = Turn(session, incoming, conversation, person, config)
+    await turn.reload_grants()
+    try:
+        async with session.begin_nested():
+            await _dispatch(turn)
+    except StoreError as refused:
+        # The savepoint is gone: the conversation and the store are as before this message.
+        await session.refresh(conversation)
+        turn.replies.clear()
+        turn.say(turn.t(refused.key, **_readable(turn, refused.params)))
+    return turn.replies
+
+
+async def _dispatch(turn: Turn) -> None:
+    incoming = turn.incoming
+    t = turn.t
+    if incoming.command is not None:
+        cmd = COMMANDS.get(incoming.command)
+        if cmd is None:
+            turn.say(
+                t(
+                    "I don't know the command /{name}. /help lists what you can do.",
+                    name=incoming.command,
+                )
+            )
+            return
+        if cmd.registered and turn.person is None:
+            turn.say(t("Please send /start first, so I know who you are."))
+            return
+        if not may_use(turn, cmd):
+            turn.say(
+                t("Sorry, /{name} is not for you. /help lists what you can do.", name=cmd.name)
+            )
+            return
+        if turn.conversation.flow and cmd.name != "help":
+            turn.end()  # a new command leaves the conversation that was going on
+        await cmd.run(turn)
+        return
+
+    if incoming.button is not None:
+        await _button(turn, incoming.button)
+        return
+
+    flow = turn.flow
+    if flow is not None and turn.conversation.step in flow.steps:
+        if incoming.text is not None and len(incoming.text) > MAX_TEXT:
+            turn.say(
+                t(
+                    "That message is too long (at most {limit} characters). Please shorten it.",
+                    limit=MAX_TEXT,
+                )
+            )
+            return
+        await flow.steps[turn.conversation.step].answer(turn)
+        return
+    if incoming.unsupported is not None or incoming.photo is not None:
+        turn.say(t("I can't do anything with that here. /help lists what you can do."))
+    else:
+        turn.say(t("I didn't understand that. /help lists what you can do."))
+
+
+async def _button(turn: Turn, data: str) -> None:
+    t = turn.t
+    prefix, _, rest = data.partition(":")
+    if prefix == STEP_PREFIX:
+        token, _, value = rest.partition(":")
+        flow = turn.flow
+        if flow is None or token != turn.conversation.token:
+            turn.say(t("That button belongs to an earlier question."))
+            await turn.ask()  # show where we are now
+            return
+        if value == BACK:
+            await turn.back()
+            return
+        if value == QUIT:
+            turn.end()
+            turn.say(t("Stopped. Nothing was saved."))
+            return
+        turn.value = value
+        step = turn.conversation.step
+        if step in flow.steps:
+            await flow.steps[step].answer(turn)
+        return
+    if prefix == ACTION_PREFIX and turn.person is not None:
+        name, *args = rest.split(":")
+        run = ACTIONS.get(name)
+        if run is not None:
+            await run(turn, args)
+            return
+    log.info("unknown button pressed")
+    turn.say(t("That button does not work any more."))
+
+
+def _readable(turn: Turn, params: dict[str, object]) -> dict[str, object]:
+    """Store errors name states and roles by their codes; say them in the person's words."""
+    names = {"status": STATUS_NAMES, "role": ROLE_NAMES}
+    return {
+        k: turn.t.raw(names[k][str(v)]) if k in names and str(v) in names[k] else v
+        for k, v in params.items()
+    }
+
+
+ROLE_NAMES = {
+    "resident": N_("resident"),
+    "building_head": N_("building head"),
+    "member": N_("member"),
+    "grid_worker": N_("grid worker"),
+    "admin": N_("community admin"),
+    "street_admin": N_("street admin"),
+}
+
+STATUS_NAMES = {
+    "submitted": N_("waiting for the building head"),
+    "open": N_("looking for a helper"),
+    "accepted": N_("a helper is on it"),
+    "done": N_("done, waiting for confirmation"),
+    "closed": N_("closed"),
+    "rejected": N_("rejected"),
+    "cancelled": N_("cancelled"),
+    "escalated": N_("passed on to the office"),
+}

@@ -1,0 +1,208 @@
+"""One turn of a conversation: the incoming message, the person, their language, the replies.
+
+Flows are named steps (ask, then answer); buttons carry the step token to catch stale presses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.i18n import Translator, pick_locale
+from handlers.messages import Button, Document, Incoming, Outgoing, Reply
+from models.clock import now
+from models.conversations import Conversation, new_token
+from models.people import Identity, Person, Role, RoleGrant
+from models.permissions import grants_of
+
+# Button data: "c:<token>:<value>" belongs to the conversation's current step;
+# "a:<action>:<args>" is an action that stands on its own (verify W-1, accept W-2 ...).
+STEP_PREFIX = "c"
+ACTION_PREFIX = "a"
+BACK = "back"
+QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What handlers need from the settings."""
+
+    default_locale: str
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Step:
+    ask: Callable[[Turn], Awaitable[None]]
+    answer: Callable[[Turn], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: dict[str, Step]
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register_flow(flow: Flow) -> Flow:
+    FLOWS[flow.name] = flow
+    return flow
+
+
+@dataclass
+class Turn:
+    session: AsyncSession
+    incoming: Incoming
+    conversation: Conversation
+    person: Person | None
+    config: Config
+    grants: Sequence[RoleGrant] = ()
+    replies: list[Outgoing] = field(default_factory=list)
+    # The value of a pressed step button, once the router has checked its token.
+    value: str | None = None
+
+    # --- language -------------------------------------------------------------------------
+
+    @property
+    def locale(self) -> str:
+        return pick_locale(
+            self.person.locale if self.person else None,
+            self.conversation.locale,
+            self.incoming.sender.language,
+            default=self.config.default_locale,
+        )
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.locale, self.config.timezone)
+
+    # --- who -----------------------------------------------------------------------------
+
+    def has(self, *roles: Role) -> bool:
+        return any(g.role in roles for g in self.grants)
+
+    def scopes(self, role: Role) -> list[int]:
+        return [g.scope_id for g in self.grants if g.role == role]
+
+    async def reload_grants(self) -> None:
+        self.grants = await grants_of(self.session, self.person) if self.person else ()
+
+    # --- conversation state -----------------------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def remember(self, **values: Any) -> None:
+        # A new dict, so the JSON column sees the change.
+        self.conversation.data = {**self.conversation.data, **values}
+
+    @property
+    def flow(self) -> Flow | None:
+        return FLOWS.get(self.conversation.flow or "")
+
+    async def start(self, flow: Flow, step: str, **data: Any) -> None:
+        self.conversation.flow = flow.name
+        self.conversation.data = dict(data)
+        await self.goto(step, remember_back=False)
+
+    async def goto(self, step: str, *, remember_back: bool = True) -> None:
+        """Move to a step and ask its question; the previous step is kept for Back."""
+        history = list(self.data.get("_back", []))
+        if remember_back and self.conversation.step and self.conversation.step != step:
+            history.append(self.conversation.step)
+        self.remember(_back=history)
+        self.conversation.step = step
+        self.conversation.token = new_token()
+        self.conversation.updated_at = now(self.session)
+        await self.ask()
+
+    async def back(self) -> None:
+        history = list(self.data.get("_back", []))
+        if not history:
+            await self.ask()
+            return
+        step = history.pop()
+        self.remember(_back=history)
+        self.conversation.step = step
+        self.conversation.token = new_token()
+        await self.ask()
+
+    async def ask(self) -> None:
+        flow = self.flow
+        if flow is not None and self.conversation.step in flow.steps:
+            await flow.steps[self.conversation.step].ask(self)
+
+    def end(self) -> None:
+        self.conversation.flow = None
+        self.conversation.step = None
+        self.conversation.data = {}
+        self.conversation.token = new_token()
+        self.conversation.updated_at = now(self.session)
+
+    # --- replies ----------------------------------------------------------------------------
+
+    def option(self, label: str, value: str) -> Button:
+        """A button answering the current step."""
+        return Button(label, f"{STEP_PREFIX}:{self.conversation.token}:{value}")
+
+    def action(self, label: str, name: str, *args: object) -> Button:
+        """A button that works on its own, whatever the conversation (checked by the store)."""
+        return action_button(label, name, *args)
+
+    def nav(self, back: bool = True) -> tuple[Button, ...]:
+        """The way back and the way out, under every question."""
+        row = [self.option(self.t.raw("« Back"), BACK)] if back else []
+        row.append(self.option(self.t.raw("✖ Cancel"), QUIT))
+        return tuple(row)
+
+    def say(
+        self,
+        text: str,
+        buttons: Sequence[Sequence[Button]] = (),
+        *,
+        photo: str | None = None,
+        document: Document | None = None,
+        ask_phone: str | None = None,
+    ) -> None:
+        reply = Reply(
+            text=text,
+            buttons=tuple(tuple(row) for row in buttons if row),
+            photo=photo,
+            document=document,
+            ask_phone=ask_phone,
+        )
+        self.replies.append(
+            Outgoing(reply, platform=self.incoming.sender.platform, chat_id=self.incoming.chat_id)
+        )
+
+    async def tell(self, person_id: int, build: Callable[[Translator], Reply]) -> None:
+        """Tell another person, in their own language, on every platform they use."""
+        person = await self.session.get(Person, person_id)
+        if person is None:
+            return
+        has_chat = await self.session.scalar(
+            select(Identity.id).where(Identity.person_id == person_id).limit(1)
+        )
+        if has_chat is None:
+            return  # someone the building head speaks for: the head tells them
+        translator = Translator(
+            pick_locale(person.locale, default=self.config.default_locale), self.config.timezone
+        )
+        self.replies.append(Outgoing(build(translator), person_id=person_id))
+
+
+def action_button(label: str, name: str, *args: object) -> Button:
+    return Button(label, ":".join([ACTION_PREFIX, name, *(str(a) for a in args)]))
+
+
+def local_time(moment: dt.datetime | None, translator: Translator) -> str:
+    return translator.when(moment)

@@ -1,0 +1,95 @@
+"""The inbox: every update from a platform, stored before the platform is told it arrived.
+
+A unique update id makes redelivery harmless; handling claims updates in order per chat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, aliased, mapped_column
+
+from models.base import Base
+from models.clock import now
+
+
+class InboxUpdate(Base):
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_id"),
+        Index("ix_inbox_pending", "handled_at", "chat_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    # platform:chat, so one chat's updates are handled one at a time, in order.
+    chat_key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime]
+    handled_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+async def store_update(
+    session: AsyncSession, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
+) -> bool:
+    """Keep an update; False when it was already kept (a redelivery)."""
+    exists = await session.scalar(
+        select(InboxUpdate.id).where(
+            InboxUpdate.platform == platform, InboxUpdate.update_id == update_id
+        )
+    )
+    if exists is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(
+                InboxUpdate(
+                    platform=platform,
+                    update_id=update_id,
+                    chat_key=chat_key,
+                    payload=payload,
+                    received_at=now(session),
+                )
+            )
+    except IntegrityError:
+        # Another process stored the same delivery a moment ago.
+        return False
+    return True
+
+
+async def claim_next(session: AsyncSession) -> InboxUpdate | None:
+    """Lock the oldest unhandled update whose chat has nothing older waiting.
+
+    Another process holding an older update of the same chat makes this one wait its turn.
+    """
+    earlier = aliased(InboxUpdate)
+    older_waiting = (
+        select(earlier.id)
+        .where(
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.handled_at.is_(None),
+            earlier.id < InboxUpdate.id,
+        )
+        .exists()
+    )
+    return await session.scalar(
+        select(InboxUpdate)
+        .where(InboxUpdate.handled_at.is_(None), ~older_waiting)
+        .order_by(InboxUpdate.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def mark_handled(
+    session: AsyncSession, update: InboxUpdate, error: str | None = None
+) -> None:
+    update.handled_at = now(session)
+    update.error = error
+    await session.flush()
