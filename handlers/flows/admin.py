@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -16,11 +16,19 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.flows.common import category_name, rows, status_name, text_input, wish_summary
+from handlers.flows.common import (
+    button_number,
+    category_name,
+    rows,
+    status_name,
+    text_input,
+    wish_summary,
+)
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
+from handlers.flows.tasks import task_buttons
 from handlers.i18n import Translator
 from handlers.messages import Button, Document, Reply
-from handlers.router import action, command
+from handlers.router import ROLE_NAMES, action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.clock import now
 from models.community import Building, Community, Grid
@@ -52,12 +60,6 @@ MAX_BROADCAST = 2000
 BUSY = (S.OPEN, S.ACCEPTED, S.DONE)  # a member holding a place on these is busy with it
 
 # The rungs of the ladder, as people read them.
-ROLE_NAMES = {
-    Role.BUILDING_HEAD: N_("building head"),
-    Role.GRID_WORKER: N_("grid worker"),
-    Role.ADMIN: N_("community admin"),
-    Role.STREET_ADMIN: N_("street admin"),
-}
 # What /grant may give, and the kind of place each is given over.
 GRANTABLE = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN)
 
@@ -117,11 +119,6 @@ def rest_of_command(turn: Turn, skip: int) -> str:
         parts = text.split(maxsplit=skip + 1)
         return parts[skip + 1].strip() if len(parts) > skip + 1 else ""
     return " ".join(turn.incoming.args[skip:]).strip()
-
-
-def id_argument(args: Sequence[str]) -> int | None:
-    """The number a button carries, or None when it is not one (an old or forged button)."""
-    return int(args[0]) if args and args[0].isdigit() and len(args[0]) < 10 else None
 
 
 async def wish_from_command(turn: Turn, example: str) -> Wish | None:
@@ -197,11 +194,7 @@ async def assign(turn: Turn) -> None:
 
 @action("assign")
 async def assign_button(turn: Turn, args: list[str]) -> None:
-    wish_id = id_argument(args)
-    if wish_id is None:
-        turn.say(turn.t("That button does not work any more."))
-        return
-    await start_assigning(turn, await get_wish(turn.session, wish_id))
+    await start_assigning(turn, await get_wish(turn.session, button_number(args)))
 
 
 async def start_assigning(turn: Turn, wish: Wish) -> None:
@@ -322,7 +315,7 @@ async def answer_assign_member(turn: Turn) -> None:
         [member.id],
         wish,
         N_("The office asks you to help with wish {code}. Thank you!"),
-        lambda tr: [member_buttons(tr, wish)],
+        lambda tr: [task_buttons(tr, wish)],
     )
     await tell(
         turn,
@@ -333,14 +326,6 @@ async def answer_assign_member(turn: Turn) -> None:
     )
 
 
-def member_buttons(t: Translator, wish: Wish) -> list[Button]:
-    """The member's own buttons for a wish they hold (handled in tasks.py)."""
-    buttons = [action_button(t.raw("↩ Give it back"), "release", wish.id)]
-    if wish.status == S.ACCEPTED:
-        buttons.insert(0, action_button(t.raw("✅ Report done"), "done", wish.id))
-    return buttons
-
-
 # --- /escalate -------------------------------------------------------------------------------
 
 
@@ -348,33 +333,45 @@ def member_buttons(t: Translator, wish: Wish) -> list[Button]:
     "escalate", N_("pass a wish up to the next rung, with a reason"), Role.GRID_WORKER, Role.ADMIN
 )
 async def escalate(turn: Turn) -> None:
-    wish = await wish_from_command(turn, "/escalate W-000123 needs the water company")
+    await wish_and_text(
+        turn,
+        "/escalate W-000123 needs the water company",
+        check_may_escalate,
+        (FLOW, ESCALATE_REASON),
+        do_escalate,
+    )
+
+
+@action("escalate")
+async def escalate_button(turn: Turn, args: list[str]) -> None:
+    wish = await get_wish(turn.session, button_number(args))
+    await check_may_escalate(turn, wish)
+    await turn.start(FLOW, ESCALATE_REASON, wish_id=wish.id, code=wish.code)
+
+
+async def wish_and_text(
+    turn: Turn,
+    example: str,
+    check: Callable[[Turn, Wish], Awaitable[None]],
+    ask: tuple[Flow, str],
+    do: Callable[[Turn, int, str], Awaitable[None]],
+) -> None:
+    """`/command CODE text`: checked at once; without the text, a step asks for it."""
+    wish = await wish_from_command(turn, example)
     if wish is None:
         return
-    await check_may_escalate(turn, wish)
-    reason = rest_of_command(turn, 1)
-    if not reason:
-        await turn.start(FLOW, ESCALATE_REASON, wish_id=wish.id, code=wish.code)
-        return
-    if len(reason) > MAX_NOTE:
+    await check(turn, wish)
+    text = rest_of_command(turn, 1)
+    if not text:
+        await turn.start(ask[0], ask[1], wish_id=wish.id, code=wish.code)
+    elif len(text) > MAX_NOTE:
         turn.say(
             turn.t(
                 "That is too long (at most {limit} characters). Please shorten it.", limit=MAX_NOTE
             )
         )
-        return
-    await do_escalate(turn, wish.id, reason)
-
-
-@action("escalate")
-async def escalate_button(turn: Turn, args: list[str]) -> None:
-    wish_id = id_argument(args)
-    if wish_id is None:
-        turn.say(turn.t("That button does not work any more."))
-        return
-    wish = await get_wish(turn.session, wish_id)
-    await check_may_escalate(turn, wish)
-    await turn.start(FLOW, ESCALATE_REASON, wish_id=wish.id, code=wish.code)
+    else:
+        await do(turn, wish.id, text)
 
 
 async def check_may_escalate(turn: Turn, wish: Wish) -> None:
@@ -491,8 +488,7 @@ def member_text(t: Translator, person: Person, profile: MemberProfile) -> str:
 @action("approve")
 async def approve_button(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
-    person_id = id_argument(args)
-    person = await turn.session.get(Person, person_id) if person_id is not None else None
+    person = await turn.session.get(Person, button_number(args))
     if person is None:
         raise NotFound(N_("There is no such person."))
     profile = await turn.session.get(MemberProfile, person.id)

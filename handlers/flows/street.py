@@ -7,15 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.flows.admin import (
-    id_argument,
-    level_over,
-    rest_of_command,
-    role_name,
-    wish_from_command,
-    wishes_in_scope,
-)
-from handlers.flows.common import status_name, text_input, wish_summary
+from handlers.flows.admin import level_over, role_name, wish_and_text, wishes_in_scope
+from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import requester_side, tell
 from handlers.messages import Button
 from handlers.router import action, command
@@ -75,31 +68,18 @@ async def escalation_reason(turn: Turn, wish: Wish) -> str:
 
 @command("resolve", N_("answer an escalated wish; the answer goes to the requester"), *ROLES)
 async def resolve(turn: Turn) -> None:
-    wish = await wish_from_command(turn, "/resolve W-000123 the water company comes on Monday")
-    if wish is None:
-        return
-    await check_may_resolve(turn, wish)
-    answer = rest_of_command(turn, 1)
-    if not answer:
-        await turn.start(FLOW, ANSWER, wish_id=wish.id, code=wish.code)
-        return
-    if len(answer) > MAX_NOTE:
-        turn.say(
-            turn.t(
-                "That is too long (at most {limit} characters). Please shorten it.", limit=MAX_NOTE
-            )
-        )
-        return
-    await do_resolve(turn, wish.id, answer)
+    await wish_and_text(
+        turn,
+        "/resolve W-000123 the water company comes on Monday",
+        check_may_resolve,
+        (FLOW, ANSWER),
+        do_resolve,
+    )
 
 
 @action("resolve")
 async def resolve_button(turn: Turn, args: list[str]) -> None:
-    wish_id = id_argument(args)
-    if wish_id is None:
-        turn.say(turn.t("That button does not work any more."))
-        return
-    wish = await get_wish(turn.session, wish_id)
+    wish = await get_wish(turn.session, button_number(args))
     await check_may_resolve(turn, wish)
     await turn.start(FLOW, ANSWER, wish_id=wish.id, code=wish.code)
 

@@ -117,11 +117,11 @@ async def tasks_page(turn: Turn, args: list[str]) -> None:
     await _open_page(turn, int(args[0]))
 
 
-def _task_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
-    t = turn.t
-    give_back = turn.action(t.raw("↩ Give it back"), "release", wish.id)
+def task_buttons(t: Translator, wish: Wish) -> tuple[Button, ...]:
+    """What the member who holds the wish can do with it now."""
+    give_back = action_button(t.raw("↩ Give it back"), "release", wish.id)
     if wish.status == S.ACCEPTED:
-        return (turn.action(t.raw("✅ Report done"), "done", wish.id), give_back)
+        return (action_button(t.raw("✅ Report done"), "done", wish.id), give_back)
     if wish.status == S.OPEN:
         return (give_back,)
     return ()
@@ -144,7 +144,7 @@ async def _my_tasks(turn: Turn) -> None:
     t = turn.t
     for i, wish in enumerate(mine):
         head = t.plural("Your task:", "Your {n} tasks:", len(mine)) + "\n\n" if i == 0 else ""
-        turn.say(head + await _details(turn, wish), [_task_buttons(turn, wish)])
+        turn.say(head + await _details(turn, wish), [task_buttons(turn.t, wish)])
 
 
 async def _open_wishes(turn: Turn, page: int) -> tuple[list[Wish], int]:
@@ -244,7 +244,7 @@ async def accept(turn: Turn, args: list[str]) -> None:
     if await _holds(turn, wish):
         turn.say(
             t("You have already taken wish {code}.", code=wish.code),
-            [_task_buttons(turn, wish)],
+            [task_buttons(turn.t, wish)],
         )
         return
     if wish.status in (S.ACCEPTED, S.DONE) or (
@@ -302,7 +302,7 @@ async def accept(turn: Turn, args: list[str]) -> None:
         + await _details(turn, wish)
         + "\n\n"
         + "\n".join(lines),
-        [_task_buttons(turn, wish)],
+        [task_buttons(turn.t, wish)],
     )
 
     side = requester_side(wish)
