@@ -37,7 +37,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     return App(
         settings=settings,
         engine=engine,
-        sessions=create_sessionmaker(engine, clock),
+        sessions=create_sessionmaker(engine, clock, settings.rules),
         clock=clock,
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from models.clock import Clock
+from models.schedule import ReminderRules
 
 
 def create_engine(url: URL) -> AsyncEngine:
@@ -48,5 +49,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine, clock: Clock) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, info={"clock": clock})
+def create_sessionmaker(
+    engine: AsyncEngine, clock: Clock, rules: ReminderRules | None = None
+) -> async_sessionmaker[AsyncSession]:
+    # The store reads its clock and the default reminder rules from the session's info.
+    return async_sessionmaker(
+        engine, expire_on_commit=False, info={"clock": clock, "rules": rules or ReminderRules()}
+    )

@@ -11,15 +11,23 @@ import logging
 from typing import Any, Protocol
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from handlers.messages import Incoming, Outgoing, Reply
+from handlers.reminders import fire
 from handlers.router import handle
 from handlers.turn import Config
 from models.clock import now
+from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
 from models.outbox import chats_of, claim_due, postpone_chat, queue_message
 from models.reminders import ReminderStatus
+from models.schedule import (
+    claim_due_reminders,
+    plan_digests,
+    plan_head_prompts,
+)
 
 log = logging.getLogger("wishbot.runtime")
 
@@ -52,8 +60,10 @@ class Runtime:
         self.adapters: dict[str, Adapter] = {}
         self.inbox_waiting = asyncio.Event()
         self.outbox_waiting = asyncio.Event()
+        self.reminders_waiting = asyncio.Event()
         self._inbox_lock = asyncio.Lock()
         self._outbox_lock = asyncio.Lock()
+        self._reminders_lock = asyncio.Lock()
 
     # --- the inbox ------------------------------------------------------------------------------
 
@@ -125,6 +135,53 @@ class Runtime:
                         person_id=item.person_id,
                     )
 
+    # --- rule reminders ------------------------------------------------------------------------
+
+    async def fire_reminders(self) -> int:
+        """Fire every due rule reminder, each in its own transaction with what it sends."""
+        fired = 0
+        async with self._reminders_lock:
+            while await self._fire_one():
+                fired += 1
+        if fired:
+            self.outbox_waiting.set()
+        return fired
+
+    async def _fire_one(self) -> bool:
+        async with self.app.sessions.begin() as session:
+            rows = await claim_due_reminders(session)
+            if not rows:
+                return False
+            row = rows[0]
+            row.attempts += 1
+            try:
+                async with session.begin_nested():
+                    await self.queue(session, await fire(session, row, self.config))
+                row.status = ReminderStatus.SENT
+                row.sent_at = now(session)
+            except StoreError as refused:
+                # Somebody moved the wish at the same moment: the reminder no longer applies.
+                row.status = ReminderStatus.CANCELLED
+                row.last_error = refused.key[:500]
+            except Exception as error:  # a bug or a hiccup: try again later, then give up
+                log.exception("reminder %s failed", row.id)
+                row.last_error = type(error).__name__
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = ReminderStatus.FAILED
+                else:
+                    row.due_at = now(session) + dt.timedelta(seconds=2**row.attempts)
+        return True
+
+    async def plan_daily(self) -> None:
+        """The admins' digests (and on its weekday the heads' prompt), once whatever the processes."""
+        rules = self.app.settings.rules
+        async with self.app.sessions.begin() as session:
+            today = now(session).astimezone(self.app.settings.timezone).date()
+            await plan_digests(session, today)
+            if today.weekday() == rules.head_prompt_weekday:
+                await plan_head_prompts(session, today)
+        self.reminders_waiting.set()
+
     # --- the outbox -----------------------------------------------------------------------------
 
     async def send_outbox(self) -> int:
@@ -172,7 +229,10 @@ class Runtime:
         tasks = [
             asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
             asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
+            asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
         ]
+        scheduler = self._scheduler()
+        scheduler.start()
         runner: web.AppRunner | None = None
         telegram = None
         if settings.telegram_token:
@@ -198,16 +258,33 @@ class Runtime:
         await self.app.stopping.wait()
         # Every loop ends between two units of work: cancelling one mid-query could leave a
         # transaction (and SQLite's connection thread) hanging.
+        scheduler.shutdown(wait=False)
         await asyncio.gather(*tasks)
         if runner is not None:
             await runner.cleanup()
         if telegram is not None:
             await telegram.stop()
 
+    def _scheduler(self) -> AsyncIOScheduler:
+        """APScheduler only wakes the sweeps; all work is rows in the database."""
+        settings = self.app.settings
+        scheduler = AsyncIOScheduler(timezone=settings.timezone)
+
+        def wake() -> None:
+            for event in (self.inbox_waiting, self.outbox_waiting, self.reminders_waiting):
+                event.set()
+
+        scheduler.add_job(wake, "interval", seconds=settings.sweep_seconds, id="sweep")
+        digest = dt.time.fromisoformat(settings.rules.digest_time)
+        scheduler.add_job(
+            self.plan_daily, "cron", hour=digest.hour, minute=digest.minute, id="daily"
+        )
+        return scheduler
+
     async def _sweep(self, waiting: asyncio.Event, work: Any) -> None:
         stopping = self.app.stopping
         while not stopping.is_set():
-            await first_of(waiting, stopping, seconds=self.app.settings.sweep_seconds)
+            await first_of(waiting, stopping)
             if stopping.is_set():
                 return
             waiting.clear()

@@ -10,7 +10,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from models.errors import InvalidInput
+from models.schedule import ReminderRules
 
 PREFIX = "WISHBOT_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wishbot.db"
@@ -51,6 +54,8 @@ class Settings:
     webhook_secret: str = ""
     # How often the inbox and the outbox are swept when nothing wakes them sooner.
     sweep_seconds: float = 5.0
+    # Reminder rules every community starts from ([rules] in the config file).
+    rules: ReminderRules = field(default_factory=ReminderRules)
 
     @property
     def web_address(self) -> str:
@@ -143,6 +148,17 @@ def _secret(raw: str, token: str | None) -> str:
     return hashlib.sha256(f"wishbot-webhook:{token or ''}".encode()).hexdigest()[:48]
 
 
+def _rules(raw: Any) -> ReminderRules:
+    if raw is None:
+        return ReminderRules()
+    if not isinstance(raw, dict):
+        raise SettingsError("WISHBOT_CONFIG: [rules] must be a table of rule = value")
+    try:
+        return ReminderRules().merged(raw)
+    except InvalidInput as e:
+        raise SettingsError(f"WISHBOT_CONFIG [rules]: {e}") from None
+
+
 def _read_config_file(path: str) -> dict[str, Any]:
     try:
         with Path(path).open("rb") as f:
@@ -170,6 +186,7 @@ _KNOWN = (
     "PUBLIC_URL",
     "WEBHOOK_SECRET",
     "SWEEP_SECONDS",
+    "RULES",
 )
 
 
@@ -200,4 +217,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=_public_url(get("PUBLIC_URL", "")),
         webhook_secret=_secret(get("WEBHOOK_SECRET", ""), token),
         sweep_seconds=_seconds(get("SWEEP_SECONDS", "5")),
+        rules=_rules(values.get(PREFIX + "RULES")),
     )

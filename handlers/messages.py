@@ -5,7 +5,7 @@ Adapters (bot/telegram.py, the web chat) translate to and from these; handlers s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -93,4 +93,5 @@ class Outgoing:
     platform: str | None = None
     chat_id: str | None = None
     person_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Urgent news goes out in quiet hours too; other news to a person waits for the morning.
+    urgent: bool = False

@@ -70,7 +70,11 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
 
     conversation = await conversation_for(session, incoming.sender.platform, incoming.chat_id)
     person = await person_by_identity(session, incoming.sender.platform, incoming.sender.user_id)
-    turn = Turn(session, incoming, conversation, person, config)
+    if person is not None and person.unreachable:
+        person.unreachable = False  # they wrote: they can be reached again
+    turn = Turn(
+        session=session, incoming=incoming, conversation=conversation, person=person, config=config
+    )
     await turn.reload_grants()
     try:
         async with session.begin_nested():

@@ -57,15 +57,38 @@ def register_flow(flow: Flow) -> Flow:
     return flow
 
 
-@dataclass
-class Turn:
+@dataclass(kw_only=True)
+class Speaker:
+    """Who speaks to people: a turn answering someone, or the scheduler on its own."""
+
     session: AsyncSession
+    config: Config
+    person: Person | None = None  # the one who acted; they are not told of their own act
+    replies: list[Outgoing] = field(default_factory=list)
+
+    async def tell(
+        self, person_id: int, build: Callable[[Translator], Reply], *, urgent: bool = False
+    ) -> None:
+        """Tell another person, in their own language, on every platform they use."""
+        person = await self.session.get(Person, person_id)
+        if person is None or person.unreachable:
+            return
+        has_chat = await self.session.scalar(
+            select(Identity.id).where(Identity.person_id == person_id).limit(1)
+        )
+        if has_chat is None:
+            return  # someone the building head speaks for: the head tells them
+        translator = Translator(
+            pick_locale(person.locale, default=self.config.default_locale), self.config.timezone
+        )
+        self.replies.append(Outgoing(build(translator), person_id=person_id, urgent=urgent))
+
+
+@dataclass(kw_only=True)
+class Turn(Speaker):
     incoming: Incoming
     conversation: Conversation
-    person: Person | None
-    config: Config
     grants: Sequence[RoleGrant] = ()
-    replies: list[Outgoing] = field(default_factory=list)
     # The value of a pressed step button, once the router has checked its token.
     value: str | None = None
 
@@ -183,21 +206,6 @@ class Turn:
         self.replies.append(
             Outgoing(reply, platform=self.incoming.sender.platform, chat_id=self.incoming.chat_id)
         )
-
-    async def tell(self, person_id: int, build: Callable[[Translator], Reply]) -> None:
-        """Tell another person, in their own language, on every platform they use."""
-        person = await self.session.get(Person, person_id)
-        if person is None:
-            return
-        has_chat = await self.session.scalar(
-            select(Identity.id).where(Identity.person_id == person_id).limit(1)
-        )
-        if has_chat is None:
-            return  # someone the building head speaks for: the head tells them
-        translator = Translator(
-            pick_locale(person.locale, default=self.config.default_locale), self.config.timezone
-        )
-        self.replies.append(Outgoing(build(translator), person_id=person_id))
 
 
 def action_button(label: str, name: str, *args: object) -> Button:

@@ -5,7 +5,9 @@ A community also holds the rules it tunes for itself, such as the five-star bonu
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -26,6 +28,8 @@ class Community(Base):
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     five_star_bonus: Mapped[int] = mapped_column(default=5, server_default="5")
+    # The community's own reminder rules, over the defaults in the settings (see models/schedule.py).
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     street: Mapped[Street] = relationship(lazy="joined")
 

@@ -54,6 +54,8 @@ class Person(Base):
     unit: Mapped[str | None] = mapped_column(String(40))
     # A cache of the ledger's sum, moved only together with a ledger row.
     points_balance: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Blocked the bot: skipped by broadcasts and reminders until they write again.
+    unreachable: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[dt.datetime]
 
 

@@ -22,6 +22,23 @@ class ReminderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class Broadcast(Base):
+    """One message to many: each recipient is an outbox row; the sender gets a report."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    # building, grid, community or a role name; scope_id names the place.
+    audience: Mapped[str] = mapped_column(String(40))
+    scope_id: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime]
+    reported_at: Mapped[dt.datetime | None]
+
+
 class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (Index("ix_reminders_status_due", "status", "due_at"),)
@@ -38,6 +55,11 @@ class Reminder(Base):
     status: Mapped[ReminderStatus] = mapped_column(
         str_enum(ReminderStatus), default=ReminderStatus.PENDING
     )
+    # A rule's reminder has a key (kind, wish, stage): planning it twice adds nothing.
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # Urgent ones go out in quiet hours too.
+    urgent: Mapped[bool] = mapped_column(default=False, server_default="0")
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]

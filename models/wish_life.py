@@ -28,6 +28,7 @@ from models.permissions import (
 )
 from models.points import PointsKind
 from models.points_ledger import add_points
+from models.schedule import plan_for_wish
 from models.wishes import (
     AssignmentStatus,
     Category,
@@ -61,6 +62,10 @@ TRANSITIONS: dict[str, tuple[frozenset[WishStatus], frozenset[WishStatus]]] = {
         frozenset({S.ESCALATED}),
     ),
     "resolve": (frozenset({S.ESCALATED}), frozenset({S.CLOSED})),
+    # The scheduler's moves, when nobody acted in time.
+    "still_on_it": (frozenset({S.ACCEPTED}), frozenset({S.ACCEPTED})),
+    "auto_release": (frozenset({S.ACCEPTED}), frozenset({S.OPEN})),
+    "auto_escalate": (frozenset({S.OPEN}), frozenset({S.ESCALATED})),
 }
 
 
@@ -125,6 +130,8 @@ async def _record(
         )
     )
     await session.flush()
+    # Every move re-plans the reminders: what the old state needed is cancelled.
+    await plan_for_wish(session, wish)
 
 
 async def _move(
@@ -547,6 +554,45 @@ async def resolve_wish(session: AsyncSession, actor: Person, wish_id: int, answe
     text = _text(answer, required=True, what="an answer")
     return await _move(
         session, wish, actor, "resolve", S.CLOSED, text, resolution=text, closed_at=now(session)
+    )
+
+
+# --- the scheduler's moves ---------------------------------------------------------------
+
+
+async def still_on_it(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
+    """The member says they are still on it: the clock for "no progress" starts again."""
+    wish = await get_wish(session, wish_id)
+    assignment = await _assignment_of(session, wish, actor.id)
+    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
+    _check_can_move(wish, "still_on_it")
+    return await _move(session, wish, actor, "still_on_it", S.ACCEPTED)
+
+
+async def auto_release(session: AsyncSession, wish_id: int) -> Wish:
+    """Nobody answered "still on it?": the wish goes back to open, so it never hangs."""
+    wish = await get_wish(session, wish_id)
+    _check_can_move(wish, "auto_release")
+    await _release_everyone(session, wish)
+    return await _move(session, wish, None, "auto_release", S.OPEN, taken_count=0)
+
+
+async def auto_escalate(session: AsyncSession, wish_id: int, reason: str) -> Wish:
+    """Open for days with no taker: the community admin takes it up."""
+    wish = await get_wish(session, wish_id)
+    _check_can_move(wish, "auto_escalate")
+    await _release_everyone(session, wish)
+    level = LADDER.index(Role.ADMIN) + 1
+    return await _move(
+        session,
+        wish,
+        None,
+        "auto_escalate",
+        S.ESCALATED,
+        reason,
+        escalation_level=level,
+        taken_count=0,
     )
 
 

@@ -29,6 +29,7 @@ class TelegramBot:
         while await self.telegram.poll_once(timeout=0):
             pass
         await self.runtime.handle_inbox()
+        await self.runtime.fire_reminders()
         await self.runtime.send_outbox()
 
     def user(self, user_id: int, name: str, language: str | None = "en") -> Person:

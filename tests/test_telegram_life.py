@@ -69,7 +69,11 @@ async def _on_telegram(
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 async def test_the_life_of_a_wish_on_telegram(
-    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock, language: str
+    app: App,
+    sessions: async_sessionmaker[AsyncSession],
+    town: Town,
+    clock: ManualClock,
+    language: str,
 ) -> None:
     locale = "zh_Hans" if language == "zh" else "en"
     label = LABELS[language]
@@ -89,7 +93,9 @@ async def test_the_life_of_a_wish_on_telegram(
         await erin.press(label["no_phone"])
         await erin.send("/wish")
         await erin.press(label["repair"])
-        await erin.send("水龙头漏水 <b>请帮忙</b>" if language == "zh" else "The tap leaks <b>help</b>")
+        await erin.send(
+            "水龙头漏水 <b>请帮忙</b>" if language == "zh" else "The tap leaks <b>help</b>"
+        )
         await erin.send_photo("photo-tap")
         await erin.press(label["day"])
         await erin.press(label["send"])
@@ -156,7 +162,12 @@ async def test_refusals_and_the_unexpected_on_telegram(
         # A resident tries an admin command, and forges the head's and the requester's buttons.
         await bob.send("/assign " + (wish.code or ""))
         assert "not for you" in bob.text()
-        for forged in (f"a:verify:{wish.id}", f"a:cancel:{wish.id}", f"a:accept:{wish.id}", "a:verify:x"):
+        for forged in (
+            f"a:verify:{wish.id}",
+            f"a:cancel:{wish.id}",
+            f"a:accept:{wish.id}",
+            "a:verify:x",
+        ):
             bob.user.press_forged(forged)
             await bot.step()
             assert bob.text(), forged

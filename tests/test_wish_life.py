@@ -19,6 +19,8 @@ from models.wish_life import (
     accept_wish,
     assign_wish,
     auto_confirm,
+    auto_escalate,
+    auto_release,
     cancel_wish,
     confirm_wish,
     dispute_wish,
@@ -28,6 +30,7 @@ from models.wish_life import (
     release_wish,
     report_done,
     resolve_wish,
+    still_on_it,
     submit_wish,
     verify_wish,
     wish_by_code,
@@ -57,6 +60,9 @@ ACTIONS: dict[str, tuple[Callable[[Town], Person | None], Action]] = {
         lambda t: t.street_admin,
         lambda s, t, w: resolve_wish(s, t.street_admin, w, "The power company will come"),
     ),
+    "still_on_it": (lambda t: t.fixer, lambda s, t, w: still_on_it(s, t.fixer, w)),
+    "auto_release": (lambda t: None, lambda s, t, w: auto_release(s, w)),
+    "auto_escalate": (lambda t: None, lambda s, t, w: auto_escalate(s, w, "No taker")),
 }
 
 # DESIGN.md's life of a wish, written out independently of the code's own table.
@@ -79,6 +85,9 @@ LEGAL: dict[tuple[str, WishStatus], WishStatus] = {
     ("escalate", S.DONE): S.ESCALATED,
     ("escalate", S.ESCALATED): S.ESCALATED,
     ("resolve", S.ESCALATED): S.CLOSED,
+    ("still_on_it", S.ACCEPTED): S.ACCEPTED,
+    ("auto_release", S.ACCEPTED): S.OPEN,
+    ("auto_escalate", S.OPEN): S.ESCALATED,
 }
 CASES = [(action, status) for action in ACTIONS for status in WishStatus]
 
@@ -121,7 +130,7 @@ async def test_transition(
     else:
         # Release and report-done first ask whether the actor holds a place at all.
         expected: tuple[type[StoreError], ...] = (IllegalTransition,)
-        if action in ("release", "report_done"):
+        if action in ("release", "report_done", "still_on_it"):
             expected = (IllegalTransition, NotAllowed)
         with pytest.raises(expected):
             async with sessions.begin() as s:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import STATUS_NAMES
-from handlers.turn import Turn
+from handlers.turn import Speaker, Turn
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
 from models.wishes import Category, Wish
@@ -88,14 +88,16 @@ async def buildings_of(turn: Turn, community_id: int) -> list[Building]:
     )
 
 
-async def building_name(turn: Turn, building_id: int) -> str:
+async def building_name(turn: Speaker, building_id: int) -> str:
     building = await turn.session.get(Building, building_id)
     return building.name if building else "?"
 
 
-async def wish_summary(turn: Turn, wish: Wish, t: Translator | None = None) -> str:
+async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -> str:
     """One wish in a few lines: code, category, state, building, description."""
-    t = t or turn.t
+    if t is None:
+        assert isinstance(turn, Turn), "a summary for someone else needs their translator"
+        t = turn.t
     return t(
         "<b>{code}</b> · {category} · {status}\n{building}\n{description}",
         code=wish.code,

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from handlers.flows.common import wish_summary
 from handlers.i18n import Translator
 from handlers.messages import Button, Reply
-from handlers.turn import Turn, action_button
+from handlers.turn import Speaker, action_button
 from models.community import Building, Grid
 from models.people import MemberProfile, Role, RoleGrant
 from models.permissions import place_of_building
-from models.wishes import AssignmentStatus, Wish, WishAssignment
+from models.wishes import AssignmentStatus, Urgency, Wish, WishAssignment
 
 ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]
 
@@ -27,7 +27,7 @@ def _no_buttons(t: Translator) -> Sequence[Sequence[Button]]:
 
 
 async def tell(
-    turn: Turn,
+    turn: Speaker,
     people: Iterable[int],
     wish: Wish,
     message: str,
@@ -45,10 +45,10 @@ async def tell(
             text = t(message, code=wish.code, **params) + "\n\n" + summary_text
             return Reply(text, tuple(tuple(row) for row in buttons(t)))
 
-        await turn.tell(person_id, build)
+        await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
 
 
-async def _summary_in_their_language(turn: Turn, person_id: int, wish: Wish) -> str:
+async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:
     from handlers.i18n import pick_locale
     from models.people import Person
 
@@ -61,7 +61,7 @@ def requester_side(wish: Wish) -> list[int]:
     return [wish.requester_id, wish.submitted_by_id]
 
 
-async def helpers_of(turn: Turn, wish: Wish) -> list[int]:
+async def helpers_of(turn: Speaker, wish: Wish) -> list[int]:
     return list(
         (
             await turn.session.scalars(
@@ -74,7 +74,7 @@ async def helpers_of(turn: Turn, wish: Wish) -> list[int]:
     )
 
 
-async def heads_of(turn: Turn, building_id: int) -> list[int]:
+async def heads_of(turn: Speaker, building_id: int) -> list[int]:
     return list(
         (
             await turn.session.scalars(
@@ -86,7 +86,7 @@ async def heads_of(turn: Turn, building_id: int) -> list[int]:
     )
 
 
-async def ladder_holders(turn: Turn, wish: Wish, role: Role) -> list[int]:
+async def ladder_holders(turn: Speaker, wish: Wish, role: Role) -> list[int]:
     """Who holds a rung of the ladder over the wish's building."""
     place = await place_of_building(turn.session, wish.building_id)
     scope = {
@@ -106,7 +106,7 @@ async def ladder_holders(turn: Turn, wish: Wish, role: Role) -> list[int]:
     )
 
 
-async def fitting_members(turn: Turn, wish: Wish, limit: int = 20) -> list[int]:
+async def fitting_members(turn: Speaker, wish: Wish, limit: int = 20) -> list[int]:
     """Approved members of the community whose skills fit, nearest first."""
     place = await place_of_building(turn.session, wish.building_id)
     rows = (
@@ -130,7 +130,7 @@ def accept_button(wish: Wish) -> ButtonsFor:
     return lambda t: [[action_button(t.raw("🙋 I'll do it"), "accept", wish.id)]]
 
 
-async def building_and_grid(turn: Turn, building_id: int) -> tuple[Building, Grid]:
+async def building_and_grid(turn: Speaker, building_id: int) -> tuple[Building, Grid]:
     building = await turn.session.get(Building, building_id)
     assert building is not None
     return building, building.grid

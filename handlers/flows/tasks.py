@@ -21,7 +21,14 @@ from models.community import Building, Community, Grid
 from models.errors import N_, NotAllowed
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
-from models.wish_life import MAX_NOTE, accept_wish, get_wish, release_wish, report_done
+from models.wish_life import (
+    MAX_NOTE,
+    accept_wish,
+    get_wish,
+    release_wish,
+    report_done,
+    still_on_it,
+)
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 RELEASE = "release"
@@ -615,3 +622,11 @@ FLOW = register_flow(
         },
     )
 )
+
+
+@action("still_on")
+async def still_on(turn: Turn, args: list[str]) -> None:
+    """The answer to "are you still on it?": the wish stays with the member."""
+    assert turn.person is not None
+    wish = await still_on_it(turn.session, turn.person, button_number(args))
+    turn.say(turn.t("Thank you! Wish {code} stays with you.", code=wish.code))

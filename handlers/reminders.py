@@ -1,0 +1,274 @@
+"""What a due reminder does: reload its wish, check it still applies, nudge or act.
+
+Called by the runtime inside the transaction that claimed the reminder, so it acts once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.flows.news import (
+    fitting_members,
+    heads_of,
+    helpers_of,
+    ladder_holders,
+    requester_side,
+    tell,
+)
+from handlers.i18n import Translator
+from handlers.messages import Button, Outgoing, Reply
+from handlers.turn import Config, Speaker, action_button
+from models.clock import now
+from models.community import Building, Grid
+from models.errors import N_
+from models.people import Person, Role, RoleGrant
+from models.reminders import Reminder
+from models.schedule import WISH_PREFIX, add_reminder, rules_for_building
+from models.wish_life import auto_confirm, auto_escalate, auto_release
+from models.wishes import Wish, WishStatus
+
+S = WishStatus
+Fire = Callable[[Speaker, Wish, Reminder], Awaitable[None]]
+
+# Which state each kind of wish reminder belongs to; in any other state it no longer applies.
+APPLIES = {
+    "verify_head": S.SUBMITTED,
+    "verify_grid": S.SUBMITTED,
+    "open_grid": S.OPEN,
+    "open_escalate": S.OPEN,
+    "before_time": S.ACCEPTED,
+    "time_passed": S.ACCEPTED,
+    "still_on_it": S.ACCEPTED,
+    "auto_release": S.ACCEPTED,
+    "confirm_remind": S.DONE,
+    "auto_confirm": S.DONE,
+}
+
+
+async def fire(session: AsyncSession, reminder: Reminder, config: Config) -> list[Outgoing]:
+    """Do what the reminder is for, if it still applies; return what to send."""
+    speaker = Speaker(session=session, config=config)
+    if reminder.kind.startswith(WISH_PREFIX):
+        kind = reminder.kind.removeprefix(WISH_PREFIX)
+        wish = await session.get(Wish, reminder.wish_id, populate_existing=True)
+        stale = (
+            wish is None
+            or APPLIES.get(kind) != wish.status
+            or reminder.payload.get("version") not in (None, wish.version)
+        )
+        if wish is not None and not stale:
+            await WISH_REMINDERS[kind](speaker, wish, reminder)
+    elif reminder.kind == "digest" and reminder.target_person_id is not None:
+        await _digest(speaker, reminder.target_person_id)
+    elif reminder.kind == "head_prompt" and reminder.target_person_id is not None:
+        await _head_prompt(speaker, reminder.target_person_id)
+    return speaker.replies
+
+
+def _buttons(*pairs: tuple[str, str, int]) -> Callable[[Translator], list[list[Button]]]:
+    return lambda t: [[action_button(t.raw(label), name, arg) for label, name, arg in pairs]]
+
+
+async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    await tell(
+        speaker,
+        await heads_of(speaker, wish.building_id),
+        wish,
+        N_("Reminder: wish {code} is still waiting for your check."),
+        _buttons((N_("✅ Verify"), "verify", wish.id), (N_("✖ Reject"), "reject", wish.id)),
+    )
+
+
+async def _verify_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    await tell(
+        speaker,
+        await ladder_holders(speaker, wish, Role.GRID_WORKER),
+        wish,
+        N_("Wish {code} has waited a long time for the building head's check."),
+        _buttons((N_("✅ Verify"), "verify", wish.id)),
+    )
+
+
+async def _open_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    names = (
+        await speaker.session.scalars(
+            select(Person.name).where(Person.id.in_(await fitting_members(speaker, wish, limit=3)))
+        )
+    ).all()
+    await tell(
+        speaker,
+        await ladder_holders(speaker, wish, Role.GRID_WORKER),
+        wish,
+        N_("Nobody has taken wish {code} yet. Members who could: {names}"),
+        _buttons((N_("👤 Assign"), "assign", wish.id)),
+        names=", ".join(names) or "-",
+    )
+
+
+async def _open_escalate(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    wish = await auto_escalate(speaker.session, wish.id, "No member took it in time")
+    await tell(
+        speaker,
+        await ladder_holders(speaker, wish, Role.ADMIN),
+        wish,
+        N_("Nobody took wish {code} for days; it is now with you, the community admin."),
+        _buttons((N_("👤 Assign"), "assign", wish.id), (N_("💬 Answer"), "resolve", wish.id)),
+    )
+    await tell(
+        speaker,
+        requester_side(wish),
+        wish,
+        N_("Your wish {code} has been passed on to the community office."),
+    )
+
+
+async def _before_time(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    await tell(
+        speaker,
+        await helpers_of(speaker, wish),
+        wish,
+        N_("Reminder: wish {code} is due at {when}."),
+        when=_when(speaker, wish.preferred_time),
+    )
+
+
+async def _time_passed(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    await tell(
+        speaker,
+        await helpers_of(speaker, wish),
+        wish,
+        N_("The time for wish {code} has passed. Done? Report it, or give it back."),
+        _buttons(
+            (N_("✅ Report done"), "done", wish.id), (N_("↩ Give it back"), "release", wish.id)
+        ),
+    )
+
+
+async def _still_on_it(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    rules = await rules_for_building(speaker.session, wish.building_id)
+    await add_reminder(
+        speaker.session,
+        f"{WISH_PREFIX}auto_release",
+        now(speaker.session) + dt.timedelta(hours=rules.answer_hours),
+        wish=wish,
+    )
+    await tell(
+        speaker,
+        await helpers_of(speaker, wish),
+        wish,
+        N_("Are you still on wish {code}? If we hear nothing, it goes back to the others."),
+        _buttons(
+            (N_("👍 Still on it"), "still_on", wish.id), (N_("↩ Give it back"), "release", wish.id)
+        ),
+    )
+
+
+async def _auto_release(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    helpers = await helpers_of(speaker, wish)
+    wish = await auto_release(speaker.session, wish.id)
+    await tell(
+        speaker, helpers, wish, N_("We heard nothing, so wish {code} went back to the others.")
+    )
+    await tell(
+        speaker, requester_side(wish), wish, N_("We are looking for a new helper for wish {code}.")
+    )
+
+
+async def _confirm_remind(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    await tell(
+        speaker,
+        requester_side(wish),
+        wish,
+        N_("Wish {code} was reported done. Is it? Please confirm."),
+        _buttons(
+            (N_("⭐ It's done"), "confirm", wish.id), (N_("Not done yet"), "dispute", wish.id)
+        ),
+    )
+
+
+async def _auto_confirm(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    helpers = await helpers_of(speaker, wish)
+    wish = await auto_confirm(speaker.session, wish.id)
+    await tell(
+        speaker, helpers, wish, N_("Wish {code} was confirmed. Your points have grown: /points")
+    )
+    await tell(
+        speaker, requester_side(wish), wish, N_("We took wish {code} as done and closed it.")
+    )
+
+
+WISH_REMINDERS: dict[str, Fire] = {
+    "verify_head": _verify_head,
+    "verify_grid": _verify_grid,
+    "open_grid": _open_grid,
+    "open_escalate": _open_escalate,
+    "before_time": _before_time,
+    "time_passed": _time_passed,
+    "still_on_it": _still_on_it,
+    "auto_release": _auto_release,
+    "confirm_remind": _confirm_remind,
+    "auto_confirm": _auto_confirm,
+}
+
+
+def _when(speaker: Speaker, moment: dt.datetime | None) -> str:
+    return Translator(speaker.config.default_locale, speaker.config.timezone).when(moment)
+
+
+async def _digest(speaker: Speaker, admin_id: int) -> None:
+    """The admin's morning: new, open, overdue, closed yesterday, in their communities."""
+    session = speaker.session
+    communities = (
+        await session.scalars(
+            select(RoleGrant.scope_id).where(
+                RoleGrant.person_id == admin_id, RoleGrant.role == Role.ADMIN
+            )
+        )
+    ).all()
+    moment = now(session)
+    in_scope = (
+        select(Wish)
+        .join(Building, Building.id == Wish.building_id)
+        .join(Grid, Grid.id == Building.grid_id)
+        .where(Grid.community_id.in_(communities))
+        .subquery()
+    )
+
+    async def count(*conditions: ColumnElement[bool]) -> int:
+        found = await session.scalar(select(func.count()).select_from(in_scope).where(*conditions))
+        return int(found or 0)
+
+    day = dt.timedelta(days=1)
+    numbers = {
+        "new": await count(in_scope.c.created_at >= moment - day),
+        "open": await count(in_scope.c.status.in_([S.SUBMITTED, S.OPEN, S.ESCALATED])),
+        "overdue": await count(
+            in_scope.c.status.in_([S.OPEN, S.ACCEPTED]),
+            in_scope.c.due_at.is_not(None),
+            in_scope.c.due_at < moment,
+        ),
+        "closed": await count(in_scope.c.status == S.CLOSED, in_scope.c.closed_at >= moment - day),
+    }
+    await speaker.tell(
+        admin_id,
+        lambda t: Reply(
+            t(
+                "Good morning! Since yesterday: {new} new wishes, {closed} closed. "
+                "Waiting now: {open}; overdue: {overdue}. /pending shows them.",
+                **{k: t.number(v) for k, v in numbers.items()},
+            )
+        ),
+    )
+
+
+async def _head_prompt(speaker: Speaker, head_id: int) -> None:
+    await speaker.tell(
+        head_id,
+        lambda t: Reply(
+            t("Anything new in your building this week? /onbehalf enters a wish for a neighbour.")
+        ),
+    )
