@@ -170,10 +170,15 @@ async def _button(turn: Turn, data: str) -> None:
 def _readable(turn: Turn, params: dict[str, object]) -> dict[str, object]:
     """Store errors name states and roles by their codes; say them in the person's words."""
     names = {"status": STATUS_NAMES, "role": ROLE_NAMES}
-    return {
-        k: turn.t.raw(names[k][str(v)]) if k in names and str(v) in names[k] else v
-        for k, v in params.items()
-    }
+    readable: dict[str, object] = {}
+    for key, value in params.items():
+        if key in names and str(value) in names[key]:
+            readable[key] = turn.t.raw(names[key][str(value)])
+        elif key == "what":  # a phrase the store marked for translation
+            readable[key] = turn.t.raw(str(value))
+        else:
+            readable[key] = value
+    return readable
 
 
 ROLE_NAMES = {

@@ -237,7 +237,7 @@ async def submit_wish(
     found = await session.get(Category, category)
     if found is None or not found.active:
         raise InvalidInput(N_("Please choose one of the categories."))
-    text = _text(description, required=True, what="a description", limit=MAX_DESCRIPTION)
+    text = _text(description, required=True, what=N_("a description"), limit=MAX_DESCRIPTION)
     if not 1 <= required_count <= MAX_REQUIRED:
         raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
     if len(photos) > MAX_PHOTOS:
@@ -289,7 +289,7 @@ async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason
         session, actor, place, 1, N_("Only the head of this building can reject the wish.")
     )
     _check_can_move(wish, "reject")
-    note = _text(reason, required=True, what="a reason")
+    note = _text(reason, required=True, what=N_("a reason"))
     return await _move(session, wish, actor, "reject", S.REJECTED, note, closed_at=now(session))
 
 
@@ -395,7 +395,7 @@ async def release_wish(
     if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
         raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
     _check_can_move(wish, "release")
-    text = _text(note, required=False, what="a note")
+    text = _text(note, required=False, what=N_("a note"))
     assignment.status = AssignmentStatus.RELEASED
     assignment.released_at = now(session)
     return await _move(
@@ -415,7 +415,7 @@ async def report_done(
     if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
         raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
     _check_can_move(wish, "report_done")
-    text = _text(note, required=False, what="a note")
+    text = _text(note, required=False, what=N_("a note"))
     assignment.done_note = text
     assignment.done_photo = photo
     return await _move(session, wish, actor, "report_done", S.DONE, text)
@@ -459,7 +459,7 @@ async def confirm_wish(
     _check_can_move(wish, "confirm")
     if rating is not None and rating not in range(1, 6):
         raise InvalidInput(N_("A rating is from 1 to 5 stars."))
-    text = _text(comment, required=False, what="a comment")
+    text = _text(comment, required=False, what=N_("a comment"))
     wish = await _move(
         session,
         wish,
@@ -490,7 +490,7 @@ async def dispute_wish(session: AsyncSession, actor: Person, wish_id: int, reaso
     if not await _is_requester_side(session, actor, wish):
         raise NotAllowed(N_("Only the person who asked can dispute wish {code}."), code=wish.code)
     _check_can_move(wish, "dispute")
-    note = _text(reason, required=True, what="what is still missing")
+    note = _text(reason, required=True, what=N_("what is still missing"))
     return await _move(session, wish, actor, "dispute", S.ACCEPTED, note)
 
 
@@ -501,7 +501,7 @@ async def cancel_wish(
     if not await _is_requester_side(session, actor, wish):
         raise NotAllowed(N_("Only the person who asked can cancel wish {code}."), code=wish.code)
     _check_can_move(wish, "cancel")
-    note = _text(reason, required=False, what="a reason")
+    note = _text(reason, required=False, what=N_("a reason"))
     await _release_everyone(session, wish)
     return await _move(
         session, wish, actor, "cancel", S.CANCELLED, note, taken_count=0, closed_at=now(session)
@@ -528,7 +528,7 @@ async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reas
     level = max(held, current) + 1
     if level > TOP_LEVEL:
         raise IllegalTransition(N_("Wish {code} is already at the top."), code=wish.code)
-    note = _text(reason, required=True, what="a reason")
+    note = _text(reason, required=True, what=N_("a reason"))
     await _release_everyone(session, wish)
     return await _move(
         session, wish, actor, "escalate", S.ESCALATED, note, escalation_level=level, taken_count=0
@@ -551,7 +551,7 @@ async def resolve_wish(session: AsyncSession, actor: Person, wish_id: int, answe
         role=role.value,
     )
     _check_can_move(wish, "resolve")
-    text = _text(answer, required=True, what="an answer")
+    text = _text(answer, required=True, what=N_("an answer"))
     return await _move(
         session, wish, actor, "resolve", S.CLOSED, text, resolution=text, closed_at=now(session)
     )

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.schema import Base
 
-
 # What a person's action can change in the store (not the chat's own bookkeeping:
 # conversation, inbox and outbox rows).
 STORE = ("wishes", "wish_events", "wish_assignments", "points_ledger", "people", "role_grants")

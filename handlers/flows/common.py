@@ -18,12 +18,12 @@ from models.errors import N_, NotFound
 from models.wishes import Category, Wish
 
 CATEGORY_NAMES = {
-    "repair": "🔧 Repairs",
-    "errand": "🛒 Errands and shopping",
-    "companionship": "☕ Company and visits",
-    "paperwork": "📄 Forms and paperwork",
-    "cleaning": "🧹 Cleaning",
-    "other": "✳️ Something else",
+    "repair": N_("🔧 Repairs"),
+    "errand": N_("🛒 Errands and shopping"),
+    "companionship": N_("☕ Company and visits"),
+    "paperwork": N_("📄 Forms and paperwork"),
+    "cleaning": N_("🧹 Cleaning"),
+    "other": N_("✳️ Something else"),
 }
 
 
