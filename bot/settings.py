@@ -54,6 +54,8 @@ class Settings:
     webhook_secret: str = ""
     # How often the inbox and the outbox are swept when nothing wakes them sooner.
     sweep_seconds: float = 5.0
+    # Telegram's overall ceiling, messages per second (a local Bot API server allows more).
+    telegram_rate: float = 30.0
     # Reminder rules every community starts from ([rules] in the config file).
     rules: ReminderRules = field(default_factory=ReminderRules)
 
@@ -148,6 +150,18 @@ def _secret(raw: str, token: str | None) -> str:
     return hashlib.sha256(f"wishbot-webhook:{token or ''}".encode()).hexdigest()[:48]
 
 
+def _rate(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value <= 100_000:
+        raise SettingsError(
+            f"WISHBOT_TELEGRAM_RATE must be messages per second above 0, not {raw!r}"
+        )
+    return value
+
+
 def _rules(raw: Any) -> ReminderRules:
     if raw is None:
         return ReminderRules()
@@ -187,6 +201,7 @@ _KNOWN = (
     "WEBHOOK_SECRET",
     "SWEEP_SECONDS",
     "RULES",
+    "TELEGRAM_RATE",
 )
 
 
@@ -218,4 +233,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=_secret(get("WEBHOOK_SECRET", ""), token),
         sweep_seconds=_seconds(get("SWEEP_SECONDS", "5")),
         rules=_rules(values.get(PREFIX + "RULES")),
+        telegram_rate=_rate(get("TELEGRAM_RATE", "30")),
     )

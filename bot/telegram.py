@@ -66,7 +66,11 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_file_url(file_base)
         # PTB's limiter paces us (30/s overall, 20/min per group); a 429 is not retried in
         # place but handed to the outbox, which holds that chat's queue for retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_rate, overall_time_period=1, max_retries=0
+            )
+        )
         .updater(None)  # our own polling: the offset moves only after the inbox has the updates
         .build()
     )
