@@ -23,6 +23,8 @@ from models.wish_life import (
     accept_wish,
     assign_wish,
     auto_confirm,
+    auto_escalate,
+    auto_release,
     cancel_wish,
     confirm_wish,
     dispute_wish,
@@ -31,6 +33,7 @@ from models.wish_life import (
     release_wish,
     report_done,
     resolve_wish,
+    still_on_it,
     submit_wish,
     verify_wish,
 )
@@ -57,6 +60,9 @@ OPERATIONS: dict[str, Op] = {
     "escalate": lambda s, p, w, t, n: escalate_wish(s, p, w, "too big"),
     "resolve": lambda s, p, w, t, n: resolve_wish(s, p, w, "answered"),
     "adjust": lambda s, p, w, t, n: adjust_points(s, p, t.members[n % 3], 3 - n * 2, "fix"),
+    "still_on_it": lambda s, p, w, t, n: still_on_it(s, p, w),
+    "auto_release": lambda s, p, w, t, n: auto_release(s, w),
+    "auto_escalate": lambda s, p, w, t, n: auto_escalate(s, w, "no taker"),
 }
 
 # Anybody may try anything; half of the time the person who would normally do it tries,
@@ -109,6 +115,9 @@ def natural(operation: str, wish: Wish, n: int, town: Town) -> Person:
         "cancel": requester,
         "resolve": town.street_admin,
         "auto_confirm": town.admin,
+        "still_on_it": town.members[n % 3],
+        "auto_release": town.admin,
+        "auto_escalate": town.admin,
     }[operation]
 
 
@@ -181,7 +190,7 @@ async def check_invariants(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 @settings(
-    max_examples=50,
+    max_examples=35,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
