@@ -35,6 +35,7 @@ class Config:
 
     default_locale: str
     timezone: ZoneInfo
+    bot_username: str | None = None  # for t.me deep links, once Telegram has told us
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,7 @@ class ReminderRules:
     quiet_start: str = "22:00"
     quiet_end: str = "08:00"
     digest_time: str = "08:30"  # the admins' daily digest, local time
-    head_prompt_weekday: int = 0  # Monday: "anything new in your building?"
-    head_prompt_time: str = "09:00"
+    head_prompt_weekday: int = 0  # Monday, with the digest: "anything new in your building?"
 
     def merged(self, overrides: dict[str, Any]) -> ReminderRules:
         """These rules with a community's overrides; an unknown or bad value is refused."""

@@ -123,3 +123,23 @@ async def test_a_resident_cannot_use_admin_commands_or_forged_buttons(
     assert "/wish" in bob.last.text and "/assign" not in bob.last.text
     async with sessions() as s:
         assert (await s.get(Wish, wish.id)).status == WishStatus.SUBMITTED  # type: ignore[union-attr]
+
+
+async def test_a_building_link_brings_a_new_resident_straight_in(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    head = await _as(world, town.head_n1)
+    await head.send("/invite")
+    assert "N1" in head.last.text
+    code = head.last.text.split("/start ")[1].split(")")[0].split()[0]
+    gina = world.chat("Gina", language="en")
+    await gina.send(f"/start {code}")
+    await gina.press("English")
+    assert "unit" in gina.last.text  # no community or building to choose
+    await gina.send("7-701")
+    await gina.press("No, thanks")
+    assert "registered in N1, unit 7-701" in gina.last.text
+    bob = await _as(world, town.bob)
+    await bob.send("/invite")
+    assert "not for you" in bob.last.text

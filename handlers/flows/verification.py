@@ -14,6 +14,7 @@ from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.community import Building
 from models.directory import add_person
 from models.errors import N_
+from models.invites import building_invite
 from models.people import Person, Role
 from models.wish_life import get_wish, reject_wish, verify_wish
 from models.wishes import Wish, WishStatus
@@ -22,6 +23,7 @@ REASON = "reason"
 RESIDENT = "resident"
 NEW_NAME = "new_name"
 NEW_UNIT = "new_unit"
+INVITE = "invite"
 
 REASONS = (
     N_("This is not something the community can do"),
@@ -206,10 +208,71 @@ async def answer_new_unit(turn: Turn) -> None:
     await start_for(turn, person)
 
 
+__all__ = ["get_wish", "offer_to_members", "tell_heads_about"]
+
+
+@command(
+    "invite",
+    N_("a link that brings residents straight into a building"),
+    Role.BUILDING_HEAD,
+    Role.ADMIN,
+)
+async def invite(turn: Turn) -> None:
+    """A head gets their building's link; an admin chooses the building first."""
+    heads = turn.scopes(Role.BUILDING_HEAD)
+    if len(heads) == 1 and not turn.has(Role.ADMIN):
+        await _send_invite(turn, heads[0])
+        return
+    await turn.start(FLOW, INVITE)
+
+
+async def _invite_buildings(turn: Turn) -> list[Building]:
+    from handlers.flows.common import buildings_of
+
+    found = {b.id: b for c in turn.scopes(Role.ADMIN) for b in await buildings_of(turn, c)}
+    for building_id in turn.scopes(Role.BUILDING_HEAD):
+        building = await turn.session.get(Building, building_id)
+        if building is not None:
+            found[building.id] = building
+    return sorted(found.values(), key=lambda b: b.name)
+
+
+async def ask_invite(turn: Turn) -> None:
+    buttons = [turn.option(b.name, str(b.id)) for b in await _invite_buildings(turn)]
+    turn.say(turn.t("Which building is the link for?"), [*rows(buttons, 3), turn.nav(back=False)])
+
+
+async def answer_invite(turn: Turn) -> None:
+    chosen = next((b for b in await _invite_buildings(turn) if str(b.id) == turn.value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose with the buttons."))
+        return
+    turn.end()
+    await _send_invite(turn, chosen.id)
+
+
+async def _send_invite(turn: Turn, building_id: int) -> None:
+    assert turn.person is not None
+    code = await building_invite(turn.session, building_id, turn.person.id)
+    building = await turn.session.get(Building, building_id)
+    assert building is not None
+    username = turn.config.bot_username
+    link = f"https://t.me/{username}?start={code}" if username else f"/start {code}"
+    turn.say(
+        turn.t(
+            "Residents of {building} join with this link (or by sending the bot: /start {code}):\n{link}",
+            building=building.name,
+            code=code,
+            link=link,
+        )
+    )
+
+
 FLOW = register_flow(
     Flow(
         "verification",
         {
+            INVITE: Step(ask_invite, answer_invite),
             REASON: Step(ask_reason, answer_reason),
             RESIDENT: Step(ask_resident, answer_resident),
             NEW_NAME: Step(ask_new_name, answer_new_name),
@@ -217,5 +280,3 @@ FLOW = register_flow(
         },
     )
 )
-
-__all__ = ["get_wish", "offer_to_members", "tell_heads_about"]
