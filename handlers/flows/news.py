@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.flows.common import wish_summary
-from handlers.i18n import Translator
+from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
 from models.community import Building, Grid
-from models.people import MemberProfile, Role, RoleGrant
+from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import place_of_building
 from models.wishes import AssignmentStatus, Urgency, Wish, WishAssignment
 
@@ -49,9 +49,6 @@ async def tell(
 
 
 async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:
-    from handlers.i18n import pick_locale
-    from models.people import Person
-
     person = await turn.session.get(Person, person_id)
     locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
     return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
