@@ -6,14 +6,17 @@ Each update is handled in one transaction with its replies queued; sends happen 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any, Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from handlers.broadcast_report import broadcast_news
 from handlers.messages import Incoming, Outgoing, Reply
 from handlers.reminders import fire
 from handlers.router import handle
@@ -21,10 +24,19 @@ from handlers.turn import Config
 from models.clock import now
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
-from models.outbox import chats_of, claim_due, postpone_chat, queue_message
+from models.outbox import (
+    BLOCKED,
+    chats_of,
+    claim_due,
+    mark_unreachable,
+    postpone_chat,
+    queue_message,
+)
 from models.reminders import ReminderStatus
 from models.schedule import (
+    after_quiet_hours,
     claim_due_reminders,
+    default_rules,
     plan_digests,
     plan_head_prompts,
 )
@@ -64,6 +76,9 @@ class Runtime:
         self._inbox_lock = asyncio.Lock()
         self._outbox_lock = asyncio.Lock()
         self._reminders_lock = asyncio.Lock()
+        # After a 429, no send to that platform before this moment: the limit is the bot's,
+        # so every other chat would bang into it too.
+        self._held_until: dict[str, dt.datetime] = {}
 
     # --- the inbox ------------------------------------------------------------------------------
 
@@ -118,10 +133,14 @@ class Runtime:
             if row is not None and row.handled_at is None:
                 await mark_handled(session, row, error=reason)
 
-    async def queue(self, session: Any, outgoing: list[Outgoing]) -> None:
+    async def queue(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
+        """Write the replies to the outbox; news for others waits out the quiet hours."""
+        moment = now(session)
+        morning = after_quiet_hours(moment, default_rules(session), self.app.settings.timezone)
         for item in outgoing:
             payload = item.reply.to_json()
             if item.platform and item.chat_id:
+                # An answer to someone who just wrote: they are awake.
                 await queue_message(
                     session, platform=item.platform, chat_id=item.chat_id, payload=payload
                 )
@@ -133,6 +152,7 @@ class Runtime:
                         chat_id=chat,
                         payload=payload,
                         person_id=item.person_id,
+                        due_at=moment if item.urgent else morning,
                     )
 
     # --- rule reminders ------------------------------------------------------------------------
@@ -185,13 +205,31 @@ class Runtime:
     # --- the outbox -----------------------------------------------------------------------------
 
     async def send_outbox(self) -> int:
-        """Send every due message, one row per transaction, so each goes out once."""
-        sent = 0
+        """Send every due message, one row per transaction, so each goes out once; then tell
+        broadcast senders how theirs goes, and send that too."""
         async with self._outbox_lock:
-            for platform, adapter in self.adapters.items():
-                while await self._send_one(platform, adapter):
-                    sent += 1
+            sent = await self._send_due()
+            if await self.report_broadcasts():
+                sent += await self._send_due()
         return sent
+
+    async def _send_due(self) -> int:
+        sent = 0
+        for platform, adapter in self.adapters.items():
+            while self._may_send(platform) and await self._send_one(platform, adapter):
+                sent += 1
+        return sent
+
+    def _may_send(self, platform: str) -> bool:
+        until = self._held_until.get(platform)
+        return until is None or self.app.clock.now() >= until
+
+    async def report_broadcasts(self) -> int:
+        """The half-way news and the final report of broadcasts, each once whatever the processes."""
+        async with self.app.sessions.begin() as session:
+            news = await broadcast_news(session, self.config)
+            await self.queue(session, news)
+        return len(news)
 
     async def _send_one(self, platform: str, adapter: Adapter) -> bool:
         from bot.telegram import RetryLater, Undeliverable
@@ -208,11 +246,16 @@ class Runtime:
                 row.sent_at = now(session)
             except Undeliverable as refused:
                 row.status = ReminderStatus.FAILED
-                row.last_error = str(refused)[:500]
+                row.last_error = (f"{BLOCKED}: " if refused.blocked else "") + str(refused)[:480]
+                if refused.blocked and row.target_person_id is not None:
+                    await mark_unreachable(session, row.target_person_id)
             except RetryLater as wait:
                 row.attempts -= 1  # Telegram asked us to slow down: not the message's fault
                 until = now(session) + dt.timedelta(seconds=wait.seconds)
                 await postpone_chat(session, platform, row.chat_id or "", until)
+                self._held_until[platform] = until
+                # Nothing else wakes the sweep when the hold ends.
+                asyncio.get_running_loop().call_later(wait.seconds, self.outbox_waiting.set)
             except Exception as error:  # network trouble: back off and try again later
                 row.last_error = type(error).__name__
                 if row.attempts >= MAX_ATTEMPTS:
@@ -244,6 +287,8 @@ class Runtime:
             telegram = TelegramAdapter(settings, keep, self.inbox_waiting.set)
             await telegram.start()
             self.adapters[PLATFORM] = telegram
+            # Handlers build t.me deep links with it (/invite).
+            self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
             if settings.public_url:
                 web_app = web.Application()
                 web_app.add_routes(telegram.webhook_routes())

@@ -48,6 +48,11 @@ StoreUpdate = Callable[[int, str, dict[str, Any]], Awaitable[bool]]
 class Undeliverable(Exception):
     """Telegram refused for good (blocked, chat gone, bad request): do not retry."""
 
+    def __init__(self, reason: str, *, blocked: bool = False) -> None:
+        super().__init__(reason)
+        # The person blocked the bot (or left it): they are unreachable until they write.
+        self.blocked = blocked
+
 
 class RetryLater(Exception):
     def __init__(self, seconds: float) -> None:
@@ -271,8 +276,10 @@ class TelegramAdapter:
             await self._send(int(chat_id), reply)
         except RetryAfter as e:
             raise RetryLater(_seconds(e.retry_after)) from None
-        except (Forbidden, BadRequest) as e:
-            raise Undeliverable(type(e).__name__ + ": " + e.message) from None
+        except Forbidden as e:
+            raise Undeliverable("Forbidden: " + e.message, blocked=True) from None
+        except BadRequest as e:
+            raise Undeliverable("BadRequest: " + e.message) from None
 
     async def _send(self, chat_id: int, reply: Reply) -> Message | None:
         markup = _keyboard(reply)

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
-from models.people import Identity
+from models.people import Identity, Person
 from models.reminders import Reminder, ReminderStatus
 
 MESSAGE = "message"
+# last_error of a row the person refused by blocking the bot (counted apart in reports).
+BLOCKED = "blocked"
 
 
 async def queue_message(
@@ -54,7 +56,10 @@ async def chats_of(session: AsyncSession, person_id: int) -> Sequence[tuple[str,
 
 
 async def claim_due(session: AsyncSession, platform: str, limit: int = 50) -> Sequence[Reminder]:
-    """Lock due messages for one platform; other processes skip what this one holds."""
+    """Lock due messages for one platform; other processes skip what this one holds.
+
+    Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
+    """
     return (
         await session.scalars(
             select(Reminder)
@@ -64,7 +69,7 @@ async def claim_due(session: AsyncSession, platform: str, limit: int = 50) -> Se
                 Reminder.kind == MESSAGE,
                 Reminder.platform == platform,
             )
-            .order_by(Reminder.due_at, Reminder.id)
+            .order_by(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -88,3 +93,10 @@ async def postpone_chat(
     for row in rows:
         row.due_at = until
     await session.flush()
+
+
+async def mark_unreachable(session: AsyncSession, person_id: int) -> None:
+    """The person blocked the bot: broadcasts and reminders skip them until they write again."""
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.unreachable = True

@@ -150,10 +150,35 @@ class Call:
     time: float
     status: int | None = None
     response: JSON | None = None
+    #: The tag of the base URL the client used (see ``FakeBotApi.base_url_for``), if any.
+    client: str | None = None
+    #: The client hung up while the request was held: it was never carried out nor answered.
+    abandoned: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status == 200
+
+
+class Hold:
+    """A request kept waiting by ``FakeBotApi.hold_next``: provably in flight until released.
+
+    ``arrived`` is set when the request is in (``call`` is then set), ``done`` when it was
+    released or abandoned. If its client hangs up first, ``client_gone`` is set and the call
+    is abandoned: never carried out nor answered, as if it had not reached Telegram (releasing
+    it afterwards changes nothing).
+    """
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.call: Call | None = None
+        self.arrived = asyncio.Event()
+        self.client_gone = asyncio.Event()
+        self.done = asyncio.Event()
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
 
 
 @dataclass(frozen=True)
@@ -505,6 +530,8 @@ class FakeBotApi:
         self._poll_generation = 0
         self._closing = False
         self._changed = asyncio.Event()
+        self._holds: dict[str, Hold] = {}  # by method, until the request arrives
+        self._all_holds: list[Hold] = []
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self.port = 0
@@ -523,21 +550,36 @@ class FakeBotApi:
     def base_file_url(self) -> str:
         return f"{self.root_url}/file/bot"
 
+    def base_url_for(self, client: str) -> str:
+        """The same API under a tagged prefix: calls through it have ``call.client == client``.
+
+        Lets a test tell several bot processes apart; the file URL is the prefix + "/file/bot".
+        """
+        return f"{self.root_url}/client/{client}/bot"
+
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/client/{client}/bot{token}/{method}", self._handle)
+        app.router.add_get("/client/{client}/file/bot{token}/{path:.+}", self._handle_file)
         return app
 
     async def start(self) -> None:
         self._closing = False
-        self._runner = web.AppRunner(self.make_app(), shutdown_timeout=1.0, access_log=None)
+        # Handler cancellation lets a held request see its client hang up; every other request
+        # is shielded from it (see _handle), so it is carried out whether or not anyone listens.
+        self._runner = web.AppRunner(
+            self.make_app(), shutdown_timeout=1.0, access_log=None, handler_cancellation=True
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         self._closing = True
+        for hold in self._all_holds:
+            hold.release()
         self._notify()
         if self._session is not None:
             await self._session.close()
@@ -591,6 +633,15 @@ class FakeBotApi:
     def pending_updates(self) -> list[JSON]:
         return list(self.updates)
 
+    def hold_next(self, method: str) -> Hold:
+        """Keep the next ``method`` request un-answered (and not carried out) until released."""
+        if method in self._holds:
+            raise RuntimeError(f"a {method} request is already held")
+        hold = Hold(method)
+        self._holds[method] = hold
+        self._all_holds.append(hold)
+        return hold
+
     def unanswered_callbacks(self) -> list[str]:
         return [qid for qid in self.issued_callbacks if qid not in self.answered_callbacks]
 
@@ -642,6 +693,17 @@ class FakeBotApi:
             raise TimeoutError(
                 f"no matching call within {timeout}s; last calls: {recent}"
             ) from None
+
+    async def wait_until(
+        self,
+        probe: Callable[[], T | None],
+        timeout: float = 10,  # noqa: ASYNC109 - as wait_for
+    ) -> T:
+        """Wait until ``probe()`` (re-checked after every call, answer and update) is not None.
+
+        For conditions over many calls (counts); keep the probe cheap, e.g. incremental.
+        """
+        return await self._wait(probe, timeout)
 
     async def _wait(self, probe: Callable[[], T | None], seconds: float | None) -> T:
         """Wait (on the change event, set per call and per update) until probe() is not None."""
@@ -721,9 +783,15 @@ class FakeBotApi:
             params = await _read_params(request)
         except ValueError as error:
             params = {"_unparsable_body": str(error)}
-        call = Call(method, params, self.clock())
+        call = Call(method, params, self.clock(), client=request.match_info.get("client"))
         self.calls.append(call)
         self._notify()
+        hold = self._holds.pop(method, None)
+        if hold is not None:
+            await self._held(hold, call)
+        return await asyncio.shield(self._answer(method, params, call))
+
+    async def _answer(self, method: str, params: JSON, call: Call) -> web.StreamResponse:
         handler = _HANDLERS.get(method)
         try:
             if "_unparsable_body" in params:
@@ -742,6 +810,20 @@ class FakeBotApi:
         call.status, call.response = status, body
         self._notify()
         return web.json_response(body, status=status)
+
+    async def _held(self, hold: Hold, call: Call) -> None:
+        """Wait for the release; a client hanging up first cancels this, abandoning the call."""
+        hold.call = call
+        hold.arrived.set()
+        try:
+            await hold._released.wait()
+        except asyncio.CancelledError:
+            hold.client_gone.set()
+            call.abandoned = True
+            raise
+        finally:
+            hold.done.set()
+            self._notify()
 
     # -- helpers used by the methods -------------------------------------------------------------
 

@@ -88,8 +88,9 @@ class Person:
 
 @asynccontextmanager
 async def telegram_bot(
-    database_url: str, clock: Clock, locale: str = "en"
+    database_url: str, clock: Clock, locale: str = "en", extra: dict[str, str] | None = None
 ) -> AsyncIterator[TelegramBot]:
+    """The bot against a fresh fake server; `extra` adds settings (e.g. WISHBOT_TELEGRAM_RATE)."""
     async with FakeBotApi() as server:
         settings = load_settings(
             {
@@ -97,6 +98,7 @@ async def telegram_bot(
                 "WISHBOT_TELEGRAM_TOKEN": server.token,
                 "WISHBOT_TELEGRAM_BASE_URL": server.base_url,
                 "WISHBOT_LOCALE": locale,
+                **(extra or {}),
             }
         )
         app = build_app(settings, clock=clock)

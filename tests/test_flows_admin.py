@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.directory import link_identity
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points_ledger import balance
+from models.reminders import Broadcast, Reminder
 from models.wishes import Wish, WishAssignment, WishEvent, WishStatus
 from tests.chat import Chat, World
 from tests.town import Town
@@ -330,6 +331,19 @@ async def test_grant_pages_through_many_people(
     assert admin.last.text == "Zed 9 is now grid worker of North."
 
 
+async def _broadcast_rows(
+    sessions: async_sessionmaker[AsyncSession],
+) -> list[tuple[int | None, str | None, str]]:
+    """(person, chat, text) of every broadcast message waiting in the outbox."""
+    async with sessions() as s:
+        rows = (
+            await s.scalars(
+                select(Reminder).where(Reminder.broadcast_id.is_not(None)).order_by(Reminder.id)
+            )
+        ).all()
+    return [(r.target_person_id, r.chat_id, r.payload["text"]) for r in rows]
+
+
 async def test_broadcast_reaches_the_community_and_no_one_else(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
@@ -339,24 +353,52 @@ async def test_broadcast_reaches_the_community_and_no_one_else(
     theirs = [await _as(world, p) for p in (town.dora, town.maple_member)]
 
     await admin.send("/broadcast Water is off tomorrow\nfrom 9 to 12.")
-    assert admin.last.text == "Sent to 4 people."
-    for chat in ours:
-        assert (
-            chat.last.text == "📢 From your community office:\nWater is off tomorrow\nfrom 9 to 12."
-        )
-    for chat in theirs:
-        assert chat.received == []
+    assert "Who should read it" in admin.last.text
+    await admin.press("whole community")  # one community: nothing more to choose
+    assert "To: Sunflower" in admin.last.text and "This goes to 4 people" in admin.last.text
+    assert await _broadcast_rows(sessions) == []  # not yet
+    await admin.press("Send")
+    assert admin.last.text == "Sending to 4 people; you will get a report."
+    rows = await _broadcast_rows(sessions)
+    assert sorted(chat for _, chat, _ in rows) == sorted(c.user_id for c in ours)
+    assert {text for _, _, text in rows} == {
+        "📢 <b>Sunflower</b>\nWater is off tomorrow\nfrom 9 to 12."
+    }
+    assert not {c.user_id for c in theirs} & {chat for _, chat, _ in rows}
+    async with sessions() as s:
+        sent = await s.scalar(select(Broadcast))
+        assert sent is not None and sent.total == 4 and sent.sender_id == town.admin.id
+        assert (sent.audience, sent.scope_id) == ("community", town.sunflower.id)
 
+    # Step by step, to one building, the text escaped.
     await admin.send("/broadcast")
+    await admin.press("A building")
+    assert {"N1", "N2", "S1"} <= {b.label for row in admin.last.buttons for b in row}
+    await admin.press("N2")
     assert "Type the message" in admin.last.text
     await admin.send("The <b>lift</b> is fixed.")
-    assert "This goes to 4 people" in admin.last.text
-    assert ours[0].last.text.endswith("12.")  # not sent yet
+    assert "This goes to one person" in admin.last.text  # Bob
     await admin.press("Send")
-    assert admin.last.text == "Sent to 4 people."
-    assert ours[0].last.text.endswith("The &lt;b&gt;lift&lt;/b&gt; is fixed.")
-    for chat in theirs:
-        assert chat.received == []
+    assert admin.last.text == "Sending to one person; you will get a report."
+    *_, (person, _, text) = await _broadcast_rows(sessions)
+    assert person == town.bob.id
+    assert text == "📢 <b>Sunflower</b>\nThe &lt;b&gt;lift&lt;/b&gt; is fixed."
+
+    # To a role: the members only.
+    await admin.send("/broadcast Members' meeting at 7")
+    await admin.press("Everyone with a role")
+    await admin.press("member")
+    assert "This goes to 2 people" in admin.last.text  # Fixer and Newbie have a chat
+    await admin.press("Send")
+    assert len(await _broadcast_rows(sessions)) == 4 + 1 + 2
+
+    # Nobody in S1 has a chat: nothing to send, nothing written.
+    await admin.send("/broadcast Hello S1")
+    await admin.press("A building")
+    await admin.press("S1")
+    assert "Nobody there can be reached" in admin.last.text
+    assert not any("Send" in b.label for row in admin.last.buttons for b in row)
+    assert len(await _broadcast_rows(sessions)) == 7
 
 
 async def test_stats_count_wishes_in_scope(

@@ -30,11 +30,20 @@ from handlers.i18n import Translator
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models.broadcasts import (
+    BUILDING,
+    COMMUNITY,
+    GRID,
+    MAX_TEXT,
+    ROLES,
+    count_recipients,
+    start_broadcast,
+)
 from models.clock import now
 from models.community import Building, Community, Grid
 from models.directory import approve_member, grant_role
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
-from models.people import Identity, MemberProfile, Person, Role, RoleGrant
+from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, ladder_level, place_of_building
 from models.points import PointsEntry, PointsKind
 from models.service_lists import LISTS, Cell, Sheet
@@ -49,6 +58,8 @@ ESCALATE_REASON = "escalate_reason"
 GRANT_PERSON = "grant_person"
 GRANT_ROLE = "grant_role"
 GRANT_SCOPE = "grant_scope"
+BROADCAST_AUDIENCE = "broadcast_audience"
+BROADCAST_PLACE = "broadcast_place"
 BROADCAST_TEXT = "broadcast_text"
 BROADCAST_CONFIRM = "broadcast_confirm"
 EXPORT_LIST = "export_list"
@@ -56,7 +67,7 @@ EXPORT_LIST = "export_list"
 SUGGESTED = 5  # members offered for one wish
 SHOWN = 20  # wishes listed by /pending
 PAGE = 8  # people per page in /grant
-MAX_BROADCAST = 2000
+MAX_BROADCAST = MAX_TEXT  # the store's limit
 BUSY = (S.OPEN, S.ACCEPTED, S.DONE)  # a member holding a place on these is busy with it
 
 # The rungs of the ladder, as people read them.
@@ -751,13 +762,20 @@ async def do_grant(turn: Turn, scope_id: int) -> None:
 
 # --- /broadcast ------------------------------------------------------------------------------
 
+ROLE_AUDIENCE = "role"
+AUDIENCE_LABELS = {
+    COMMUNITY: N_("🏘 The whole community"),
+    GRID: N_("🧭 A grid"),
+    BUILDING: N_("🏠 A building"),
+    ROLE_AUDIENCE: N_("👥 Everyone with a role"),
+}
 
-@command("broadcast", N_("send a message to everyone in your community"), Role.ADMIN)
+
+@command(
+    "broadcast", N_("send a message to a building, a grid, a role or the community"), Role.ADMIN
+)
 async def broadcast(turn: Turn) -> None:
     text = rest_of_command(turn, 0)
-    if not text:
-        await turn.start(FLOW, BROADCAST_TEXT)
-        return
     if len(text) > MAX_BROADCAST:
         turn.say(
             turn.t(
@@ -766,29 +784,70 @@ async def broadcast(turn: Turn) -> None:
             )
         )
         return
-    await send_broadcast(turn, text)
+    await turn.start(FLOW, BROADCAST_AUDIENCE, text=text)
 
 
-async def audience(turn: Turn) -> list[int]:
-    """Everyone of the caller's communities who has a chat, but the caller."""
-    assert turn.person is not None
-    found = await turn.session.scalars(
-        select(Identity.person_id)
-        .where(
-            Identity.person_id.in_(people_of(turn.scopes(Role.ADMIN))),
-            Identity.person_id != turn.person.id,
-        )
-        .distinct()
-        .order_by(Identity.person_id)
-    )
-    return list(found.all())
+async def ask_broadcast_audience(turn: Turn) -> None:
+    t = turn.t
+    buttons = [turn.option(t.raw(label), kind) for kind, label in AUDIENCE_LABELS.items()]
+    turn.say(t("Who should read it?"), [*rows(buttons, 2), turn.nav(back=False)])
+
+
+async def answer_broadcast_audience(turn: Turn) -> None:
+    kind = turn.value or ""
+    if kind not in AUDIENCE_LABELS:
+        turn.say(turn.t("Please choose a place with the buttons."))
+        return
+    turn.remember(kind=kind)
+    places = await broadcast_places(turn, kind)
+    if len(places) == 1:  # one community: nothing to choose
+        await broadcast_to(turn, *places[0])
+        return
+    await turn.goto(BROADCAST_PLACE)
+
+
+async def broadcast_places(turn: Turn, kind: str) -> list[tuple[str, str]]:
+    """(value, label) of every place or role of this kind in the caller's communities."""
+    if kind == ROLE_AUDIENCE:
+        communities = await grant_places(turn, Role.ADMIN)
+        return [
+            (
+                f"{role.value}:{community_id}",
+                role_name(turn.t, role) + (f" · {name}" if len(communities) > 1 else ""),
+            )
+            for community_id, name in communities
+            for role in ROLES
+        ]
+    role = {COMMUNITY: Role.ADMIN, GRID: Role.GRID_WORKER, BUILDING: Role.BUILDING_HEAD}[kind]
+    return [(str(place_id), name) for place_id, name in await grant_places(turn, role)]
+
+
+async def ask_broadcast_place(turn: Turn) -> None:
+    t = turn.t
+    places = await broadcast_places(turn, turn.data["kind"])
+    buttons = [turn.option(label, value) for value, label in places]
+    turn.say(t("Who should read it?"), [*rows(buttons, 3), turn.nav()])
+
+
+async def answer_broadcast_place(turn: Turn) -> None:
+    places = dict(await broadcast_places(turn, turn.data["kind"]))
+    if turn.value not in places:
+        turn.say(turn.t("Please choose a place with the buttons."))
+        return
+    await broadcast_to(turn, turn.value, places[turn.value])
+
+
+async def broadcast_to(turn: Turn, value: str, label: str) -> None:
+    if turn.data["kind"] == ROLE_AUDIENCE:
+        role, _, community_id = value.partition(":")
+        turn.remember(audience=role, scope_id=int(community_id), place=label)
+    else:
+        turn.remember(audience=turn.data["kind"], scope_id=int(value), place=label)
+    await turn.goto(BROADCAST_CONFIRM if turn.data.get("text") else BROADCAST_TEXT)
 
 
 async def ask_broadcast_text(turn: Turn) -> None:
-    turn.say(
-        turn.t("What should everyone in your community read? Type the message."),
-        [turn.nav(back=False)],
-    )
+    turn.say(turn.t("What should they read? Type the message."), [turn.nav()])
 
 
 async def answer_broadcast_text(turn: Turn) -> None:
@@ -799,11 +858,24 @@ async def answer_broadcast_text(turn: Turn) -> None:
     await turn.goto(BROADCAST_CONFIRM)
 
 
+async def broadcast_count(turn: Turn) -> int:
+    assert turn.person is not None
+    return await count_recipients(
+        turn.session, turn.person, turn.data["audience"], turn.data["scope_id"]
+    )
+
+
 async def ask_broadcast_confirm(turn: Turn) -> None:
     t = turn.t
-    count = len(await audience(turn))
+    count = await broadcast_count(turn)
+    to = t("To: {place}", place=turn.data["place"])
+    if count == 0:
+        turn.say(to + "\n" + t("Nobody there can be reached by the bot."), [turn.nav()])
+        return
     turn.say(
-        t.plural(
+        to
+        + "\n"
+        + t.plural(
             "This goes to one person:\n\n{text}",
             "This goes to {n} people:\n\n{text}",
             count,
@@ -814,20 +886,24 @@ async def ask_broadcast_confirm(turn: Turn) -> None:
 
 
 async def answer_broadcast_confirm(turn: Turn) -> None:
+    assert turn.person is not None
     if turn.value != "send":
         turn.say(turn.t("Please press Send, or Cancel."))
         return
-    await send_broadcast(turn, turn.data["text"])
-
-
-async def send_broadcast(turn: Turn, text: str) -> None:
-    people = await audience(turn)
-    for person_id in people:
-        await turn.tell(
-            person_id, lambda t: Reply(t("📢 From your community office:\n{text}", text=text))
-        )
+    count = await broadcast_count(turn)
+    data = turn.data
+    await start_broadcast(
+        turn.session, turn.person, data["audience"], data["scope_id"], data["text"]
+    )
     turn.end()
-    turn.say(turn.t.plural("Sent to one person.", "Sent to {n} people.", len(people)))
+    # The outbox sends it at the platform's pace; the runtime reports half way and at the end.
+    turn.say(
+        turn.t.plural(
+            "Sending to one person; you will get a report.",
+            "Sending to {n} people; you will get a report.",
+            count,
+        )
+    )
 
 
 # --- /stats ----------------------------------------------------------------------------------
@@ -955,6 +1031,8 @@ FLOW = register_flow(
             GRANT_PERSON: Step(ask_grant_person, answer_grant_person),
             GRANT_ROLE: Step(ask_grant_role, answer_grant_role),
             GRANT_SCOPE: Step(ask_grant_scope, answer_grant_scope),
+            BROADCAST_AUDIENCE: Step(ask_broadcast_audience, answer_broadcast_audience),
+            BROADCAST_PLACE: Step(ask_broadcast_place, answer_broadcast_place),
             BROADCAST_TEXT: Step(ask_broadcast_text, answer_broadcast_text),
             BROADCAST_CONFIRM: Step(ask_broadcast_confirm, answer_broadcast_confirm),
             EXPORT_LIST: Step(ask_export_list, answer_export_list),
