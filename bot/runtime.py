@@ -32,13 +32,13 @@ from models.outbox import (
     postpone_chat,
     queue_message,
 )
-from models.reminders import ReminderStatus
+from models.people import Role
+from models.reminders import Reminder, ReminderStatus
 from models.schedule import (
     after_quiet_hours,
     claim_due_reminders,
     default_rules,
-    plan_digests,
-    plan_head_prompts,
+    plan_for_role,
 )
 
 log = logging.getLogger("wishbot.runtime")
@@ -55,6 +55,15 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
         for w in waits:
             w.cancel()
         await asyncio.gather(*waits, return_exceptions=True)
+
+
+def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
+    """Try the row again later, twice as late each time; after MAX_ATTEMPTS, give up and say why."""
+    row.last_error = reason
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = ReminderStatus.FAILED
+    else:
+        row.due_at = moment + dt.timedelta(seconds=2**row.attempts)
 
 
 class Adapter(Protocol):
@@ -185,11 +194,7 @@ class Runtime:
                 row.last_error = refused.key[:500]
             except Exception as error:  # a bug or a hiccup: try again later, then give up
                 log.exception("reminder %s failed", row.id)
-                row.last_error = type(error).__name__
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = ReminderStatus.FAILED
-                else:
-                    row.due_at = now(session) + dt.timedelta(seconds=2**row.attempts)
+                back_off(row, now(session), type(error).__name__)
         return True
 
     async def plan_daily(self) -> None:
@@ -197,9 +202,9 @@ class Runtime:
         rules = self.app.settings.rules
         async with self.app.sessions.begin() as session:
             today = now(session).astimezone(self.app.settings.timezone).date()
-            await plan_digests(session, today)
+            await plan_for_role(session, Role.ADMIN, "digest", today)
             if today.weekday() == rules.head_prompt_weekday:
-                await plan_head_prompts(session, today)
+                await plan_for_role(session, Role.BUILDING_HEAD, "head_prompt", today)
         self.reminders_waiting.set()
 
     # --- the outbox -----------------------------------------------------------------------------
@@ -257,11 +262,7 @@ class Runtime:
                 # Nothing else wakes the sweep when the hold ends.
                 asyncio.get_running_loop().call_later(wait.seconds, self.outbox_waiting.set)
             except Exception as error:  # network trouble: back off and try again later
-                row.last_error = type(error).__name__
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = ReminderStatus.FAILED
-                else:
-                    row.due_at = now(session) + dt.timedelta(seconds=2**row.attempts)
+                back_off(row, now(session), type(error).__name__)
         return True
 
     # --- running ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput
+from models.people import Role, RoleGrant
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Urgency, Wish, WishStatus
 
@@ -206,39 +207,17 @@ async def claim_due_reminders(session: AsyncSession, limit: int = 1) -> list[Rem
     )
 
 
-async def plan_digests(session: AsyncSession, day: dt.date) -> int:
-    """One morning digest per admin per day, however many processes ask."""
-    from models.people import Role, RoleGrant
+async def plan_for_role(session: AsyncSession, role: Role, kind: str, day: dt.date) -> int:
+    """One reminder of this kind for each holder of the role, once per day whatever the processes.
 
-    admins = (
-        await session.scalars(
-            select(RoleGrant.person_id).where(RoleGrant.role == Role.ADMIN).distinct()
-        )
+    The admins' morning digest and the building heads' weekly prompt are planned this way.
+    """
+    holders = (
+        await session.scalars(select(RoleGrant.person_id).where(RoleGrant.role == role).distinct())
     ).all()
     made = 0
-    for admin_id in admins:
-        key = f"digest:{day.isoformat()}:{admin_id}"
-        made += (
-            await add_reminder(session, "digest", now(session), person_id=admin_id, key=key)
-            is not None
-        )
-    return made
-
-
-async def plan_head_prompts(session: AsyncSession, day: dt.date) -> int:
-    """The weekly "anything new in your building?" to every building head, once a week."""
-    from models.people import Role, RoleGrant
-
-    heads = (
-        await session.scalars(
-            select(RoleGrant.person_id).where(RoleGrant.role == Role.BUILDING_HEAD).distinct()
-        )
-    ).all()
-    made = 0
-    for head_id in heads:
-        key = f"head_prompt:{day.isoformat()}:{head_id}"
-        made += (
-            await add_reminder(session, "head_prompt", now(session), person_id=head_id, key=key)
-            is not None
-        )
+    for person_id in holders:
+        key = f"{kind}:{day.isoformat()}:{person_id}"
+        added = await add_reminder(session, kind, now(session), person_id=person_id, key=key)
+        made += added is not None
     return made
