@@ -62,11 +62,24 @@ async def fire(session: AsyncSession, reminder: Reminder, config: Config) -> lis
         )
         if wish is not None and not stale:
             await WISH_REMINDERS[kind](speaker, wish, reminder)
-    elif reminder.kind == "digest" and reminder.target_person_id is not None:
-        await _digest(speaker, reminder.target_person_id)
-    elif reminder.kind == "head_prompt" and reminder.target_person_id is not None:
-        await _head_prompt(speaker, reminder.target_person_id)
+    elif reminder.kind in OTHER_REMINDERS:
+        await OTHER_REMINDERS[reminder.kind](speaker, reminder)
     return speaker.replies
+
+
+OtherFire = Callable[[Speaker, Reminder], Awaitable[None]]
+# Reminders that are not about one wish (digests, campaigns, visits), by kind; the modules
+# that plan them register what they do with @reminder_kind.
+OTHER_REMINDERS: dict[str, OtherFire] = {}
+
+
+def reminder_kind(kind: str) -> Callable[[OtherFire], OtherFire]:
+    def register(run: OtherFire) -> OtherFire:
+        assert kind not in OTHER_REMINDERS, f"reminder kind {kind} is registered twice"
+        OTHER_REMINDERS[kind] = run
+        return run
+
+    return register
 
 
 def _buttons(*pairs: tuple[str, str, int]) -> Callable[[Translator], list[list[Button]]]:
@@ -219,9 +232,12 @@ def _when(speaker: Speaker, moment: dt.datetime | None) -> str:
     return Translator(speaker.config.default_locale, speaker.config.timezone).when(moment)
 
 
-async def _digest(speaker: Speaker, admin_id: int) -> None:
+@reminder_kind("digest")
+async def _digest(speaker: Speaker, reminder: Reminder) -> None:
     """The admin's morning: new, open, overdue, closed yesterday, in their communities."""
     session = speaker.session
+    admin_id = reminder.target_person_id
+    assert admin_id is not None
     communities = (
         await session.scalars(
             select(RoleGrant.scope_id).where(
@@ -265,7 +281,10 @@ async def _digest(speaker: Speaker, admin_id: int) -> None:
     )
 
 
-async def _head_prompt(speaker: Speaker, head_id: int) -> None:
+@reminder_kind("head_prompt")
+async def _head_prompt(speaker: Speaker, reminder: Reminder) -> None:
+    head_id = reminder.target_person_id
+    assert head_id is not None
     await speaker.tell(
         head_id,
         lambda t: Reply(

@@ -66,3 +66,24 @@ class SurveyAnswer(Base):
     value: Mapped[str] = mapped_column(Text)
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     answered_at: Mapped[dt.datetime]
+
+
+class UnitStatus(enum.StrEnum):
+    WAITING = "waiting"
+    SKIPPED = "skipped"
+    DONE = "done"
+
+
+class SurveyUnit(Base):
+    """One unit a campaign asks about: the denominator of coverage, fixed when it starts."""
+
+    __tablename__ = "survey_units"
+    __table_args__ = (UniqueConstraint("survey_id", "building_id", "unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(40))
+    status: Mapped[UnitStatus] = mapped_column(str_enum(UnitStatus, "unit_status"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[dt.datetime]
