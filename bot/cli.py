@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--street", help="street of the community, if it is new")
     imp.add_argument("--grid", help="grid for new buildings (default: the community's first)")
 
+    camp = sub.add_parser("campaign", help="start a campaign defined in a YAML or CSV file")
+    camp.add_argument("file", type=Path, help="the campaign: .yaml/.yml or .csv")
+    camp.add_argument("--community", required=True, help="community that runs it")
+    camp.add_argument("--admin", help="name of the admin who starts it (default: the first)")
+    camp.add_argument("--title", help="title (over the file's)")
+    camp.add_argument("--buildings", help="building names, comma-separated (over the file's)")
+    camp.add_argument("--deadline", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM (over the file's)")
+
     exp = sub.add_parser("export", help="export a list as CSV or XLSX")
     exp.add_argument("list", choices=LIST_NAMES, help="which list")
     exp.add_argument("--community", required=True, help="community name")
@@ -108,6 +116,44 @@ async def _import(app: App, args: argparse.Namespace) -> None:
     print(report)
 
 
+async def _campaign(app: App, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from bot.campaign_file import load_definition
+    from models.campaigns import coverage, parse_definition, start_campaign
+    from models.community import Community
+    from models.people import Person, Role, RoleGrant
+
+    data = load_definition(args.file)
+    for key in ("title", "buildings", "deadline"):
+        if getattr(args, key):
+            data[key] = getattr(args, key)
+    definition = parse_definition(data, app.settings.timezone)
+    await migrate(app.engine)
+    async with app.sessions.begin() as session:
+        communities = (
+            await session.scalars(select(Community).where(Community.name == args.community))
+        ).all()
+        if len(communities) != 1:
+            raise CommandError(f"there is no single community called {args.community!r}")
+        admins = (
+            select(Person)
+            .join(RoleGrant, RoleGrant.person_id == Person.id)
+            .where(RoleGrant.role == Role.ADMIN, RoleGrant.scope_id == communities[0].id)
+        )
+        if args.admin:
+            admins = admins.where(Person.name == args.admin)
+        admin = await session.scalar(admins.order_by(Person.id).limit(1))
+        if admin is None:
+            raise CommandError(f"{args.community!r} has no admin {args.admin or ''}".rstrip())
+        survey = await start_campaign(session, admin, communities[0].id, definition)
+        share = await coverage(session, survey.id)
+    print(
+        f"Started campaign {survey.id} {survey.title!r}: {share.total} units in "
+        f"{len(share.buildings)} buildings, until {definition.deadline.isoformat()}"
+    )
+
+
 async def _export(app: App, args: argparse.Namespace) -> None:
     from bot.lists_export import export_list
 
@@ -152,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed-demo": _seed_demo,
         "import": lambda app: _import(app, args),
         "export": lambda app: _export(app, args),
+        "campaign": lambda app: _campaign(app, args),
     }
     try:
         asyncio.run(_with_app(settings, commands[args.command]))

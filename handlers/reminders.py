@@ -5,6 +5,12 @@ Called by the runtime inside the transaction that claimed the reminder, so it ac
 
 from __future__ import annotations
 
+# First, before the flows' news module: flows that import reminder_kind from here (while this
+# module is still being imported, through handlers.flows) find it already defined.
+from handlers.reminder_kinds import OTHER_REMINDERS, reminder_kind
+
+# isort: split
+
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
@@ -67,19 +73,8 @@ async def fire(session: AsyncSession, reminder: Reminder, config: Config) -> lis
     return speaker.replies
 
 
-OtherFire = Callable[[Speaker, Reminder], Awaitable[None]]
-# Reminders that are not about one wish (digests, campaigns, visits), by kind; the modules
-# that plan them register what they do with @reminder_kind.
-OTHER_REMINDERS: dict[str, OtherFire] = {}
-
-
-def reminder_kind(kind: str) -> Callable[[OtherFire], OtherFire]:
-    def register(run: OtherFire) -> OtherFire:
-        assert kind not in OTHER_REMINDERS, f"reminder kind {kind} is registered twice"
-        OTHER_REMINDERS[kind] = run
-        return run
-
-    return register
+# Reminders that are not about one wish (digests, campaigns, visits) are registered by kind
+# with @reminder_kind, kept in handlers/reminder_kinds.py so that flows can import it freely.
 
 
 def _buttons(*pairs: tuple[str, str, int]) -> Callable[[Translator], list[list[Button]]]:

@@ -5,8 +5,11 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 
 from handlers.flows import (  # noqa: F401
     admin,
+    campaigns,
     help,
     my_wishes,
+    neighbourhood,
+    privacy,
     registration,
     setup,
     street,
