@@ -44,3 +44,15 @@ class Conflict(StoreError):
 
 class NotEnoughPoints(StoreError):
     pass
+
+
+def checked_text(value: str | None, *, required: bool, what: str, limit: int) -> str | None:
+    """Free text from a person, trimmed; refused when missing (if required) or too long."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise InvalidInput(N_("Please add {what}."), what=what)
+        return None
+    if len(cleaned) > limit:
+        raise InvalidInput(N_("That text is too long (at most {limit} characters)."), limit=limit)
+    return cleaned

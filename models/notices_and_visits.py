@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
 from models.community import Building, Grid
-from models.errors import N_, Conflict, IllegalTransition, InvalidInput, NotAllowed, NotFound
+from models.errors import (
+    N_,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    checked_text,
+)
 from models.neighbourhood import Dispute, DisputeStatus, Visit, VisitPlan
 from models.notices import Notice, NoticeBuilding, NoticeRead
 from models.people import Identity, Person, Role, RoleGrant
@@ -39,14 +47,7 @@ GRID_LEVEL = 2
 
 
 def _text(value: str | None, *, limit: int, what: str, required: bool = True) -> str | None:
-    cleaned = (value or "").strip()
-    if not cleaned:
-        if required:
-            raise InvalidInput(N_("Please add {what}."), what=what)
-        return None
-    if len(cleaned) > limit:
-        raise InvalidInput(N_("That text is too long (at most {limit} characters)."), limit=limit)
-    return cleaned
+    return checked_text(value, required=required, what=what, limit=limit)
 
 
 def _required(value: str | None, *, limit: int, what: str) -> str:

@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
 from models.community import Community
-from models.errors import N_, Conflict, IllegalTransition, InvalidInput, NotAllowed, NotFound
+from models.errors import (
+    N_,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    checked_text,
+)
 from models.people import MemberProfile, Person, Role
 from models.permissions import (
     LADDER,
@@ -74,14 +82,7 @@ def wish_code(wish_id: int) -> str:
 
 
 def _text(value: str | None, *, required: bool, what: str, limit: int = MAX_NOTE) -> str | None:
-    cleaned = (value or "").strip()
-    if not cleaned:
-        if required:
-            raise InvalidInput(N_("Please add {what}."), what=what)
-        return None
-    if len(cleaned) > limit:
-        raise InvalidInput(N_("That text is too long (at most {limit} characters)."), limit=limit)
-    return cleaned
+    return checked_text(value, required=required, what=what, limit=limit)
 
 
 async def get_wish(session: AsyncSession, wish_id: int) -> Wish:
