@@ -44,6 +44,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 async def serve(app: App) -> None:
     """Run until SIGINT or SIGTERM; the adapters hang off this loop as they arrive."""
+    from bot.demo import empty_store
     from bot.runtime import Runtime
     from models.invites import setup_code
 
@@ -59,8 +60,15 @@ async def serve(app: App) -> None:
         log.info("Serving Telegram through %s", app.settings.telegram_base_url.split("/bot")[0])
     else:
         log.info(
-            "No Telegram token: set WISHBOT_TELEGRAM_TOKEN to serve Telegram. "
-            "The web chat will answer at %s once it is built.",
+            "No Telegram token: the web chat serves every role (set WISHBOT_TELEGRAM_TOKEN "
+            "to serve Telegram too)."
+        )
+    async with app.sessions.begin() as session:
+        empty = await empty_store(session)
+    if empty:
+        log.info(
+            "The database is empty: open %s and press 'Load the demo community', "
+            "or run  wishbot seed-demo.",
             app.settings.web_address,
         )
     log.info("Small Wishes is running; press Ctrl+C to stop.")

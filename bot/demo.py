@@ -312,3 +312,31 @@ def _summary(demo: _Demo) -> str:
         f"street admin {demo.street_admin.name}.",
     ]
     return "\n".join(lines)
+
+
+# Whom a newcomer can be in the web demo, one of each role (names as loaded above).
+DEMO_ROLES: dict[Role, str] = {
+    Role.RESIDENT: LAYOUT["North Grid 北网格"]["Building 1 一号楼"][1][0][0],
+    Role.BUILDING_HEAD: LAYOUT["North Grid 北网格"]["Building 1 一号楼"][0],
+    Role.MEMBER: MEMBERS[0][0],
+    Role.GRID_WORKER: GRID_WORKERS["North Grid 北网格"],
+    Role.ADMIN: ADMIN,
+    Role.STREET_ADMIN: STREET_ADMIN,
+}
+
+
+async def demo_only(session: AsyncSession) -> bool:
+    """True when the demo community is loaded and is the only one: trying roles is then safe."""
+    names = (await session.scalars(select(Community.name))).all()
+    return bool(names) and all(name == COMMUNITY for name in names)
+
+
+async def demo_person(session: AsyncSession, role: Role) -> Person | None:
+    name = DEMO_ROLES.get(role)
+    if name is None or not await demo_only(session):
+        return None
+    return await session.scalar(select(Person).where(Person.name == name).order_by(Person.id))
+
+
+async def empty_store(session: AsyncSession) -> bool:
+    return await session.scalar(select(Community.id).limit(1)) is None

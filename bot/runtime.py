@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import Incoming, Outgoing, Reply
 from handlers.reminders import fire
@@ -77,7 +78,11 @@ class Adapter(Protocol):
 class Runtime:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.config = Config(app.settings.locale, app.settings.timezone)
+        self.config = Config(
+            app.settings.locale,
+            app.settings.timezone,
+            web_url=app.settings.public_url or app.settings.web_address,
+        )
         self.adapters: dict[str, Adapter] = {}
         self.inbox_waiting = asyncio.Event()
         self.outbox_waiting = asyncio.Event()
@@ -277,8 +282,8 @@ class Runtime:
         ]
         scheduler = self._scheduler()
         scheduler.start()
-        runner: web.AppRunner | None = None
         telegram = None
+        web_app = init_app(self.app, self)
         if settings.telegram_token:
             from bot.telegram import PLATFORM, TelegramAdapter
 
@@ -291,14 +296,13 @@ class Runtime:
             # Handlers build t.me deep links with it (/invite).
             self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
             if settings.public_url:
-                web_app = web.Application()
                 web_app.add_routes(telegram.webhook_routes())
-                runner = web.AppRunner(web_app)
-                await runner.setup()
-                await web.TCPSite(runner, settings.web_host, settings.web_port).start()
-                log.info("Webhook listening on %s", settings.web_address)
             else:
                 tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        log.info("The web chat and the dashboard answer at %s", settings.web_address)
         self.inbox_waiting.set()
         self.outbox_waiting.set()
         await self.app.stopping.wait()
@@ -306,8 +310,7 @@ class Runtime:
         # transaction (and SQLite's connection thread) hanging.
         scheduler.shutdown(wait=False)
         await asyncio.gather(*tasks)
-        if runner is not None:
-            await runner.cleanup()
+        await runner.cleanup()
         if telegram is not None:
             await telegram.stop()
 

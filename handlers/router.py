@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.i18n import Translator
 from handlers.messages import Incoming, Outgoing
 from handlers.turn import ACTION_PREFIX, BACK, QUIT, STEP_PREFIX, Config, Turn
 from models.conversations import conversation_for
@@ -83,7 +84,7 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
         # The savepoint is gone: the conversation and the store are as before this message.
         await session.refresh(conversation)
         turn.replies.clear()
-        turn.say(turn.t(refused.key, **_readable(turn, refused.params)))
+        turn.say(refusal_text(turn.t, refused))
     return turn.replies
 
 
@@ -167,15 +168,20 @@ async def _button(turn: Turn, data: str) -> None:
     turn.say(t("That button does not work any more."))
 
 
-def _readable(turn: Turn, params: dict[str, object]) -> dict[str, object]:
+def refusal_text(t: Translator, refused: StoreError) -> str:
+    """What the store refused, in the person's words (the HTML subset, values escaped)."""
+    return t(refused.key, **_readable(t, refused.params))
+
+
+def _readable(t: Translator, params: dict[str, object]) -> dict[str, object]:
     """Store errors name states and roles by their codes; say them in the person's words."""
     names = {"status": STATUS_NAMES, "role": ROLE_NAMES}
     readable: dict[str, object] = {}
     for key, value in params.items():
         if key in names and str(value) in names[key]:
-            readable[key] = turn.t.raw(names[key][str(value)])
+            readable[key] = t.raw(names[key][str(value)])
         elif key == "what":  # a phrase the store marked for translation
-            readable[key] = turn.t.raw(str(value))
+            readable[key] = t.raw(str(value))
         else:
             readable[key] = value
     return readable

@@ -36,6 +36,7 @@ class Config:
     default_locale: str
     timezone: ZoneInfo
     bot_username: str | None = None  # for t.me deep links, once Telegram has told us
+    web_url: str = "http://127.0.0.1:8080"  # where the web chat answers, for sign-in links
 
 
 @dataclass(frozen=True)

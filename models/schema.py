@@ -15,6 +15,7 @@ from models import (
     reminders,
     rewards,
     surveys,
+    web_access,
     wishes,
 )
 from models.base import Base
@@ -32,5 +33,6 @@ __all__ = [
     "reminders",
     "rewards",
     "surveys",
+    "web_access",
     "wishes",
 ]

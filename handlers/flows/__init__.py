@@ -15,5 +15,6 @@ from handlers.flows import (  # noqa: F401
     street,
     tasks,
     verification,
+    web_sign_in,
     wish,
 )

@@ -1,0 +1,238 @@
+"""The web chat: the same conversations as on Telegram, through the same inbox and outbox.
+
+A post is kept in the inbox and handled at once; the bot's replies are outbox rows for "web".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+from bot.web.pages import problem, render
+from bot.web.server import Viewer, site_of
+from handlers.messages import Incoming, Reply, Sender
+from handlers.router import refusal_text
+from models.errors import N_, StoreError
+from models.web_access import (
+    WEB,
+    ChatLine,
+    chat_document,
+    chat_key,
+    chat_lines,
+    keep_photo,
+    web_photo,
+)
+
+routes = web.RouteTableDef()
+# Browsers pick a random id per message, so a retried post is kept once.
+MAX_UPDATE_ID = 2**52
+MAX_TEXT = 4000
+# The small HTML subset handlers write (b, i, code); anything else is shown as text.
+ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
+
+
+class WebChat:
+    """The adapter: the inbox payload is already ours; sending is keeping the row as sent."""
+
+    def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
+        sender = Sender(WEB, payload["user"], payload.get("name", ""), payload.get("lang"))
+        chat = payload["user"]
+        if payload.get("button"):
+            return Incoming(sender, chat, button=payload["button"]), None
+        if payload.get("photo"):
+            return Incoming(sender, chat, photo=payload["photo"], text=payload.get("text")), None
+        if payload.get("phone"):
+            return Incoming(sender, chat, phone=payload["phone"]), None
+        text = payload.get("text") or ""
+        if text.startswith("/") and len(text) > 1:
+            name, *args = text[1:].split()
+            return Incoming(sender, chat, text=text, command=name.lower(), args=tuple(args)), None
+        return Incoming(sender, chat, text=text), None
+
+    async def answer_button(self, query_id: str) -> None:
+        return None
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        # The browser reads sent rows of its chat: marking the row sent is the delivery.
+        return None
+
+
+def attach(runtime: Runtime) -> None:
+    runtime.adapters.setdefault(WEB, WebChat())
+
+
+def safe_html(text: str) -> str:
+    """Handlers escape every value; still, only the subset's own tags may pass as tags."""
+    parts: list[str] = []
+    last = 0
+    for match in ALLOWED_TAG.finditer(text):
+        parts.append(text[last : match.start()].replace("<", "&lt;").replace(">", "&gt;"))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(text[last:].replace("<", "&lt;").replace(">", "&gt;"))
+    return "".join(parts)
+
+
+def photo_ref_sig(secret: bytes, file_id: int) -> str:
+    return hmac.new(secret, f"photo:{file_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def photo_url(request: web.Request, ref: str | None) -> str | None:
+    """Only photos sent from the web can be shown here; a Telegram file stays on Telegram."""
+    if not ref or not ref.startswith("web-file:"):
+        return None
+    file_id = ref.removeprefix("web-file:")
+    if not file_id.isdigit():
+        return None
+    # Signed, so a photo opens only for who was shown it, not by counting ids.
+    return f"/files/{file_id}/{photo_ref_sig(site_of(request).secret, int(file_id))}"
+
+
+def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
+    payload = line.payload
+    if line.mine:
+        return {
+            "id": f"in{line.row_id}",
+            "mine": True,
+            "text": payload.get("label") or payload.get("text") or "",
+            "photo": photo_url(request, payload.get("photo")),
+        }
+    document = payload.get("document")
+    return {
+        "id": f"out{line.row_id}",
+        "mine": False,
+        "html": safe_html(payload.get("text", "")),
+        "buttons": payload.get("buttons", []),
+        "photo": photo_url(request, payload.get("photo")),
+        "document": {"name": document["filename"], "url": f"/chat/file/{line.row_id}"}
+        if document
+        else None,
+        "ask_phone": payload.get("ask_phone"),
+    }
+
+
+def _viewer(request: web.Request) -> Viewer:
+    viewer: Viewer | None = request["viewer"]
+    if viewer is None:
+        raise web.HTTPFound("/")
+    return viewer
+
+
+async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out: int) -> Any:
+    site = site_of(request)
+    async with site.app.sessions.begin() as session:
+        lines = await chat_lines(session, viewer.external_id, after_in, after_out)
+    return {"messages": [line_json(request, line) for line in lines]}
+
+
+def _cursor(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+@routes.get("/chat/messages")
+async def messages(request: web.Request) -> web.Response:
+    viewer: Viewer | None = request["viewer"]
+    if viewer is None:
+        return web.json_response({"signed_out": True}, status=401)
+    query = request.query
+    return web.json_response(
+        await _lines(request, viewer, _cursor(query.get("in")), _cursor(query.get("out")))
+    )
+
+
+@routes.post("/chat/say")
+async def say(request: web.Request) -> web.Response:
+    """Keep what the person sent, handle it now and answer with what came back."""
+    viewer: Viewer | None = request["viewer"]
+    t = request["t"]
+    if viewer is None:
+        return web.json_response({"signed_out": True}, status=401)
+    site = site_of(request)
+    payload: dict[str, Any] = {"user": viewer.external_id, "name": viewer.name, "lang": t.locale}
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        sent: dict[str, Any] = {k: form.get(k) for k in ("id", "text", "in", "out")}
+        upload = form.get("photo")
+        if not isinstance(upload, web.FileField):
+            return web.json_response({"error": t(N_("Please choose a photo."))}, status=400)
+        try:
+            async with site.app.sessions.begin() as session:
+                payload["photo"] = await keep_photo(
+                    session, viewer.external_id, upload.content_type, upload.file.read()
+                )
+        except StoreError as refused:
+            return web.json_response({"error": refusal_text(t, refused)}, status=400)
+        if sent.get("text"):
+            payload["text"] = str(sent["text"])[:MAX_TEXT]
+    else:
+        try:
+            sent = await request.json()
+        except ValueError:
+            return web.json_response(
+                {"error": t(N_("That message could not be read."))}, status=400
+            )
+        if not isinstance(sent, dict):
+            return web.json_response(
+                {"error": t(N_("That message could not be read."))}, status=400
+            )
+        for key in ("text", "button", "label", "phone"):
+            value = sent.get(key)
+            if isinstance(value, str) and value.strip():
+                payload[key] = value[:MAX_TEXT]
+        if not any(k in payload for k in ("text", "button", "phone")):
+            return web.json_response({"error": t(N_("Please type a message."))}, status=400)
+    try:
+        update_id = int(str(sent.get("id")))
+    except ValueError:
+        update_id = -1
+    if not 0 < update_id < MAX_UPDATE_ID:
+        return web.json_response({"error": t(N_("That message could not be read."))}, status=400)
+    runtime = site.runtime
+    await runtime.keep_update(WEB, update_id, chat_key(viewer.external_id), payload)
+    # Handled now, so the answer comes back in this response; the sweeps would get to it too.
+    await runtime.handle_inbox()
+    await runtime.send_outbox()
+    return web.json_response(
+        await _lines(request, viewer, _cursor(str(sent.get("in"))), _cursor(str(sent.get("out"))))
+    )
+
+
+@routes.get("/chat/file/{row_id:\\d+}")
+async def document(request: web.Request) -> web.StreamResponse:
+    viewer = _viewer(request)
+    site = site_of(request)
+    async with site.app.sessions.begin() as session:
+        found = await chat_document(session, viewer.external_id, int(request.match_info["row_id"]))
+    if found is None:
+        return problem(request, 404, N_("There is no such file."))
+    filename, content = found
+    return web.Response(
+        body=content,
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@routes.get("/files/{file_id:\\d+}/{sig}")
+async def photo(request: web.Request) -> web.StreamResponse:
+    _viewer(request)
+    site = site_of(request)
+    file_id = int(request.match_info["file_id"])
+    if not hmac.compare_digest(photo_ref_sig(site.secret, file_id), request.match_info["sig"]):
+        return problem(request, 404, N_("There is no such file."))
+    async with site.app.sessions.begin() as session:
+        row = await web_photo(session, file_id)
+    if row is None:
+        return problem(request, 404, N_("There is no such file."))
+    return web.Response(body=row.content, content_type=row.content_type)
+
+
+@routes.get("/chat")
+async def chat_page(request: web.Request) -> web.Response:
+    viewer = _viewer(request)
+    return render(request, "chat.html", office=viewer.office)

@@ -1,0 +1,5 @@
+"""dashboard (being built)."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

@@ -1,0 +1,5 @@
+"""open311 (being built)."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

@@ -1,0 +1,5 @@
+"""public (being built)."""
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

@@ -1,0 +1,146 @@
+// The web chat: posts what the person says or presses, and shows the bot's replies.
+// The server keeps both in its inbox and outbox; this page only draws them.
+(function () {
+  "use strict";
+  var chat = document.getElementById("chat");
+  var lines = document.getElementById("lines");
+  var form = document.getElementById("say");
+  var input = document.getElementById("text");
+  var photo = document.getElementById("photo");
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var cursor = { in: 0, out: 0 };
+  var shown = {};
+  var busy = false;
+
+  function newId() {
+    var a = new Uint32Array(2);
+    crypto.getRandomValues(a);
+    return (a[0] % 1048576) * 4294967296 + a[1] + 1;
+  }
+
+  function note(text) {
+    var li = document.createElement("li");
+    li.className = "line notice";
+    li.setAttribute("role", "alert");
+    li.textContent = text;
+    lines.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function draw(m) {
+    if (shown[m.id]) return;
+    shown[m.id] = true;
+    var n = parseInt(m.id.replace(/^\D+/, ""), 10);
+    if (m.mine) cursor.in = Math.max(cursor.in, n); else cursor.out = Math.max(cursor.out, n);
+    var li = document.createElement("li");
+    li.className = "line " + (m.mine ? "mine" : "bot");
+    if (m.photo) {
+      var img = document.createElement("img");
+      img.src = m.photo;
+      img.alt = "";
+      li.appendChild(img);
+    }
+    var body = document.createElement("div");
+    body.className = "text";
+    if (m.mine) body.textContent = m.text; else body.innerHTML = m.html; // sanitised by the server
+    li.appendChild(body);
+    if (m.document) {
+      var a = document.createElement("a");
+      a.href = m.document.url;
+      a.className = "button secondary";
+      a.setAttribute("download", m.document.name);
+      a.textContent = chat.dataset.download + ": " + m.document.name;
+      li.appendChild(a);
+    }
+    (m.buttons || []).forEach(function (row) {
+      var div = document.createElement("div");
+      div.className = "buttons";
+      row.forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "choice";
+        btn.textContent = b[0];
+        btn.addEventListener("click", function () { send({ button: b[1], label: b[0] }); });
+        div.appendChild(btn);
+      });
+      li.appendChild(div);
+    });
+    if (m.ask_phone) {
+      var p = document.createElement("form");
+      p.className = "phone";
+      var field = document.createElement("input");
+      field.type = "tel";
+      field.required = true;
+      field.setAttribute("aria-label", chat.dataset.phone);
+      field.placeholder = chat.dataset.phone;
+      var ok = document.createElement("button");
+      ok.type = "submit";
+      ok.textContent = m.ask_phone;
+      p.appendChild(field);
+      p.appendChild(ok);
+      p.addEventListener("submit", function (e) {
+        e.preventDefault();
+        send({ phone: field.value, label: field.value });
+      });
+      li.appendChild(p);
+    }
+    lines.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function took(response) {
+    if (response.status === 401) { note(chat.dataset.signedOut); return null; }
+    return response.json().then(function (data) {
+      if (data.error) { note(data.error); return; }
+      (data.messages || []).forEach(draw);
+    });
+  }
+
+  function send(what) {
+    if (busy) return;
+    busy = true;
+    what.id = newId();
+    what.in = cursor.in;
+    what.out = cursor.out;
+    fetch("/chat/say", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(what),
+      credentials: "same-origin"
+    }).then(took).catch(function () { note(chat.dataset.error); })
+      .finally(function () { busy = false; });
+  }
+
+  function poll() {
+    if (busy) return;
+    fetch("/chat/messages?in=" + cursor.in + "&out=" + cursor.out, { credentials: "same-origin" })
+      .then(took).catch(function () {});
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text: text });
+  });
+  document.querySelectorAll("[data-say]").forEach(function (b) {
+    b.addEventListener("click", function () { send({ text: b.dataset.say }); });
+  });
+  photo.addEventListener("change", function () {
+    if (!photo.files.length || busy) return;
+    busy = true;
+    var data = new FormData();
+    data.append("photo", photo.files[0]);
+    data.append("id", String(newId()));
+    data.append("in", String(cursor.in));
+    data.append("out", String(cursor.out));
+    photo.value = "";
+    fetch("/chat/say", {
+      method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
+    }).then(took).catch(function () { note(chat.dataset.error); })
+      .finally(function () { busy = false; });
+  });
+  poll();
+  setInterval(poll, 4000);
+})();

@@ -1,0 +1,106 @@
+"""Sign-in codes for the web chat: /web for oneself, /webcode for a resident one looks after
+(the office prints it or texts it to someone who will never install Telegram)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from handlers.flows.admin import PAGE, buildings_in_scope
+from handlers.flows.common import rows
+from handlers.messages import Button
+from handlers.router import command
+from handlers.turn import Flow, Step, Turn, register_flow
+from models.community import Building
+from models.errors import N_
+from models.people import Person, Role
+from models.web_access import make_sign_in_code, shown_code
+
+CODE_PERSON = "code_person"
+LOOKS_AFTER = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
+
+
+@command("web", N_("a code to sign in to the web chat"))
+async def web_code_for_me(turn: Turn) -> None:
+    assert turn.person is not None
+    t = turn.t
+    code = await make_sign_in_code(turn.session, turn.person, turn.person)
+    turn.say(
+        t(
+            "Your sign-in code: <b>{code}</b>\nOpen {url} and type it, or open {link}\n"
+            "It works once, within 15 minutes.",
+            code=shown_code(code),
+            url=turn.config.web_url,
+            link=f"{turn.config.web_url}/in/{code}",
+        )
+    )
+
+
+@command("webcode", N_("a web sign-in code for a resident you look after"), *LOOKS_AFTER)
+async def web_code_for_resident(turn: Turn) -> None:
+    await turn.start(FLOW, CODE_PERSON, page=0)
+
+
+async def people_looked_after(turn: Turn) -> list[Person]:
+    heads = select(Building.id).where(Building.id.in_(turn.scopes(Role.BUILDING_HEAD)))
+    found = await turn.session.scalars(
+        select(Person)
+        .where(
+            or_(
+                Person.building_id.in_(heads),
+                Person.building_id.in_(
+                    buildings_in_scope(turn, Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
+                ),
+            )
+        )
+        .order_by(Person.building_id, Person.unit, Person.name, Person.id)
+    )
+    return list(found.all())
+
+
+async def ask_code_person(turn: Turn) -> None:
+    t = turn.t
+    people = await people_looked_after(turn)
+    if not people:
+        turn.end()
+        turn.say(t("Nobody lives in the buildings you look after yet."))
+        return
+    pages = (len(people) + PAGE - 1) // PAGE
+    page = min(int(turn.data.get("page", 0)), pages - 1)
+    shown = people[page * PAGE : (page + 1) * PAGE]
+    buttons = [turn.option(f"{p.name} {p.unit or ''}".strip(), str(p.id)) for p in shown]
+    paging: list[Button] = []
+    if page > 0:
+        paging.append(turn.option(t.raw("« Previous"), f"page:{page - 1}"))
+    if page + 1 < pages:
+        paging.append(turn.option(t.raw("Next »"), f"page:{page + 1}"))
+    text = t("Whose sign-in code?")
+    if pages > 1:
+        text += "\n" + t("Page {page} of {pages}", page=t.number(page + 1), pages=t.number(pages))
+    turn.say(text, [*rows(buttons, 2), tuple(paging), turn.nav(back=False)])
+
+
+async def answer_code_person(turn: Turn) -> None:
+    value = turn.value or ""
+    if value.startswith("page:") and value[5:].isdigit():
+        turn.remember(page=int(value[5:]))
+        await turn.ask()
+        return
+    chosen = next((p for p in await people_looked_after(turn) if str(p.id) == value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose a person with the buttons."))
+        return
+    assert turn.person is not None
+    code = await make_sign_in_code(turn.session, turn.person, chosen)
+    turn.end()
+    turn.say(
+        turn.t(
+            "Sign-in code for {name}: <b>{code}</b>\nThey open {url} and type it. "
+            "It works once, within 7 days. Print it or text it to them.",
+            name=chosen.name,
+            code=shown_code(code),
+            url=turn.config.web_url,
+        )
+    )
+
+
+FLOW = register_flow(Flow("web_sign_in", {CODE_PERSON: Step(ask_code_person, answer_code_person)}))
