@@ -178,3 +178,12 @@ def _write_xlsx(path: Path, sheet: Sheet) -> None:
         )
     ws.freeze_panes = "A2"
     book.save(path)
+
+
+def sheet_file(sheet: Sheet, file_format: str) -> bytes:
+    """The sheet as the bytes of a CSV or XLSX file (for a download from the dashboard)."""
+    writer = _write_csv if file_format == "csv" else _write_xlsx
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"list.{file_format}"
+        writer(path, sheet)
+        return path.read_bytes()

@@ -1,4 +1,4 @@
-"""The figures behind the office dashboard's charts: wishes per week, waiting times, points, coverage.
+"""The figures behind the dashboard's charts: wishes per week, waiting times, points, coverage.
 
 Plain queries over the communities the caller already chose; each returns small frozen values.
 """

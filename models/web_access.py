@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, select, update
+from sqlalchemy import ForeignKey, LargeBinary, String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -333,8 +333,8 @@ def chat_key(external_id: str) -> str:
 async def chat_lines(
     session: AsyncSession, external_id: str, after_in: int = 0, after_out: int = 0, limit: int = 200
 ) -> list[ChatLine]:
-    """The latest lines after the two cursors, oldest first; news still held for the morning
-    (quiet hours) is not shown until it is sent."""
+    """The latest lines after the two cursors, in the order they happened; news still held for
+    the morning (quiet hours) is not shown until it is sent."""
     sent = (
         await session.execute(
             select(Reminder.id, Reminder.sent_at, Reminder.payload)
@@ -362,8 +362,15 @@ async def chat_lines(
     ).all()
     lines = [ChatLine(False, i, at or now(session), p) for i, at, p in sent]
     lines += [ChatLine(True, i, at, p) for i, at, p in said]
-    # A reply is sent after the message it answers, so time (then mine first) keeps the order.
-    lines.sort(key=lambda line: (line.at, not line.mine, line.row_id))
+
+    def place(line: ChatLine) -> tuple[int, int, int]:
+        # What the person sent sits after the bot's rows it followed (kept with it); clocks
+        # cannot order these, several happen within one second.
+        if line.mine:
+            return (int(line.payload.get("after_out", 0)), 1, line.row_id)
+        return (line.row_id, 0, 0)
+
+    lines.sort(key=place)
     return lines[-limit:]
 
 
@@ -387,3 +394,13 @@ async def chat_document(
 
 async def web_photo(session: AsyncSession, file_id: int) -> WebFile | None:
     return await session.get(WebFile, file_id)
+
+
+async def last_bot_line(session: AsyncSession, external_id: str) -> int:
+    """The newest outbox row of this web chat, whatever its state: what a new message follows."""
+    found = await session.scalar(
+        select(func.max(Reminder.id)).where(
+            Reminder.platform == WEB, Reminder.chat_id == external_id
+        )
+    )
+    return int(found or 0)

@@ -51,6 +51,8 @@ STATUS_COLOURS = {
     "cancelled": GREY,
     "escalated": PURPLE,
 }
+# Characters well under half an em wide in common sans-serif fonts.
+NARROW = frozenset(" .,:;/|-'!()[]ilIjft")
 DEFAULT_COVERAGE_VALUE = "{answered}/{households} · {percent}%"
 
 
@@ -67,9 +69,18 @@ def _num(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def _char_width(char: str) -> float:
+    if unicodedata.east_asian_width(char) in "WF":
+        return 1.0
+    # Sized for wide fallback fonts such as DejaVu Sans (digits 0.64 em), so nothing overlaps.
+    if char in NARROW:
+        return 0.36
+    return 0.64 if char.isdigit() else 0.62
+
+
 def _text_width(text: str, size: float) -> float:
-    """A generous estimate: wide (CJK) characters take a full em, the others 0.6 em."""
-    return sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6) for c in text)
+    """A generous estimate, in user units: wide (CJK) characters take a full em."""
+    return size * sum(_char_width(c) for c in text)
 
 
 def _fit(text: str, width: float, size: float) -> str:
@@ -164,8 +175,8 @@ def _legend(items: Sequence[tuple[str, str]], top: float) -> tuple[list[str], fl
     x, y = float(MARGIN), top
     for name, colour in items:
         label = _fit(name, WIDTH - 2 * MARGIN - 18, FONT_SIZE)
-        width = 18 + _text_width(label, FONT_SIZE) + 12
-        if x > MARGIN and x + width - 12 > WIDTH - MARGIN:
+        width = 18 + _text_width(label, FONT_SIZE) + 16
+        if x > MARGIN and x + width - 16 > WIDTH - MARGIN:
             x, y = float(MARGIN), y + 20
         parts.append(_rect(x, y - 11, 12, 12, colour, css_class="swatch"))
         parts.append(_text(x + 18, y, label, css_class="legend"))
@@ -205,7 +216,9 @@ def _column_chart(
 ) -> str:
     """Vertical bars on a count axis, stacked when a column has several segments."""
     top_value, step = _axis(max(c.total for c in columns))
-    left, right = 40.0, float(WIDTH - MARGIN)
+    # Room on the left for the widest tick number, no more: the bars get the rest.
+    left = MARGIN + _text_width(str(top_value), SMALL_SIZE) + 8
+    right = float(WIDTH - MARGIN)
     plot_top = 58.0 if axis_caption else 46.0
     plot_height = 170.0
     bottom = plot_top + plot_height
@@ -286,7 +299,8 @@ def wishes_per_week_chart(
     if not weeks or all(w.total == 0 for w in weeks):
         return _empty(title, empty_text)
     # Only the statuses that occur: eight swatches for two colours would only be noise.
-    shown = [key for key in weeks[0].counts if any(w.counts.get(key, 0) for w in weeks)]
+    keys = dict.fromkeys(key for week in weeks for key in week.counts)
+    shown = [key for key in keys if any(w.counts.get(key, 0) for w in weeks)]
     colours = {
         key: STATUS_COLOURS.get(key, PALETTE[i % len(PALETTE)]) for i, key in enumerate(shown)
     }

@@ -25,6 +25,7 @@ from models.web_access import (
     chat_key,
     chat_lines,
     keep_photo,
+    last_bot_line,
     web_photo,
 )
 
@@ -193,6 +194,8 @@ async def say(request: web.Request) -> web.Response:
     if not 0 < update_id < MAX_UPDATE_ID:
         return web.json_response({"error": t(N_("That message could not be read."))}, status=400)
     runtime = site.runtime
+    async with site.app.sessions.begin() as session:
+        payload["after_out"] = await last_bot_line(session, viewer.external_id)
     await runtime.keep_update(WEB, update_id, chat_key(viewer.external_id), payload)
     # Handled now, so the answer comes back in this response; the sweeps would get to it too.
     await runtime.handle_inbox()

@@ -1,5 +1,421 @@
-"""dashboard (being built)."""
+"""The office dashboard at /admin: the demand, supply and service lists side by side with
+filters, charts, a wish's page with its history, exports, and the same actions as the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
+from markupsafe import Markup
+from sqlalchemy import select
+
+from bot.lists_export import sheet_file
+from bot.web.charts import (
+    coverage_chart,
+    points_chart,
+    time_to_accept_chart,
+    time_to_close_chart,
+    wishes_per_week_chart,
+)
+from bot.web.pages import problem, render
+from bot.web.server import Viewer, site_of
+from handlers.flows.common import category_name, status_name
+from handlers.i18n import Translator
+from handlers.turn import action_button
+from models.dashboard_figures import (
+    BUCKET_KEYS,
+    coverage_by_building,
+    points_by_member,
+    time_to_accept_and_close,
+    wishes_per_week,
+)
+from models.errors import N_
+from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
+from models.people import Role
+from models.service_lists import Sheet, demand_list, service_list, supply_list
+from models.web_access import WEB, chat_key, last_bot_line
+from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
+LISTS = ("demand", "supply", "service")
+# Demand columns: Code, Created, Building, Unit, Category, Urgency, Status, ...
+D_CODE, D_BUILDING, D_CATEGORY, D_URGENCY, D_STATUS = 0, 2, 4, 5, 6
+# Service columns: Wish, Category, Building, ...
+S_WISH, S_CATEGORY, S_BUILDING = 0, 1, 2
+# What the dashboard's buttons may press in the chat: the admin commands' own buttons.
+ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
+COMMANDS = {"/broadcast", "/pending", "/approve", "/stats", "/grant", "/webcode"}
+URGENCY_NAMES = {"normal": N_("normal"), "urgent": N_("urgent")}
+SHOWN_ROWS = 200
+BUCKET_NAMES = {
+    "<1h": N_("under 1 hour"),
+    "1-4h": N_("1-4 hours"),
+    "4-12h": N_("4-12 hours"),
+    "12-24h": N_("12-24 hours"),
+    "1-3d": N_("1-3 days"),
+    ">3d": N_("over 3 days"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    community_id: int
+    status: str = ""
+    category: str = ""
+    grid_id: int | None = None
+    building_id: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def query(self, **changes: Any) -> str:
+        values = {
+            "community": self.community_id,
+            "status": self.status,
+            "category": self.category,
+            "grid": self.grid_id or "",
+            "building": self.building_id or "",
+            "from": self.start.isoformat() if self.start else "",
+            "to": self.end.isoformat() if self.end else "",
+            **changes,
+        }
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+class BadFilter(Exception):
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _date(raw: str | None, what: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadFilter(N_("{what} is not a date like 2026-11-23."), what=what) from None
+
+
+def parse_filters(query: Any, scope: OfficeScope, categories: set[str]) -> Filters:
+    community_id = _int(query.get("community")) or scope.communities[0].id
+    if scope.community(community_id) is None:
+        raise BadFilter(N_("That community is not one you work for."))
+    status = query.get("status", "")
+    if status and status not in {s.value for s in WishStatus}:
+        raise BadFilter(N_("There is no such status."))
+    category = query.get("category", "")
+    if category and category not in categories:
+        raise BadFilter(N_("There is no such category."))
+    grid_id = _int(query.get("grid"))
+    if grid_id is not None and grid_id not in {g.id for g in scope.grids_of(community_id)}:
+        raise BadFilter(N_("That grid is not one you work for."))
+    building_id = _int(query.get("building"))
+    if building_id is not None and building_id not in {
+        b.id for b in scope.buildings_of(community_id)
+    }:
+        raise BadFilter(N_("That building is not one you work for."))
+    start = _date(query.get("from"), "from")
+    end = _date(query.get("to"), "to")
+    if start and end and start > end:
+        raise BadFilter(N_("The first day comes after the last day."))
+    return Filters(community_id, status, category, grid_id, building_id, start, end)
+
+
+async def _office(request: web.Request) -> tuple[Viewer, OfficeScope] | web.Response:
+    viewer: Viewer | None = request["viewer"]
+    if viewer is None:
+        raise web.HTTPFound("/")
+    if viewer.person is None or not viewer.office:
+        return problem(request, 403, N_("The dashboard is for the community office."))
+    async with site_of(request).app.sessions.begin() as session:
+        scope = await office_scope(session, viewer.person)
+    if scope.empty:
+        return problem(request, 403, N_("The dashboard is for the community office."))
+    return viewer, scope
+
+
+async def filtered_sheets(
+    request: web.Request, scope: OfficeScope, filters: Filters
+) -> dict[str, Sheet]:
+    """The three lists of one community, narrowed by the filters and to the viewer's buildings,
+    with headers, statuses and categories in the viewer's language."""
+    t: Translator = request["t"]
+    tz = site_of(request).config.timezone
+    names = {
+        b.name
+        for b in scope.buildings_of(filters.community_id)
+        if (filters.grid_id is None or b.grid_id == filters.grid_id)
+        and (filters.building_id is None or b.id == filters.building_id)
+    }
+    async with site_of(request).app.sessions.begin() as session:
+        args = (session, filters.community_id, filters.start, filters.end, tz)
+        demand, supply, service = (
+            await demand_list(*args),
+            await supply_list(*args),
+            await service_list(*args),
+        )
+    demand_rows = [
+        row
+        for row in demand.rows
+        if row[D_BUILDING] in names
+        and (not filters.status or row[D_STATUS] == filters.status)
+        and (not filters.category or row[D_CATEGORY] == filters.category)
+    ]
+    codes = {row[D_CODE] for row in demand_rows}
+    service_rows = [
+        row
+        for row in service.rows
+        if row[S_BUILDING] in names
+        and (not filters.category or row[S_CATEGORY] == filters.category)
+        and (not filters.status or row[S_WISH] in codes)
+    ]
+    # A grid worker sees the members too: they dispatch to them.
+    supply_rows = [
+        row for row in supply.rows if not filters.category or filters.category in str(row[2] or "")
+    ]
+
+    def words(row: tuple[Any, ...], columns: dict[int, Any]) -> tuple[Any, ...]:
+        return tuple(columns[i](v) if i in columns and v else v for i, v in enumerate(row))
+
+    demand_words = {
+        D_CATEGORY: lambda v: category_name(t, v),
+        D_URGENCY: lambda v: t.raw(URGENCY_NAMES.get(str(v), str(v))),
+        D_STATUS: lambda v: status_name(t, v),
+    }
+
+    def translated(sheet: Sheet, rows: list[Any], columns: dict[int, Any]) -> Sheet:
+        return replace(
+            sheet,
+            title=t.raw(sheet.title),
+            header=tuple(t.raw(h) for h in sheet.header),
+            rows=[words(r, columns) for r in rows],
+        )
+
+    return {
+        "demand": translated(demand, demand_rows, demand_words),
+        "supply": translated(supply, supply_rows, {}),
+        "service": translated(service, service_rows, {S_CATEGORY: lambda v: category_name(t, v)}),
+    }
+
+
+def cell(t: Translator, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return t.when(value)
+    return str(value)
+
+
+async def _categories(request: web.Request) -> list[str]:
+    async with site_of(request).app.sessions.begin() as session:
+        return list((await session.scalars(select(Category.code).order_by(Category.code))).all())
+
+
+@routes.get("/admin")
+async def dashboard(request: web.Request) -> web.Response:
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, scope = office
+    t: Translator = request["t"]
+    categories = await _categories(request)
+    error = None
+    status = 200
+    try:
+        filters = parse_filters(request.query, scope, set(categories))
+    except BadFilter as bad:
+        error = Markup(t(bad.message, **{k: t.raw(v) for k, v in bad.params.items()}))
+        status = 400
+        filters = Filters(scope.communities[0].id)
+    sheets = await filtered_sheets(request, scope, filters)
+    async with site_of(request).app.sessions.begin() as session:
+        waiting = (
+            await members_waiting(session, filters.community_id)
+            if Role.ADMIN in viewer.roles
+            else []
+        )
+    charts = await _charts(request, scope, filters)
+    return render(
+        request,
+        "dashboard.html",
+        status=status,
+        error=error,
+        scope=scope,
+        filters=filters,
+        categories=[(c, category_name(t, c)) for c in categories],
+        statuses=[(s.value, status_name(t, s.value)) for s in WishStatus],
+        sheets=sheets,
+        shown_rows=SHOWN_ROWS,
+        cell=lambda v: cell(t, v),
+        waiting=waiting,
+        approve=lambda person_id: action_button("", "approve", person_id).data,
+        charts=charts,
+        may_broadcast=Role.ADMIN in viewer.roles,
+        body_class="dashboard",
+    )
+
+
+async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) -> list[Markup]:
+    """The dashboard's pictures for the chosen community: server-drawn SVG (bot/web/charts.py)."""
+    t: Translator = request["t"]
+    site = site_of(request)
+    tz = site.config.timezone
+    today = site.app.clock.now().astimezone(tz).date()
+    ids = [filters.community_id]
+    async with site.app.sessions.begin() as session:
+        weeks = await wishes_per_week(session, ids, tz, today)
+        durations = await time_to_accept_and_close(session, ids)
+        points = await points_by_member(session, ids)
+        coverage = await coverage_by_building(session, ids)
+    statuses = {s.value: status_name(t, s.value) for s in WishStatus}
+    buckets = {key: t.raw(BUCKET_NAMES[key]) for key in BUCKET_KEYS}
+    nothing = t.raw(N_("Nothing to show yet."))
+
+    def median(hours: float | None) -> str:
+        if hours is None:
+            return ""
+        return t.raw(N_("Median: {hours} hours")).format(hours=t.number(round(hours, 1)))
+
+    svgs = [
+        wishes_per_week_chart(
+            weeks,
+            title=t.raw(N_("Wishes per week, by status")),
+            status_names=statuses,
+            empty_text=nothing,
+        ),
+        time_to_accept_chart(
+            durations,
+            title=t.raw(N_("Time until a helper took the wish")),
+            bucket_names=buckets,
+            empty_text=nothing,
+            caption=median(durations.accept.median_hours),
+        ),
+        time_to_close_chart(
+            durations,
+            title=t.raw(N_("Time until the wish was closed")),
+            bucket_names=buckets,
+            empty_text=nothing,
+            caption=median(durations.close.median_hours),
+        ),
+        points_chart(points, title=t.raw(N_("Points earned, by member")), empty_text=nothing),
+        coverage_chart(
+            coverage,
+            title=t.raw(N_("Households answered, by building")),
+            empty_text=t.raw(N_("No information collection is running.")),
+        ),
+    ]
+    return [Markup(svg) for svg in svgs]
+
+
+@routes.get("/admin/export/{name}.{fmt}")
+async def export(request: web.Request) -> web.StreamResponse:
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    _, scope = office
+    name, fmt = request.match_info["name"], request.match_info["fmt"]
+    if name not in LISTS or fmt not in ("csv", "xlsx"):
+        return problem(request, 404, N_("There is no such list."))
+    try:
+        filters = parse_filters(request.query, scope, set(await _categories(request)))
+    except BadFilter as bad:
+        t: Translator = request["t"]
+        return problem(request, 400, bad.message, **{k: t.raw(v) for k, v in bad.params.items()})
+    sheet = (await filtered_sheets(request, scope, filters))[name]
+    content = sheet_file(sheet, fmt)
+    today = site_of(request).app.clock.now().astimezone(site_of(request).config.timezone).date()
+    filename = f"{name}-{today.isoformat()}.{fmt}"
+    kinds = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    return web.Response(
+        body=content,
+        headers={
+            "Content-Type": kinds[fmt],
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+def wish_actions(
+    t: Translator, status: WishStatus, wish_id: int, roles: frozenset[Role]
+) -> list[tuple[str, str]]:
+    """The commands' own buttons for this wish, as (label, button data)."""
+    found: list[tuple[str, str]] = []
+    if status == WishStatus.SUBMITTED:
+        found.append((t.raw("✅ Verify"), "verify"))
+    elif status == WishStatus.OPEN:
+        found.append((t.raw("👤 Assign"), "assign"))
+    elif status == WishStatus.ESCALATED and Role.STREET_ADMIN in roles:
+        found.append((t.raw("💬 Answer"), "resolve"))
+    if status in (WishStatus.SUBMITTED, WishStatus.OPEN, WishStatus.ACCEPTED):
+        found.append((t.raw("⬆ Escalate"), "escalate"))
+    return [(label, action_button(label, name, wish_id).data) for label, name in found]
+
+
+@routes.get("/admin/wish/{code}")
+async def wish_page(request: web.Request) -> web.Response:
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, scope = office
+    t: Translator = request["t"]
+    async with site_of(request).app.sessions.begin() as session:
+        page = await wish_for_office(session, scope, request.match_info["code"])
+    if page is None:
+        return problem(request, 404, N_("There is no such wish among those you look after."))
+    from bot.web.chat import photo_url
+
+    return render(
+        request,
+        "wish.html",
+        page=page,
+        category=category_name(t, page.wish.category),
+        status_label=status_name(t, page.wish.status.value),
+        status_of=lambda v: status_name(t, v) if v else "",
+        photos=[url for url in (photo_url(request, p) for p in page.wish.photos) if url],
+        actions=wish_actions(t, page.wish.status, page.wish.id, viewer.roles),
+        body_class="dashboard",
+    )
+
+
+@routes.post("/admin/act")
+async def act(request: web.Request) -> web.StreamResponse:
+    """Press a command's button (or send a command) in the viewer's own web chat, where the
+    conversation goes on: the dashboard does what the slash commands do, through them."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, _ = office
+    form = await request.post()
+    data = str(form.get("press", ""))
+    label = str(form.get("label", ""))[:100]
+    parts = data.split(":")
+    payload: dict[str, Any]
+    if data in COMMANDS:
+        payload = {"text": data}
+    elif len(parts) >= 2 and parts[0] == "a" and parts[1] in ACTIONS:
+        payload = {"button": data, "label": label or data}
+    else:
+        return problem(request, 400, N_("That action is not one the dashboard offers."))
+    site = site_of(request)
+    t: Translator = request["t"]
+    payload.update(user=viewer.external_id, name=viewer.name, lang=t.locale)
+    async with site.app.sessions.begin() as session:
+        payload["after_out"] = await last_bot_line(session, viewer.external_id)
+    await site.runtime.keep_update(
+        WEB, secrets.randbelow(2**52 - 1) + 1, chat_key(viewer.external_id), payload
+    )
+    await site.runtime.handle_inbox()
+    await site.runtime.send_outbox()
+    raise web.HTTPFound("/chat")

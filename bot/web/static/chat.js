@@ -96,19 +96,23 @@
     });
   }
 
+  // One message at a time, in the order they were sent: a quick second one waits its turn.
+  var queue = Promise.resolve();
+
   function send(what) {
-    if (busy) return;
-    busy = true;
     what.id = newId();
-    what.in = cursor.in;
-    what.out = cursor.out;
-    fetch("/chat/say", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(what),
-      credentials: "same-origin"
-    }).then(took).catch(function () { note(chat.dataset.error); })
-      .finally(function () { busy = false; });
+    queue = queue.then(function () {
+      busy = true;
+      what.in = cursor.in;
+      what.out = cursor.out;
+      return fetch("/chat/say", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(what),
+        credentials: "same-origin"
+      }).then(took).catch(function () { note(chat.dataset.error); })
+        .finally(function () { busy = false; });
+    });
   }
 
   function poll() {
@@ -128,18 +132,22 @@
     b.addEventListener("click", function () { send({ text: b.dataset.say }); });
   });
   photo.addEventListener("change", function () {
-    if (!photo.files.length || busy) return;
-    busy = true;
-    var data = new FormData();
-    data.append("photo", photo.files[0]);
-    data.append("id", String(newId()));
-    data.append("in", String(cursor.in));
-    data.append("out", String(cursor.out));
+    if (!photo.files.length) return;
+    var file = photo.files[0];
+    var id = String(newId());
     photo.value = "";
-    fetch("/chat/say", {
-      method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
-    }).then(took).catch(function () { note(chat.dataset.error); })
-      .finally(function () { busy = false; });
+    queue = queue.then(function () {
+      busy = true;
+      var data = new FormData();
+      data.append("photo", file);
+      data.append("id", id);
+      data.append("in", String(cursor.in));
+      data.append("out", String(cursor.out));
+      return fetch("/chat/say", {
+        method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
+      }).then(took).catch(function () { note(chat.dataset.error); })
+        .finally(function () { busy = false; });
+    });
   });
   poll();
   setInterval(poll, 4000);

@@ -1,0 +1,286 @@
+"""The web chat and the dashboard over HTTP: signing in and out, CSRF, the chat's
+conversations, who may open what, exports and the dashboard's actions."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import App
+from models.clock import ManualClock
+from models.people import Identity, Person
+from models.web_access import SignInCode, WebSession, make_sign_in_code
+from models.wish_life import submit_wish, verify_wish
+from models.wishes import Wish, WishStatus
+from tests.snapshot import STORE, snapshot
+from tests.town import Town
+from tests.web import web_site
+
+
+async def wish_of(s: AsyncSession, person: Person, building_id: int, description: str) -> Wish:
+    return await submit_wish(
+        s, person, building_id=building_id, category="repair", description=description
+    )
+
+
+async def _english(sessions: async_sessionmaker[AsyncSession], *people: Person) -> None:
+    async with sessions.begin() as s:
+        for p in people:
+            found = await s.get(Person, p.id)
+            assert found is not None
+            found.locale = "en"
+
+
+async def test_a_code_signs_in_once_and_logging_out_ends_the_session(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.alice)
+    async with web_site(app) as site:
+        async with sessions.begin() as s:
+            alice = await s.get(Person, town.alice.id)
+            assert alice is not None
+            code = await make_sign_in_code(s, alice, alice)
+        browser = await site.visitor()
+        status, page = await browser.get(f"/in/{code}")
+        # Opening the link only fills the form: a link preview must not spend the code.
+        assert status == 200 and code[:4] in page
+        async with sessions() as s:
+            assert (await s.scalar(select(SignInCode.used_at))) is None
+        response = await browser.sign_in(code.lower())
+        assert response.headers["Location"] == "/chat"
+        status, page = await browser.get("/chat")
+        assert status == 200 and "Log out" in page
+
+        replies = await browser.say("/start")
+        assert "Welcome back, Alice" in browser.text(), replies
+
+        # The same code a second time, on another browser: refused, clearly.
+        other = await site.visitor()
+        response = await other.sign_in(code)
+        assert response.status == 400
+        assert "does not work" in await response.text()
+
+        await browser.post("/logout", {})
+        status, page = await browser.get("/chat")
+        assert "Sign in" in page and "Log out" not in page
+        async with sessions() as s:
+            assert await s.scalar(select(func.count()).where(WebSession.ended_at.is_(None))) == 0
+
+
+async def test_a_form_without_its_token_is_refused_and_changes_nothing(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with web_site(app) as site:
+        async with sessions.begin() as s:
+            alice = await s.get(Person, town.alice.id)
+            assert alice is not None
+            code = await make_sign_in_code(s, alice, alice)
+        before = await snapshot(sessions, STORE)
+        browser = await site.visitor()
+        response = await browser.post("/signin", {"code": code}, csrf=False)
+        assert response.status == 403
+        assert "expired" in await response.text() or "过期" in await response.text()
+        response = await browser.post("/signin", {"code": code, "csrf": "forged.0"}, csrf=False)
+        assert response.status == 403
+        assert await snapshot(sessions, STORE) == before
+
+
+async def test_bad_codes_get_a_clear_answer(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with web_site(app) as site:
+        browser = await site.visitor()
+        for typed, expected in (("12", "8 letters"), ("ABCD-EFGH", "does not work")):
+            response = await browser.sign_in(typed)
+            assert response.status == 400
+            text = await response.text()
+            assert expected in text or "8" in text
+
+
+async def test_a_newcomer_registers_and_asks_in_the_web_chat(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with web_site(app) as site:
+        browser = await site.visitor()
+        await browser.client.get("/lang/en")
+        response = await browser.post("/guest", {"name": "Erin"})
+        assert response.status == 302
+        await browser.say("/start")
+        await browser.press("English")
+        await browser.press("I live here")
+        await browser.press("Sunflower")
+        await browser.press("N1")
+        await browser.say("5-502")
+        await browser.press("No, thanks")
+        assert "Welcome, Erin" in browser.text()
+        await browser.say("/wish")
+        await browser.press("Repairs")
+        await browser.say("The tap leaks <script>alert(1)</script>")
+        await browser.press("Skip")
+        await browser.press("Any time")
+        await browser.press("Send")
+        # The text came back escaped: the page shows it, the browser never runs it.
+        assert all("<script>" not in m.get("html", "") for m in browser.lines)
+        # A fresh page shows the conversation as it happened: each message before its answer.
+        response = await browser.client.get("/chat/messages")
+        history = (await response.json())["messages"]
+        assert [m["id"] for m in history] == [m["id"] for m in browser.lines]
+        assert history[0]["mine"] and history[0]["text"] == "/start" and not history[1]["mine"]
+        assert "Send" in history[-2]["text"] and "was sent" in history[-1]["html"]
+    async with sessions() as s:
+        erin = await s.scalar(
+            select(Person)
+            .join(Identity, Identity.person_id == Person.id)
+            .where(Identity.platform == "web")
+        )
+        assert erin is not None and erin.name == "Erin" and erin.unit == "5-502"
+        wish = await s.scalar(select(Wish).where(Wish.requester_id == erin.id))
+        assert wish is not None and wish.status == WishStatus.SUBMITTED
+
+
+async def test_a_resident_cannot_open_the_dashboard(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with web_site(app) as site:
+        alice = await site.signed_in(town.alice)
+        for path in ("/admin", "/admin/export/demand.xlsx", "/admin/wish/ANY"):
+            status, page = await alice.get(path)
+            assert status == 403, path
+            assert "office" in page or "办公室" in page or "社区" in page
+        nobody = await site.visitor()
+        response = await nobody.client.get("/admin", allow_redirects=False)
+        assert response.status == 302 and response.headers["Location"] == "/"
+
+
+async def test_another_communitys_admin_sees_nothing_of_this_one(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        wish = await wish_of(s, town.alice, town.n1.id, "Sunflower only: fix the gate")
+        code = wish.code
+    assert code
+    async with web_site(app) as site:
+        maple = await site.signed_in(town.maple_admin)
+        status, page = await maple.get("/admin")
+        assert status == 200 and "Maple" in page
+        assert code not in page and "fix the gate" not in page
+        status, page = await maple.get(f"/admin/wish/{code}")
+        assert status == 404 and "fix the gate" not in page
+        status, page = await maple.get(f"/admin?community={town.sunflower.id}")
+        assert status == 400 and "fix the gate" not in page
+        response = await maple.client.get(f"/admin/export/demand.csv?community={town.sunflower.id}")
+        assert response.status == 400
+        response = await maple.client.get("/admin/export/demand.csv")
+        assert code not in (await response.read()).decode("utf-8-sig")
+
+        admin = await site.signed_in(town.admin)
+        status, page = await admin.get("/admin")
+        assert code in page and "fix the gate" in page
+        status, page = await admin.get(f"/admin/wish/{code}")
+        assert status == 200 and town.alice.name in page
+
+
+async def test_a_grid_worker_sees_only_their_grid(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        north = await wish_of(s, town.alice, town.n1.id, "North wish")
+        south = await wish_of(s, town.carol, town.s1.id, "South wish")
+    async with web_site(app) as site:
+        worker = await site.signed_in(town.gw_north)
+        status, page = await worker.get("/admin")
+        assert north.code in page and south.code not in page
+        status, _ = await worker.get(f"/admin/wish/{south.code}")
+        assert status == 404
+
+
+async def test_filters_and_exports_of_the_lists(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        first = await wish_of(s, town.alice, town.n1.id, "Change a bulb")
+        second = await wish_of(s, town.bob, town.n2.id, "Carry the shopping")
+        await verify_wish(s, town.head_n1, first.id)
+    await _english(sessions, town.admin)
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        status, page = await admin.get("/admin?status=open")
+        assert status == 200
+        assert first.code in page and second.code not in page
+        status, page = await admin.get("/admin?status=flying")
+        assert status == 400 and "no such status" in page
+        status, page = await admin.get("/admin?from=2026-12-01&to=2026-11-01")
+        assert status == 400 and "comes after" in page
+        response = await admin.client.get("/admin/export/demand.xlsx")
+        assert response.status == 200
+        book = load_workbook(io.BytesIO(await response.read()))
+        rows = [tuple(r) for r in book.active.iter_rows(values_only=True)]
+        assert rows[0][0] == "Code"
+        found = {r[0]: r for r in rows[1:]}
+        assert found[first.code][6] == "looking for a helper"
+        assert found[second.code][6] == "waiting for the building head"
+        response = await admin.client.get(f"/admin/export/demand.csv?building={town.n2.id}")
+        text = (await response.read()).decode("utf-8-sig")
+        assert second.code in text and first.code not in text
+
+
+async def test_the_dashboard_acts_through_the_commands(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        wish = await wish_of(s, town.alice, town.n1.id, "Walk the dog")
+        await verify_wish(s, town.head_n1, wish.id)
+    await _english(sessions, town.admin)
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        status, page = await admin.get(f"/admin/wish/{wish.code}")
+        assert status == 200 and "Assign" in page
+        response = await admin.post(
+            "/admin/act", {"press": f"a:assign:{wish.id}", "label": "Assign"}
+        )
+        assert response.headers["Location"] == "/chat"
+        await admin.say("/help")  # catch up with the chat
+        assert any(
+            "Walk the dog" in m.get("html", "") or "Who" in m.get("html", "") for m in admin.lines
+        )
+        before = await snapshot(sessions, STORE)
+        response = await admin.post("/admin/act", {"press": "a:reward:1"})
+        assert response.status == 400
+        assert await snapshot(sessions, STORE) == before
+
+
+async def test_the_demo_can_be_loaded_and_tried_role_by_role(
+    app: App, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with web_site(app) as site:
+        newcomer = await site.visitor()
+        status, page = await newcomer.get("/")
+        assert "Load the demo" in page or "演示" in page
+        response = await newcomer.post("/demo/load", {})
+        assert response.status == 302
+        status, page = await newcomer.get("/")
+        assert "Try the demo" in page or "试用" in page
+        response = await newcomer.post("/demo/as", {"role": "admin"})
+        assert response.headers["Location"] == "/admin"
+        status, page = await newcomer.get("/admin")
+        assert status == 200 and "Sunflower Community" in page
+        await newcomer.post("/logout", {})
+        response = await newcomer.post("/demo/as", {"role": "resident"})
+        assert response.headers["Location"] == "/chat"
+        await newcomer.say("/start")
+        assert "Grandma Li" in newcomer.text()
+        # A second load is refused: the database is no longer empty.
+        response = await newcomer.post("/demo/load", {})
+        assert response.status == 409
+
+
+async def test_the_demo_people_are_not_offered_beside_a_real_community(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with web_site(app) as site:
+        visitor = await site.visitor()
+        response = await visitor.post("/demo/as", {"role": "admin"})
+        assert response.status == 403
