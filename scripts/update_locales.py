@@ -19,14 +19,22 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 KEYWORDS = {"t": None, "raw": None, "N_": None, "plural": (1, 2)}
 SOURCES = ("bot", "handlers", "models")
+# The web pages' templates call _("..."); Jinja2's own extractor reads them.
+TEMPLATE_KEYWORDS = {"_": None}
 
 
 def extract() -> Catalog:
     template = Catalog(project="small-wishes", charset="utf-8")
     for folder in SOURCES:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
-        ):
+        found = list(
+            extract_from_dir(ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS)
+        )
+        found += extract_from_dir(
+            ROOT / folder,
+            method_map=[("**/templates/**.html", "jinja2.ext:babel_extract")],
+            keywords=TEMPLATE_KEYWORDS,
+        )
+        for filename, lineno, message, comments, context in found:
             template.add(
                 message,
                 None,

@@ -3,21 +3,30 @@ conversations, who may open what, exports and the dashboard's actions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import itertools
+import re
+from typing import Any
 
+from aiohttp import FormData
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
+from models.directory import link_identity
 from models.people import Identity, Person
-from models.web_access import SignInCode, WebSession, make_sign_in_code
+from models.web_access import SignInCode, WebFile, WebSession, make_sign_in_code
 from models.wish_life import submit_wish, verify_wish
 from models.wishes import Wish, WishStatus
 from tests.snapshot import STORE, snapshot
+from tests.telegram_bot import telegram_bot
 from tests.town import Town
 from tests.web import web_site
+
+next_id = itertools.count(9_000_000).__next__
 
 
 async def wish_of(s: AsyncSession, person: Person, building_id: int, description: str) -> Wish:
@@ -284,3 +293,95 @@ async def test_the_demo_people_are_not_offered_beside_a_real_community(
         visitor = await site.visitor()
         response = await visitor.post("/demo/as", {"role": "admin"})
         assert response.status == 403
+
+
+async def test_web_on_telegram_gives_a_code_that_signs_in_on_the_web(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _english(sessions, town.alice)
+    async with sessions.begin() as s:
+        alice = await s.get(Person, town.alice.id)
+        assert alice is not None
+        await link_identity(s, alice, "telegram", "5101")
+    url = app.settings.database_url.render_as_string(hide_password=False)
+    async with telegram_bot(url, clock) as bot, web_site(bot.app, bot.runtime) as site:
+        on_telegram = bot.user(5101, "Alice")
+        await on_telegram.send("/web")
+        found = re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b", on_telegram.text())
+        assert found, on_telegram.text()
+        browser = await site.visitor()
+        response = await browser.sign_in(found.group(1))
+        assert response.status == 302
+        await browser.say("/start")
+        assert "Welcome back, Alice" in browser.text()
+        # A quarter of an hour later, a second code from Telegram is out of date.
+        await on_telegram.send("/web")
+        late = re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b", on_telegram.text())
+        assert late
+        clock.advance(dt.timedelta(minutes=16))
+        response = await (await site.visitor()).sign_in(late.group(1))
+        assert response.status == 400 and "out of date" in await response.text()
+
+
+async def test_a_building_head_makes_a_code_for_a_resident_without_telegram(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.head_n1, town.alice)
+    async with web_site(app) as site:
+        head = await site.signed_in(town.head_n1)
+        await head.say("/webcode")
+        assert "Whose sign-in code" in head.text()
+        # Only the head's own buildings: Carol lives in the south.
+        labels = [b[0] for m in head.lines for row in m.get("buttons") or [] for b in row]
+        assert any("Alice" in label for label in labels)
+        assert not any("Carol" in label for label in labels)
+        await head.press("Alice")
+        found = re.search(r"([A-Z0-9]{4}-[A-Z0-9]{4})", head.text())
+        assert found and "7 days" in head.text()
+        alice = await site.visitor()
+        assert (await alice.sign_in(found.group(1))).status == 302
+        status, page = await alice.get("/chat")
+        assert status == 200 and "Log out" in page
+        resident = await site.signed_in(town.alice)
+        await resident.say("/webcode")
+        assert "not for you" in resident.text()
+
+
+async def test_a_photo_from_the_web_chat_goes_with_the_wish(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.alice)
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
+        b"\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    async with web_site(app) as site:
+        alice = await site.signed_in(town.alice)
+        await alice.say("/wish")
+        await alice.press("Repairs")
+        await alice.say("The window latch is broken")
+
+        async def upload(content: bytes, kind: str) -> Any:
+            form = FormData()
+            form.add_field("id", str(next_id()))
+            form.add_field("photo", content, filename="p", content_type=kind)
+            response = await alice.client.post(
+                "/chat/say", data=form, headers={"X-CSRF-Token": alice.csrf()}
+            )
+            return response.status, await response.json()
+
+        status, answer = await upload(b"not a picture", "text/plain")
+        assert status == 400 and "photo" in answer["error"]
+        status, answer = await upload(png, "image/png")
+        assert status == 200
+        mine = [m for m in answer["messages"] if m["mine"] and m["photo"]]
+        assert mine, answer
+        picture = await alice.client.get(mine[0]["photo"])
+        assert picture.status == 200 and await picture.read() == png
+        # The same file by a guessed address: not found.
+        guessed = re.sub(r"/[0-9a-f]+$", "/0000", mine[0]["photo"])
+        assert (await alice.client.get(guessed)).status == 404
+    async with sessions() as s:
+        wish_photos = await s.scalar(select(func.count()).select_from(WebFile))
+        assert wish_photos == 1
