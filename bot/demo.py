@@ -25,6 +25,7 @@ from models.directory import (
     register_member,
 )
 from models.people import Person, Role
+from models.web_access import web_identity
 from models.wish_life import (
     accept_wish,
     assign_wish,
@@ -106,6 +107,17 @@ class _Demo:
     admin: Person | None = None
     street_admin: Person | None = None
     wishes: list[Wish] = field(default_factory=list)
+
+    def everyone(self) -> list[Person]:
+        residents = [p for people in self.residents.values() for p in people]
+        office = [p for p in (self.admin, self.street_admin) if p is not None]
+        return [
+            *self.heads.values(),
+            *residents,
+            *self.grid_workers.values(),
+            *self.members,
+            *office,
+        ]
 
     async def person(self, name: str, role: Role, scope_id: int) -> Person:
         person = await add_person(self.session, name, locale="zh_Hans")
@@ -289,6 +301,9 @@ async def seed_demo(session: AsyncSession) -> str:
         street = await add_street(session, STREET)
     community = await add_community(session, street, COMMUNITY)
     demo = await _build_people(session, street, community)
+    # Everyone can be tried in the web chat: news for them lands there from the start.
+    for person in demo.everyone():
+        await web_identity(session, person)
     for script in WISHES:
         demo.wishes.append(await _play(demo, script))
     return _summary(demo)

@@ -385,3 +385,48 @@ async def test_a_photo_from_the_web_chat_goes_with_the_wish(
     async with sessions() as s:
         wish_photos = await s.scalar(select(func.count()).select_from(WebFile))
         assert wish_photos == 1
+
+
+async def test_the_whole_life_of_a_wish_in_the_web_chat_with_the_demos_people(
+    app: App, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with web_site(app) as site:
+        browser = await site.visitor()
+        await browser.client.get("/lang/en")
+        await browser.post("/demo/load", {})
+
+        async def be(role: str) -> None:
+            await browser.post("/logout", {})
+            browser.lines.clear()
+            response = await browser.post("/demo/as", {"role": role})
+            assert response.status == 302
+            await browser.say("/help")  # the chat so far, news included
+
+        await be("resident")
+        await browser.say("/wish")
+        await browser.press("Repairs")
+        await browser.say("The stair light on floor 2 flickers")
+        await browser.press("Skip")
+        await browser.press("Any time")
+        await browser.press("Send")
+        code = re.search(r"W-\d{6}", browser.text())
+        assert code, browser.text()
+
+        await be("building_head")
+        await browser.press("Verify")
+        await be("member")
+        await browser.press("I'll do it")
+        await browser.press("Report done")
+        await browser.say("Fitted a new bulb")
+        await browser.press("Skip")
+        await be("resident")
+        await browser.press("It's done")
+        await browser.press("⭐⭐⭐⭐⭐")
+        await browser.press("Skip")
+
+        await be("admin")
+        status, page = await browser.get(f"/admin/wish/{code.group(0)}")
+        assert status == 200 and "closed" in page
+    async with sessions() as s:
+        wish = await s.scalar(select(Wish).where(Wish.code == code.group(0)))
+        assert wish is not None and wish.status == WishStatus.CLOSED and wish.rating == 5

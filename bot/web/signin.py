@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from markupsafe import Markup
+from sqlalchemy import update
 
 from bot.demo import DEMO_ROLES, demo_only, demo_person, empty_store, seed_demo
 from bot.web.pages import problem, render
@@ -12,7 +13,7 @@ from bot.web.server import LANG_COOKIE, SESSION_COOKIE, set_session_cookie, site
 from handlers.i18n import SUPPORTED
 from handlers.router import refusal_text
 from models.errors import N_, StoreError, checked_text
-from models.people import Role
+from models.people import Person, Role
 from models.web_access import (
     end_web_session,
     normal_code,
@@ -125,6 +126,9 @@ async def load_demo(request: web.Request) -> web.StreamResponse:
         if not await empty_store(session):
             return problem(request, 409, N_("The demo can be loaded only into an empty database."))
         await seed_demo(session)
+        # The database was empty, so everyone in it is the demo's: they speak the newcomer's
+        # language, news included.
+        await session.execute(update(Person).values(locale=request["t"].locale))
     raise web.HTTPFound("/")
 
 
@@ -169,8 +173,6 @@ async def language(request: web.Request) -> web.StreamResponse:
     if viewer is not None and viewer.person is not None:
         site = site_of(request)
         async with site.app.sessions.begin() as session:
-            from models.people import Person
-
             person = await session.get(Person, viewer.person.id)
             if person is not None:
                 person.locale = locale
