@@ -16,7 +16,7 @@ from models.community import Building, Community, Grid
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, Place, grants_of, ladder_level, place_of_building
 from models.web_access import ApiClient
-from models.web_access import _hash as key_hash
+from models.web_access import secret_hash as key_hash
 from models.wishes import (
     FINAL_STATUSES,
     AssignmentStatus,

@@ -37,7 +37,7 @@ PHOTO_LIMIT = 5 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -141,7 +141,7 @@ async def make_sign_in_code(session: AsyncSession, actor: Person, person: Person
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     session.add(
         SignInCode(
-            code_hash=_hash(code),
+            code_hash=secret_hash(code),
             person_id=person.id,
             created_by_id=actor.id,
             created_at=moment,
@@ -171,7 +171,7 @@ async def redeem_sign_in_code(session: AsyncSession, typed: str) -> tuple[Person
     if len(code) != CODE_LENGTH:
         raise InvalidInput(N_("A sign-in code has 8 letters and digits, like ABCD-2345."))
     row = await session.scalar(
-        select(SignInCode).where(SignInCode.code_hash == _hash(code)).with_for_update()
+        select(SignInCode).where(SignInCode.code_hash == secret_hash(code)).with_for_update()
     )
     moment = now(session)
     if row is None or row.used_at is not None or row.expires_at <= moment:
@@ -207,7 +207,7 @@ async def open_web_session(
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_hash(token),
+            token_hash=secret_hash(token),
             external_id=external_id or f"g{secrets.token_hex(12)}",
             name=name,
             created_at=moment,
@@ -219,7 +219,7 @@ async def open_web_session(
 
 
 async def session_by_token(session: AsyncSession, token: str) -> WebSession | None:
-    row = await session.scalar(select(WebSession).where(WebSession.token_hash == _hash(token)))
+    row = await session.scalar(select(WebSession).where(WebSession.token_hash == secret_hash(token)))
     if row is None or row.ended_at is not None or row.expires_at <= now(session):
         return None
     return row
@@ -228,7 +228,7 @@ async def session_by_token(session: AsyncSession, token: str) -> WebSession | No
 async def end_web_session(session: AsyncSession, token: str) -> None:
     await session.execute(
         update(WebSession)
-        .where(WebSession.token_hash == _hash(token), WebSession.ended_at.is_(None))
+        .where(WebSession.token_hash == secret_hash(token), WebSession.ended_at.is_(None))
         .values(ended_at=now(session))
     )
 
@@ -251,7 +251,7 @@ async def make_api_client(
     key = f"sw_{secrets.token_urlsafe(24)}"
     client = ApiClient(
         name=label,
-        key_hash=_hash(key),
+        key_hash=secret_hash(key),
         person_id=owner.id,
         created_by_id=actor.id,
         created_at=now(session),
@@ -265,7 +265,7 @@ async def client_person(session: AsyncSession, key: str) -> Person | None:
     """The person an API key acts as; None for an unknown or revoked key."""
     person_id = await session.scalar(
         select(ApiClient.person_id).where(
-            ApiClient.key_hash == _hash(key), ApiClient.revoked_at.is_(None)
+            ApiClient.key_hash == secret_hash(key), ApiClient.revoked_at.is_(None)
         )
     )
     return None if person_id is None else await session.get(Person, person_id)

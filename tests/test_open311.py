@@ -209,6 +209,9 @@ async def test_a_resident_files_a_wish_and_follows_it_to_closed(
     assert still_open == []
     status, by_id = await get(client, "/requests.json", api_key=key, service_request_id=code)
     assert [r["service_request_id"] for r in by_id] == [code]
+    many = ",".join([*(f"W-{n:06d}" for n in range(900_000, 900_050)), code])
+    status, by_ids = await get(client, "/requests.json", api_key=key, service_request_id=many)
+    assert status == 200 and [r["service_request_id"] for r in by_ids] == [code]
     status, other_kind = await get(client, "/requests.json", api_key=key, service_code="errand")
     assert other_kind == []
     status, later = await get(

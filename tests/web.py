@@ -87,12 +87,13 @@ class WebSite:
     server: TestServer
     visitors: list[Visitor] = field(default_factory=list)
 
-    async def visitor(self) -> Visitor:
+    async def visitor(self, locale: str = "en") -> Visitor:
+        """A new browser; its pages in English unless told (the chat follows the person)."""
         client: TestClient[Any, Any] = TestClient(self.server)
         await client.start_server()
         visitor = Visitor(client)
         self.visitors.append(visitor)
-        await visitor.get("/")
+        await visitor.get(f"/lang/{locale}")
         return visitor
 
     async def signed_in(self, person: Person, by: Person | None = None) -> Visitor:

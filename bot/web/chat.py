@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.runtime import Runtime
 from bot.web.pages import problem, render
-from bot.web.server import Viewer, site_of
+from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.messages import Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
@@ -118,7 +118,7 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
 
 
 def _viewer(request: web.Request) -> Viewer:
-    viewer: Viewer | None = request["viewer"]
+    viewer: Viewer | None = request[VIEWER]
     if viewer is None:
         raise web.HTTPFound("/")
     return viewer
@@ -137,7 +137,7 @@ def _cursor(value: str | None) -> int:
 
 @routes.get("/chat/messages")
 async def messages(request: web.Request) -> web.Response:
-    viewer: Viewer | None = request["viewer"]
+    viewer: Viewer | None = request[VIEWER]
     if viewer is None:
         return web.json_response({"signed_out": True}, status=401)
     query = request.query
@@ -149,8 +149,8 @@ async def messages(request: web.Request) -> web.Response:
 @routes.post("/chat/say")
 async def say(request: web.Request) -> web.Response:
     """Keep what the person sent, handle it now and answer with what came back."""
-    viewer: Viewer | None = request["viewer"]
-    t = request["t"]
+    viewer: Viewer | None = request[VIEWER]
+    t = request[T]
     if viewer is None:
         return web.json_response({"signed_out": True}, status=401)
     site = site_of(request)

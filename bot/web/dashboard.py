@@ -22,7 +22,7 @@ from bot.web.charts import (
     wishes_per_week_chart,
 )
 from bot.web.pages import problem, render
-from bot.web.server import Viewer, site_of
+from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.flows.common import category_name, status_name
 from handlers.i18n import Translator
 from handlers.turn import action_button
@@ -131,7 +131,7 @@ def parse_filters(query: Any, scope: OfficeScope, categories: set[str]) -> Filte
 
 
 async def _office(request: web.Request) -> tuple[Viewer, OfficeScope] | web.Response:
-    viewer: Viewer | None = request["viewer"]
+    viewer: Viewer | None = request[VIEWER]
     if viewer is None:
         raise web.HTTPFound("/")
     if viewer.person is None or not viewer.office:
@@ -148,7 +148,7 @@ async def filtered_sheets(
 ) -> dict[str, Sheet]:
     """The three lists of one community, narrowed by the filters and to the viewer's buildings,
     with headers, statuses and categories in the viewer's language."""
-    t: Translator = request["t"]
+    t: Translator = request[T]
     tz = site_of(request).config.timezone
     names = {
         b.name
@@ -226,7 +226,7 @@ async def dashboard(request: web.Request) -> web.Response:
     if isinstance(office, web.Response):
         return office
     viewer, scope = office
-    t: Translator = request["t"]
+    t: Translator = request[T]
     categories = await _categories(request)
     error = None
     status = 200
@@ -266,7 +266,7 @@ async def dashboard(request: web.Request) -> web.Response:
 
 async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) -> list[Markup]:
     """The dashboard's pictures for the chosen community: server-drawn SVG (bot/web/charts.py)."""
-    t: Translator = request["t"]
+    t: Translator = request[T]
     site = site_of(request)
     tz = site.config.timezone
     today = site.app.clock.now().astimezone(tz).date()
@@ -328,7 +328,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     try:
         filters = parse_filters(request.query, scope, set(await _categories(request)))
     except BadFilter as bad:
-        t: Translator = request["t"]
+        t: Translator = request[T]
         return problem(request, 400, bad.message, **{k: t.raw(v) for k, v in bad.params.items()})
     sheet = (await filtered_sheets(request, scope, filters))[name]
     content = sheet_file(sheet, fmt)
@@ -369,7 +369,7 @@ async def wish_page(request: web.Request) -> web.Response:
     if isinstance(office, web.Response):
         return office
     viewer, scope = office
-    t: Translator = request["t"]
+    t: Translator = request[T]
     async with site_of(request).app.sessions.begin() as session:
         page = await wish_for_office(session, scope, request.match_info["code"])
     if page is None:
@@ -409,7 +409,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     else:
         return problem(request, 400, N_("That action is not one the dashboard offers."))
     site = site_of(request)
-    t: Translator = request["t"]
+    t: Translator = request[T]
     payload.update(user=viewer.external_id, name=viewer.name, lang=t.locale)
     async with site.app.sessions.begin() as session:
         payload["after_out"] = await last_bot_line(session, viewer.external_id)

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.web.server import site_of
+from bot.web.server import T, site_of
 from handlers.flows.common import category_name, status_name
 from handlers.flows.news import accept_button, fitting_members, heads_of, tell
 from handlers.i18n import Translator
@@ -44,7 +44,9 @@ routes = web.RouteTableDef()
 BASE = "/open311/v2"
 # GeoReport's default window when a search names no dates.
 DEFAULT_WINDOW = dt.timedelta(days=90)
-MAX_FIELD = 200  # any one parameter but the description, which the store limits itself
+MAX_FIELD = 200
+# Longer fields: the store limits a description itself; an id list may name 1000 wishes.
+FIELD_LIMITS = {"description": None, "service_request_id": MAX_REQUESTS * 12}
 STATUS_CHOICES = frozenset({"open", "closed"})
 
 SERVICE_GROUP = N_("Neighbourhood help")
@@ -99,7 +101,7 @@ def api(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def answer(request: web.Request) -> web.StreamResponse:
-        t: Translator = request["t"]
+        t: Translator = request[T]
         try:
             chosen = request.match_info.get("format", "json")
             if chosen.lower() != "json":
@@ -125,10 +127,9 @@ def _field(values: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise Refusal(400, N_("{name} must be text."), name=name)
     text = str(value).strip()
-    if name != "description" and len(text) > MAX_FIELD:
-        raise Refusal(
-            400, N_("That text is too long (at most {limit} characters)."), limit=MAX_FIELD
-        )
+    limit = FIELD_LIMITS.get(name, MAX_FIELD)
+    if limit is not None and len(text) > limit:
+        raise Refusal(400, N_("That text is too long (at most {limit} characters)."), limit=limit)
     return text
 
 
@@ -184,7 +185,7 @@ def _service(t: Translator, category: Category) -> dict[str, Any]:
 @routes.get(BASE + "/services.{format}")
 @api
 async def services(request: web.Request) -> web.StreamResponse:
-    t: Translator = request["t"]
+    t: Translator = request[T]
     async with site_of(request).app.sessions.begin() as session:
         found = await active_categories(session)
     return _json([_service(t, category) for category in found])
@@ -206,7 +207,7 @@ async def service_definition(request: web.Request) -> web.StreamResponse:
 
 
 def _request(request: web.Request, view: RequestView) -> dict[str, Any]:
-    t: Translator = request["t"]
+    t: Translator = request[T]
     wish = view.wish
     address = (
         _plain(t("{building}, unit {unit}", building=view.building, unit=view.unit))
@@ -392,7 +393,7 @@ async def _tell_about(speaker: Speaker, wish: Wish) -> None:
 @routes.post(BASE + "/requests.{format}")
 @api
 async def file_request(request: web.Request) -> web.StreamResponse:
-    t: Translator = request["t"]
+    t: Translator = request[T]
     site = site_of(request)
     fields = await _posted(request)
     # Everything runs in one transaction: a refusal anywhere leaves the store as it was.

@@ -11,6 +11,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from bot.web.server import CSRF, VIEWER, T
 from handlers.i18n import LANGUAGE_NAMES, Translator
 
 env = Environment(
@@ -33,12 +34,12 @@ def translate(t: Translator) -> Any:
 def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
-    t: Translator = request["t"]
+    t: Translator = request[T]
     page = env.get_template(template).render(
         _=translate(t),
         t=t,
-        viewer=request.get("viewer"),
-        csrf=request["csrf"],
+        viewer=request.get(VIEWER),
+        csrf=request[CSRF],
         locale=t.locale,
         languages=LANGUAGE_NAMES,
         path=request.path_qs,
@@ -49,5 +50,5 @@ def render(
 
 def problem(request: web.Request, status: int, message: str, **params: Any) -> web.Response:
     """A clear page for anything unexpected: what happened, in the viewer's language."""
-    t: Translator = request["t"]
+    t: Translator = request[T]
     return render(request, "problem.html", status=status, message=translate(t)(message, **params))

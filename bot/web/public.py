@@ -13,7 +13,7 @@ from aiohttp import web
 from babel.dates import format_date, format_skeleton
 
 from bot.web.pages import problem, render
-from bot.web.server import site_of
+from bot.web.server import T, site_of
 from handlers.flows.common import category_name
 from handlers.i18n import Translator
 from models.errors import N_
@@ -81,7 +81,7 @@ async def board_index(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/c/{community_id:\d{1,9}}")
 async def board_page(request: web.Request) -> web.StreamResponse:
     site = site_of(request)
-    t: Translator = request["t"]
+    t: Translator = request[T]
     timezone = site.config.timezone
     # The app's clock, not the machine's: tests and simulations move it.
     current = month_start(site.app.clock.now(), timezone)

@@ -72,6 +72,10 @@ class Site:
 
 
 SITE = web.AppKey("site", Site)
+# What the middleware learns about each request, for the handlers.
+VIEWER: web.RequestKey[Viewer | None] = web.RequestKey("viewer")
+T = web.RequestKey("t", Translator)
+CSRF = web.RequestKey("csrf", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -113,7 +117,7 @@ async def viewer_and_csrf(request: web.Request, handler: Handler) -> web.StreamR
 
     site = site_of(request)
     viewer = await _load_viewer(site, request)
-    request["viewer"] = viewer
+    request[VIEWER] = viewer
     chosen = request.cookies.get(LANG_COOKIE)
     locale = (
         viewer.person.locale
@@ -126,13 +130,13 @@ async def viewer_and_csrf(request: web.Request, handler: Handler) -> web.StreamR
     )
     if chosen in SUPPORTED:
         locale = chosen
-    request["t"] = Translator(locale, site.config.timezone)
+    request[T] = Translator(locale, site.config.timezone)
     csrf = request.cookies.get(CSRF_COOKIE)
     fresh = csrf is None or site.unsign(csrf) is None
     if fresh:
         csrf = site.sign(secrets.token_urlsafe(16))
     assert csrf is not None
-    request["csrf"] = csrf
+    request[CSRF] = csrf
     if request.method == "POST" and not request.path.startswith(NO_CSRF):
         sent = request.headers.get("X-CSRF-Token")
         if sent is None and request.content_type in (

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from bot.demo import DEMO_ROLES, demo_only, demo_person, empty_store, seed_demo
 from bot.web.pages import problem, render
-from bot.web.server import LANG_COOKIE, SESSION_COOKIE, set_session_cookie, site_of
+from bot.web.server import LANG_COOKIE, SESSION_COOKIE, VIEWER, T, set_session_cookie, site_of
 from handlers.i18n import SUPPORTED
 from handlers.router import refusal_text
 from models.errors import N_, StoreError, checked_text
@@ -57,7 +57,7 @@ async def _sign_in_page(
 
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
-    if request["viewer"] is not None:
+    if request[VIEWER] is not None:
         raise web.HTTPFound("/chat")
     return await _sign_in_page(request)
 
@@ -75,7 +75,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     typed = str(form.get("code", ""))
     site = site_of(request)
-    t = request["t"]
+    t = request[T]
     try:
         async with site.app.sessions.begin() as session:
             _, token = await redeem_sign_in_code(session, typed)
@@ -92,7 +92,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 async def guest(request: web.Request) -> web.StreamResponse:
     """Someone new: they chat as a guest until the registration conversation makes them a person."""
     form = await request.post()
-    t = request["t"]
+    t = request[T]
     try:
         name = checked_text(
             str(form.get("name", "")), required=True, what=N_("your name"), limit=100
@@ -109,7 +109,7 @@ async def guest(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/logout")
 async def log_out(request: web.Request) -> web.StreamResponse:
-    viewer = request["viewer"]
+    viewer = request[VIEWER]
     site = site_of(request)
     if viewer is not None:
         async with site.app.sessions.begin() as session:
@@ -128,7 +128,7 @@ async def load_demo(request: web.Request) -> web.StreamResponse:
         await seed_demo(session)
         # The database was empty, so everyone in it is the demo's: they speak the newcomer's
         # language, news included.
-        await session.execute(update(Person).values(locale=request["t"].locale))
+        await session.execute(update(Person).values(locale=request[T].locale))
     raise web.HTTPFound("/")
 
 
@@ -136,7 +136,7 @@ async def load_demo(request: web.Request) -> web.StreamResponse:
 async def demo_as(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     site = site_of(request)
-    t = request["t"]
+    t = request[T]
     try:
         role = Role(str(form.get("role", "")))
     except ValueError:
@@ -169,7 +169,7 @@ async def language(request: web.Request) -> web.StreamResponse:
         back = "/"
     response = web.HTTPFound(back)
     response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", path="/")
-    viewer = request["viewer"]
+    viewer = request[VIEWER]
     if viewer is not None and viewer.person is not None:
         site = site_of(request)
         async with site.app.sessions.begin() as session:
