@@ -404,3 +404,11 @@ async def last_bot_line(session: AsyncSession, external_id: str) -> int:
         )
     )
     return int(found or 0)
+
+
+async def clients_made_by(session: AsyncSession, actor: Person) -> list[ApiClient]:
+    """The API clients someone made, newest first (revoked ones too: the history matters)."""
+    found = await session.scalars(
+        select(ApiClient).where(ApiClient.created_by_id == actor.id).order_by(ApiClient.id.desc())
+    )
+    return list(found.all())

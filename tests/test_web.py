@@ -430,3 +430,38 @@ async def test_the_whole_life_of_a_wish_in_the_web_chat_with_the_demos_people(
     async with sessions() as s:
         wish = await s.scalar(select(Wish).where(Wish.code == code.group(0)))
         assert wish is not None and wish.status == WishStatus.CLOSED and wish.rating == 5
+
+
+async def test_an_admin_makes_and_revokes_an_api_key_on_the_dashboard(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        wish = await wish_of(s, town.alice, town.n1.id, "Help with the recycling")
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        response = await admin.post("/admin/api", {"name": "City hotline 12345"})
+        page = await response.text()
+        key = re.search(r'<code id="new-key">([^<]+)</code>', page)
+        assert response.status == 200 and key, page
+        found = await admin.client.get(
+            "/open311/v2/requests.json", params={"api_key": key.group(1)}
+        )
+        assert found.status == 200
+        assert [r["service_request_id"] for r in await found.json()] == [wish.code]
+        # The page keeps only the name; the key itself is never shown again.
+        _, again = await admin.get("/admin/api")
+        assert "City hotline 12345" in again and key.group(1) not in again
+        client_id = re.search(r"/admin/api/(\d+)/revoke", again)
+        assert client_id
+        response = await admin.post(f"/admin/api/{client_id.group(1)}/revoke", {})
+        assert response.status == 302
+        refused = await admin.client.get(
+            "/open311/v2/requests.json", params={"api_key": key.group(1)}
+        )
+        assert refused.status == 403
+
+        worker = await site.signed_in(town.gw_north)
+        response = await worker.post("/admin/api", {"name": "Mine"})
+        assert response.status == 400 and "Only an admin" in await response.text()
+        response = await admin.post("/admin/api", {"name": "  "})
+        assert response.status == 400

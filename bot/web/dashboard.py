@@ -25,6 +25,7 @@ from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.flows.common import category_name, status_name
 from handlers.i18n import Translator
+from handlers.router import refusal_text
 from handlers.turn import action_button
 from models.dashboard_figures import (
     BUCKET_KEYS,
@@ -33,11 +34,18 @@ from models.dashboard_figures import (
     time_to_accept_and_close,
     wishes_per_week,
 )
-from models.errors import N_
+from models.errors import N_, StoreError
 from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
-from models.people import Role
+from models.people import Person, Role
 from models.service_lists import Sheet, demand_list, service_list, supply_list
-from models.web_access import WEB, chat_key, last_bot_line
+from models.web_access import (
+    WEB,
+    chat_key,
+    clients_made_by,
+    last_bot_line,
+    make_api_client,
+    revoke_api_client,
+)
 from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
@@ -419,3 +427,69 @@ async def act(request: web.Request) -> web.StreamResponse:
     await site.runtime.handle_inbox()
     await site.runtime.send_outbox()
     raise web.HTTPFound("/chat")
+
+
+# --- API keys for other systems (Open311) -----------------------------------------------------
+
+
+async def _api_page(
+    request: web.Request, viewer: Viewer, *, key: str | None = None, error: str | None = None
+) -> web.Response:
+    assert viewer.person is not None
+    async with site_of(request).app.sessions.begin() as session:
+        clients = await clients_made_by(session, viewer.person)
+    return render(
+        request,
+        "api_keys.html",
+        status=400 if error else 200,
+        clients=clients,
+        new_key=key,
+        error=Markup(error) if error else None,
+        base=str(request.url.origin()),
+    )
+
+
+@routes.get("/admin/api")
+async def api_keys(request: web.Request) -> web.Response:
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    return await _api_page(request, office[0])
+
+
+@routes.post("/admin/api")
+async def make_api_key(request: web.Request) -> web.Response:
+    """A new key, shown once: only its hash is kept."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer = office[0]
+    assert viewer.person is not None
+    form = await request.post()
+    t: Translator = request[T]
+    try:
+        async with site_of(request).app.sessions.begin() as session:
+            actor = await session.get(Person, viewer.person.id)
+            assert actor is not None
+            _, key = await make_api_client(session, actor, str(form.get("name", "")))
+    except StoreError as refused:
+        return await _api_page(request, viewer, error=refusal_text(t, refused))
+    return await _api_page(request, viewer, key=key)
+
+
+@routes.post("/admin/api/{client_id:\\d+}/revoke")
+async def revoke_api_key(request: web.Request) -> web.StreamResponse:
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer = office[0]
+    assert viewer.person is not None
+    t: Translator = request[T]
+    try:
+        async with site_of(request).app.sessions.begin() as session:
+            actor = await session.get(Person, viewer.person.id)
+            assert actor is not None
+            await revoke_api_client(session, actor, int(request.match_info["client_id"]))
+    except StoreError as refused:
+        return await _api_page(request, viewer, error=refusal_text(t, refused))
+    raise web.HTTPFound("/admin/api")
