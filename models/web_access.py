@@ -219,7 +219,9 @@ async def open_web_session(
 
 
 async def session_by_token(session: AsyncSession, token: str) -> WebSession | None:
-    row = await session.scalar(select(WebSession).where(WebSession.token_hash == secret_hash(token)))
+    row = await session.scalar(
+        select(WebSession).where(WebSession.token_hash == secret_hash(token))
+    )
     if row is None or row.ended_at is not None or row.expires_at <= now(session):
         return None
     return row
