@@ -71,6 +71,5 @@ async def serve(app: App) -> None:
             "or run  wishbot seed-demo.",
             app.settings.web_address,
         )
-    log.info("Small Wishes is running; press Ctrl+C to stop.")
     await Runtime(app).run()
     log.info("Stopping.")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import App, build_app, serve
 from bot.migrate import migrate
+from bot.runtime import CannotListen
 from bot.settings import Settings, SettingsError, load_settings
 from models.errors import StoreError
 
@@ -187,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Alembic narrates every step at INFO; we say "up to date" ourselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every wake-up of the sweeps; only its trouble is news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as e:
@@ -202,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         asyncio.run(_with_app(settings, commands[args.command]))
-    except CommandError as e:
+    except (CommandError, CannotListen) as e:
         print(f"wishbot: {e}", file=sys.stderr)
         return 2
     except StoreError as e:

@@ -67,6 +67,10 @@ def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
         row.due_at = moment + dt.timedelta(seconds=2**row.attempts)
 
 
+class CannotListen(Exception):
+    """The web server's address is taken or not ours; the message is the one line shown."""
+
+
 class Adapter(Protocol):
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
@@ -273,15 +277,8 @@ class Runtime:
     # --- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Until the app stops: the sweeps, and Telegram polling or its webhook."""
+        """Until the app stops: the web server, the sweeps, and Telegram polling or its webhook."""
         settings = self.app.settings
-        tasks = [
-            asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
-            asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
-            asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
-        ]
-        scheduler = self._scheduler()
-        scheduler.start()
         telegram = None
         web_app = init_app(self.app, self)
         if settings.telegram_token:
@@ -297,14 +294,31 @@ class Runtime:
             self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
             if settings.public_url:
                 web_app.add_routes(telegram.webhook_routes())
-            else:
-                tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        try:
+            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        except OSError as e:
+            await runner.cleanup()
+            if telegram is not None:
+                await telegram.stop()
+            raise CannotListen(
+                f"cannot listen on {settings.web_address} ({e.strerror or e}); "
+                "set WISHBOT_WEB_PORT to a free port"
+            ) from None
         log.info("The web chat and the dashboard answer at %s", settings.web_address)
+        tasks = [
+            asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
+            asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
+            asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
+        ]
+        if telegram is not None and not settings.public_url:
+            tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
+        scheduler = self._scheduler()
+        scheduler.start()
         self.inbox_waiting.set()
         self.outbox_waiting.set()
+        logging.getLogger("wishbot").info("Small Wishes is running; press Ctrl+C to stop.")
         await self.app.stopping.wait()
         # Every loop ends between two units of work: cancelling one mid-query could leave a
         # transaction (and SQLite's connection thread) hanging.

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -108,6 +109,12 @@ async def statuses(app: App) -> dict[str, int]:
         return {str(status): n for status, n in rows.all()}
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def bot_env(url: str, base_url: str, server: FakeBotApi) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
     env.update(
@@ -126,6 +133,8 @@ def bot_env(url: str, base_url: str, server: FakeBotApi) -> dict[str, str]:
 @contextlib.asynccontextmanager
 async def bot_process(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
     """`python -m bot run`, yielded once it polls; killed on the way out if still running."""
+    # Each process serves the web too: each on its own free port.
+    env = {**env, "WISHBOT_WEB_PORT": str(free_port())}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
     )

@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_run_without_a_token_stays_up_until_stopped(tmp_path: Path) -> None:
     database = tmp_path / "data" / "wishbot.db"
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
     env["WISHBOT_DATABASE_URL"] = f"sqlite:///{database}"
+    env["WISHBOT_WEB_PORT"] = str(port)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         env=env,
@@ -34,8 +44,13 @@ def test_run_without_a_token_stays_up_until_stopped(tmp_path: Path) -> None:
         log = "".join(said)
         assert "is running" in log, log
         assert "WISHBOT_TELEGRAM_TOKEN" in log
-        assert "http://127.0.0.1:8080" in log
+        assert f"http://127.0.0.1:{port}" in log
+        assert "Load the demo community" in log and "seed-demo" in log
         assert process.poll() is None, "the bot exited on its own"
+        # The web chat answers, and offers the demo on this empty database.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            html = page.read().decode()
+        assert page.status == 200 and 'action="/signin"' in html and "/demo/load" in html
         # It created and migrated its database on the way up.
         with sqlite3.connect(database) as db:
             assert db.execute("select count(*) from categories").fetchone()[0] > 0
@@ -60,6 +75,7 @@ async def test_run_with_a_token_answers_on_telegram_by_long_polling(tmp_path: Pa
                 "WISHBOT_TELEGRAM_TOKEN": server.token,
                 "WISHBOT_TELEGRAM_BASE_URL": server.base_url,
                 "WISHBOT_SWEEP_SECONDS": "0.2",
+                "WISHBOT_WEB_PORT": str(free_port()),
             }
         )
         process = await asyncio.create_subprocess_exec(
@@ -90,3 +106,24 @@ async def test_run_with_a_token_answers_on_telegram_by_long_polling(tmp_path: Pa
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+def test_a_taken_web_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
+        env["WISHBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
+        env["WISHBOT_WEB_PORT"] = str(port)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("wishbot: cannot listen on") and "WISHBOT_WEB_PORT" in last
+    assert "Traceback" not in done.stderr

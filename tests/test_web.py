@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.clock import ManualClock
 from models.directory import link_identity
-from models.people import Identity, Person
+from models.people import Identity, MemberProfile, Person
 from models.web_access import SignInCode, WebFile, WebSession, make_sign_in_code
 from models.wish_life import submit_wish, verify_wish
 from models.wishes import Wish, WishStatus
@@ -465,3 +465,28 @@ async def test_an_admin_makes_and_revokes_an_api_key_on_the_dashboard(
         assert response.status == 400 and "Only an admin" in await response.text()
         response = await admin.post("/admin/api", {"name": "  "})
         assert response.status == 400
+
+
+async def test_approving_a_volunteer_and_starting_a_broadcast_from_the_dashboard(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.admin)
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        _, page = await admin.get("/admin")
+        assert "Newbie" in page and "waiting for approval" in page
+        press = re.search(r'name="press" value="(a:approve:\d+)"', page)
+        assert press
+        response = await admin.post("/admin/act", {"press": press.group(1), "label": "Approve"})
+        assert response.headers["Location"] == "/chat"
+        async with sessions() as s:
+            profile = await s.get(MemberProfile, town.newbie.id)
+            assert profile is not None and profile.approved
+        _, page = await admin.get("/admin")
+        assert "waiting for approval" not in page
+
+        await admin.post("/admin/act", {"press": "/broadcast"})
+        await admin.say("/help")
+        bot_lines = [m["html"] for m in admin.lines if not m["mine"]]
+        assert any("approved" in line for line in bot_lines)
+        assert any("Who should read it?" in line for line in bot_lines)

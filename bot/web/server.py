@@ -91,6 +91,8 @@ def set_session_cookie(response: web.StreamResponse, site: Site, token: str) -> 
         httponly=True,
         samesite="Lax",
         path="/",
+        # Behind HTTPS (a public URL), the cookie never travels in clear text.
+        secure=(site.app.settings.public_url or "").startswith("https://"),
     )
 
 
