@@ -307,6 +307,8 @@ class Runtime:
                 "set WISHBOT_WEB_PORT to a free port"
             ) from None
         log.info("The web chat and the dashboard answer at %s", settings.web_address)
+        if telegram is not None and settings.public_url:
+            log.info("Webhook listening on %s", settings.web_address)
         tasks = [
             asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
             asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
