@@ -5,6 +5,8 @@ SQLite serialises writers with BEGIN IMMEDIATE, so a read-then-write never deadl
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 
 from models.clock import Clock
 from models.schedule import ReminderRules
+
+READ_ONLY = "wishbot_read_only"
 
 
 def create_engine(url: URL) -> AsyncEngine:
@@ -44,7 +48,9 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Pages that only read (many browsers polling the chat) must not queue for the lock.
+        read_only = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -56,3 +62,12 @@ def create_sessionmaker(
     return async_sessionmaker(
         engine, expire_on_commit=False, info={"clock": clock, "rules": rules or ReminderRules()}
     )
+
+
+@asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for reading only: on SQLite it takes no write lock, so readers never wait
+    behind the bot's writes (WAL lets them read the last commit)."""
+    async with sessions() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        yield session

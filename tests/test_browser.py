@@ -163,3 +163,32 @@ async def _resident_code(sessions: async_sessionmaker[AsyncSession], town: Town)
         admin = await s.get(Person, town.admin.id)
         assert alice is not None and admin is not None
         return await make_sign_in_code(s, admin, alice)
+
+
+async def test_a_newcomer_loads_the_demo_and_tries_roles_in_chinese(
+    app: App, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with web_site(app) as site, chromium() as browser:
+        phone = await context(browser, PHONE, locale="zh-CN")
+        page = await phone.new_page()
+        await page.goto(site.url)
+        await page.get_by_role("button", name="载入演示社区").click()
+        await page.locator('button[data-role="resident"]').click()
+        await page.wait_for_url(re.compile(r"/chat$"))
+        await page.fill("#text", "/my")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#lines li.bot").last).to_contain_text("W-")
+        await expect(page.locator("#say button")).to_have_text("发送")
+        await page.screenshot(path=screenshot_path("chat-phone-zh-demo"), full_page=True)
+        await page.get_by_role("button", name="退出登录").click()
+        await page.locator('button[data-role="admin"]').click()
+        await page.wait_for_url(re.compile(r"/admin$"))
+        await expect(page.locator("h1")).to_contain_text("工作台")
+        await expect(page.locator("#list-demand tbody tr")).to_have_count(17)
+        await page.screenshot(path=screenshot_path("dashboard-phone-zh-demo"), full_page=True)
+        board = await (await context(browser, DESKTOP, locale="zh-CN")).new_page()
+        await board.goto(f"{site.url}/c")
+        await board.get_by_role("link", name=re.compile("Sunflower")).first.click()
+        await expect(board.locator("main")).to_contain_text("谢谢各位邻居")
+        await board.emulate_media(media="print")
+        await board.screenshot(path=screenshot_path("noticeboard-print-zh"), full_page=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.database import reading
 from bot.runtime import Runtime
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
@@ -126,7 +127,7 @@ def _viewer(request: web.Request) -> Viewer:
 
 async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out: int) -> Any:
     site = site_of(request)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         lines = await chat_lines(session, viewer.external_id, after_in, after_out)
     return {"messages": [line_json(request, line) for line in lines]}
 
@@ -194,7 +195,7 @@ async def say(request: web.Request) -> web.Response:
     if not 0 < update_id < MAX_UPDATE_ID:
         return web.json_response({"error": t(N_("That message could not be read."))}, status=400)
     runtime = site.runtime
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         payload["after_out"] = await last_bot_line(session, viewer.external_id)
     await runtime.keep_update(WEB, update_id, chat_key(viewer.external_id), payload)
     # Handled now, so the answer comes back in this response; the sweeps would get to it too.
@@ -209,7 +210,7 @@ async def say(request: web.Request) -> web.Response:
 async def document(request: web.Request) -> web.StreamResponse:
     viewer = _viewer(request)
     site = site_of(request)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         found = await chat_document(session, viewer.external_id, int(request.match_info["row_id"]))
     if found is None:
         return problem(request, 404, N_("There is no such file."))
@@ -228,7 +229,7 @@ async def photo(request: web.Request) -> web.StreamResponse:
     file_id = int(request.match_info["file_id"])
     if not hmac.compare_digest(photo_ref_sig(site.secret, file_id), request.match_info["sig"]):
         return problem(request, 404, N_("There is no such file."))
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         row = await web_photo(session, file_id)
     if row is None:
         return problem(request, 404, N_("There is no such file."))

@@ -13,6 +13,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
 
+from bot.database import reading
 from bot.lists_export import sheet_file
 from bot.web.charts import (
     coverage_chart,
@@ -144,7 +145,7 @@ async def _office(request: web.Request) -> tuple[Viewer, OfficeScope] | web.Resp
         raise web.HTTPFound("/")
     if viewer.person is None or not viewer.office:
         return problem(request, 403, N_("The dashboard is for the community office."))
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         scope = await office_scope(session, viewer.person)
     if scope.empty:
         return problem(request, 403, N_("The dashboard is for the community office."))
@@ -164,7 +165,7 @@ async def filtered_sheets(
         if (filters.grid_id is None or b.grid_id == filters.grid_id)
         and (filters.building_id is None or b.id == filters.building_id)
     }
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         args = (session, filters.community_id, filters.start, filters.end, tz)
         demand, supply, service = (
             await demand_list(*args),
@@ -224,7 +225,7 @@ def cell(t: Translator, value: Any) -> str:
 
 
 async def _categories(request: web.Request) -> list[str]:
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         return list((await session.scalars(select(Category.code).order_by(Category.code))).all())
 
 
@@ -245,7 +246,7 @@ async def dashboard(request: web.Request) -> web.Response:
         status = 400
         filters = Filters(scope.communities[0].id)
     sheets = await filtered_sheets(request, scope, filters)
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         waiting = (
             await members_waiting(session, filters.community_id)
             if Role.ADMIN in viewer.roles
@@ -279,7 +280,7 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     tz = site.config.timezone
     today = site.app.clock.now().astimezone(tz).date()
     ids = [filters.community_id]
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         weeks = await wishes_per_week(session, ids, tz, today)
         durations = await time_to_accept_and_close(session, ids)
         points = await points_by_member(session, ids)
@@ -378,7 +379,7 @@ async def wish_page(request: web.Request) -> web.Response:
         return office
     viewer, scope = office
     t: Translator = request[T]
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         page = await wish_for_office(session, scope, request.match_info["code"])
     if page is None:
         return problem(request, 404, N_("There is no such wish among those you look after."))
@@ -419,7 +420,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     site = site_of(request)
     t: Translator = request[T]
     payload.update(user=viewer.external_id, name=viewer.name, lang=t.locale)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         payload["after_out"] = await last_bot_line(session, viewer.external_id)
     await site.runtime.keep_update(
         WEB, secrets.randbelow(2**52 - 1) + 1, chat_key(viewer.external_id), payload
@@ -436,7 +437,7 @@ async def _api_page(
     request: web.Request, viewer: Viewer, *, key: str | None = None, error: str | None = None
 ) -> web.Response:
     assert viewer.person is not None
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         clients = await clients_made_by(session, viewer.person)
     return render(
         request,

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.database import reading
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name, status_name
 from handlers.flows.news import accept_button, fitting_members, heads_of, tell
@@ -186,7 +187,7 @@ def _service(t: Translator, category: Category) -> dict[str, Any]:
 @api
 async def services(request: web.Request) -> web.StreamResponse:
     t: Translator = request[T]
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         found = await active_categories(session)
     return _json([_service(t, category) for category in found])
 
@@ -195,7 +196,7 @@ async def services(request: web.Request) -> web.StreamResponse:
 @api
 async def service_definition(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         found = await active_category(session, code)
     if found is None:
         raise Refusal(404, N_("There is no service {code}. services.json lists them."), code=code)
@@ -295,7 +296,7 @@ async def _search(request: web.Request, session: AsyncSession) -> RequestFilter:
 @routes.get(BASE + "/requests.{format}")
 @api
 async def requests(request: web.Request) -> web.StreamResponse:
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         owner = await _owner(session, _field(request.query, "api_key"))
         found = await visible_requests(session, owner, await _search(request, session))
         body = [_request(request, view) for view in found]
@@ -305,7 +306,7 @@ async def requests(request: web.Request) -> web.StreamResponse:
 @routes.get(BASE + "/requests/{id}.{format}")
 @api
 async def one_request(request: web.Request) -> web.StreamResponse:
-    async with site_of(request).app.sessions.begin() as session:
+    async with reading(site_of(request).app.sessions) as session:
         owner = await _owner(session, _field(request.query, "api_key"))
         wish_id = _wish_id(request.match_info["id"])
         # Hidden or missing: the same answer, so a client cannot learn what exists elsewhere.

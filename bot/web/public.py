@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from babel.dates import format_date, format_skeleton
 
+from bot.database import reading
 from bot.web.pages import problem, render
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name
@@ -69,7 +70,7 @@ def _link(t: Translator, month: dt.date, current: dt.date) -> MonthLink:
 async def board_index(request: web.Request) -> web.StreamResponse:
     """Every community, each linking to its board."""
     site = site_of(request)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         communities = await public_communities(session)
     streets: dict[str, list[tuple[int, str]]] = {}
     for entry in communities:
@@ -89,7 +90,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     if month is None:
         return problem(request, 400, N_("There is no such month."))
     start, end = month_span(month, timezone)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         board = await community_board(session, int(request.match_info["community_id"]), start, end)
     if board is None:
         return problem(request, 404, N_("There is no such page."))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.app import App
+from bot.database import reading
 from handlers.i18n import SUPPORTED, Translator, pick_locale
 from handlers.turn import Config
 from models.directory import person_by_identity
@@ -101,7 +102,7 @@ async def _load_viewer(site: Site, request: web.Request) -> Viewer | None:
     token = site.unsign(raw) if raw else None
     if token is None:
         return None
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         row: WebSession | None = await session_by_token(session, token)
         if row is None:
             return None

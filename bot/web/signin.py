@@ -7,6 +7,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import update
 
+from bot.database import reading
 from bot.demo import DEMO_ROLES, demo_only, demo_person, empty_store, seed_demo
 from bot.web.pages import problem, render
 from bot.web.server import LANG_COOKIE, SESSION_COOKIE, VIEWER, T, set_session_cookie, site_of
@@ -39,7 +40,7 @@ async def _sign_in_page(
     request: web.Request, *, code: str = "", error: str | None = None, status: int = 200
 ) -> web.Response:
     site = site_of(request)
-    async with site.app.sessions.begin() as session:
+    async with reading(site.app.sessions) as session:
         empty = await empty_store(session)
         demo = await demo_only(session)
     return render(
