@@ -79,6 +79,9 @@ async def test_a_wish_from_the_web_taken_on_telegram_seen_on_the_dashboard(
         await alice.fill("#text", "The kitchen tap drips all night")
         await alice.press("#text", "Enter")
         await expect(alice.locator("#lines")).to_contain_text("photo")
+        # The answered question's buttons are spent; the newest question's are live.
+        await expect(alice.locator("#lines li.bot").first.locator("button").first).to_be_disabled()
+        await expect(alice.locator("#lines li.bot").last.locator("button").first).to_be_enabled()
         await _press(alice, "Skip")
         await _press(alice, "Any time")
         await _press(alice, "Send")

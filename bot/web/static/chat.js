@@ -10,6 +10,9 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var cursor = { in: 0, out: 0 };
   var shown = {};
+  // Buttons of a conversation's step ("c:…") belong to that question only; once the bot has
+  // asked something newer they are shown as spent (pressing one would only be refused).
+  var stepButtons = [];
   var busy = false;
 
   function newId() {
@@ -52,6 +55,10 @@
       a.textContent = chat.dataset.download + ": " + m.document.name;
       li.appendChild(a);
     }
+    if (!m.mine) {
+      stepButtons.forEach(function (old) { old.disabled = true; old.classList.add("spent"); });
+      stepButtons = [];
+    }
     (m.buttons || []).forEach(function (row) {
       var div = document.createElement("div");
       div.className = "buttons";
@@ -61,6 +68,7 @@
         btn.className = "choice";
         btn.textContent = b[0];
         btn.addEventListener("click", function () { send({ button: b[1], label: b[0] }); });
+        if (b[1].indexOf("c:") === 0) stepButtons.push(btn);
         div.appendChild(btn);
       });
       li.appendChild(div);
