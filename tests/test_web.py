@@ -490,3 +490,25 @@ async def test_approving_a_volunteer_and_starting_a_broadcast_from_the_dashboard
         bot_lines = [m["html"] for m in admin.lines if not m["mine"]]
         assert any("approved" in line for line in bot_lines)
         assert any("Who should read it?" in line for line in bot_lines)
+
+
+async def test_a_guesser_is_slowed_down_and_can_try_again_later(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with web_site(app) as site:
+        async with sessions.begin() as s:
+            alice = await s.get(Person, town.alice.id)
+            assert alice is not None
+            code = await make_sign_in_code(s, alice, alice)
+        guesser = await site.visitor()
+        for guess in range(10):
+            response = await guesser.sign_in(f"AAAA-{guess:04d}")
+            assert response.status == 400
+        # Even the right code waits now: the address has guessed too often.
+        response = await guesser.sign_in(code)
+        assert response.status == 429 and "wait ten minutes" in await response.text()
+        async with sessions() as s:
+            assert (await s.scalar(select(SignInCode.used_at))) is None
+        clock.advance(dt.timedelta(minutes=10, seconds=1))
+        response = await guesser.sign_in(code)
+        assert response.status == 302

@@ -5,6 +5,7 @@ The command line and the tests both make it here; the signing key is read in cle
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.database import reading
+from bot.web.attempts import Attempts
 from handlers.i18n import SUPPORTED, Translator, pick_locale
 from handlers.turn import Config
 from models.directory import person_by_identity
@@ -57,6 +59,13 @@ class Site:
     app: App
     runtime: Runtime
     secret: bytes = b""
+    # Wrong sign-in codes and new guest chats, per address (bot/web/attempts.py).
+    wrong_codes: Attempts = field(init=False)
+    new_guests: Attempts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wrong_codes = Attempts(self.app.clock, 10, dt.timedelta(minutes=10))
+        self.new_guests = Attempts(self.app.clock, 20, dt.timedelta(hours=1))
 
     @property
     def config(self) -> Config:

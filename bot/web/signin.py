@@ -77,10 +77,16 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     typed = str(form.get("code", ""))
     site = site_of(request)
     t = request[T]
+    address = request.remote or "?"
+    if not site.wrong_codes.allowed(address):
+        return problem(
+            request, 429, N_("Too many wrong codes. Please wait ten minutes, then try again.")
+        )
     try:
         async with site.app.sessions.begin() as session:
             _, token = await redeem_sign_in_code(session, typed)
     except StoreError as refused:
+        site.wrong_codes.record(address)
         return await _sign_in_page(
             request, code=typed[:20], error=refusal_text(t, refused), status=400
         )
@@ -101,6 +107,12 @@ async def guest(request: web.Request) -> web.StreamResponse:
     except StoreError as refused:
         return await _sign_in_page(request, error=refusal_text(t, refused), status=400)
     site = site_of(request)
+    address = request.remote or "?"
+    if not site.new_guests.allowed(address):
+        return problem(
+            request, 429, N_("Too many new chats from here. Please try again in an hour.")
+        )
+    site.new_guests.record(address)
     async with site.app.sessions.begin() as session:
         token = await open_web_session(session, name=name or "")
     response = web.HTTPFound("/chat")
