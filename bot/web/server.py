@@ -93,6 +93,16 @@ def site_of(request: web.Request) -> Site:
     return request.app[SITE]
 
 
+def client_address(request: web.Request) -> str:
+    """Who is asking: behind the HTTPS proxy a public URL implies, the address that proxy saw
+    (the last X-Forwarded-For entry, the one it added); otherwise the connection's own."""
+    if site_of(request).app.settings.public_url:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
+    return request.remote or "?"
+
+
 def set_session_cookie(response: web.StreamResponse, site: Site, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,

@@ -10,7 +10,15 @@ from sqlalchemy import update
 from bot.database import reading
 from bot.demo import DEMO_ROLES, demo_only, demo_person, empty_store, seed_demo
 from bot.web.pages import problem, render
-from bot.web.server import LANG_COOKIE, SESSION_COOKIE, VIEWER, T, set_session_cookie, site_of
+from bot.web.server import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    VIEWER,
+    T,
+    client_address,
+    set_session_cookie,
+    site_of,
+)
 from handlers.i18n import SUPPORTED
 from handlers.router import refusal_text
 from models.errors import N_, StoreError, checked_text
@@ -77,7 +85,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     typed = str(form.get("code", ""))
     site = site_of(request)
     t = request[T]
-    address = request.remote or "?"
+    address = client_address(request)
     if not site.wrong_codes.allowed(address):
         return problem(
             request, 429, N_("Too many wrong codes. Please wait ten minutes, then try again.")
@@ -107,7 +115,7 @@ async def guest(request: web.Request) -> web.StreamResponse:
     except StoreError as refused:
         return await _sign_in_page(request, error=refusal_text(t, refused), status=400)
     site = site_of(request)
-    address = request.remote or "?"
+    address = client_address(request)
     if not site.new_guests.allowed(address):
         return problem(
             request, 429, N_("Too many new chats from here. Please try again in an hour.")
