@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.campaigns import coverage, open_surveys_for
@@ -122,6 +122,16 @@ def _buildings_in(community_ids: Sequence[int]) -> Select[int]:
     )
 
 
+def _within(
+    community_ids: Sequence[int], building_ids: Collection[int] | None
+) -> list[ColumnElement[bool]]:
+    """Wishes of these communities; of these buildings too when given (a grid worker's grid)."""
+    found: list[ColumnElement[bool]] = [Wish.building_id.in_(_buildings_in(community_ids))]
+    if building_ids is not None:
+        found.append(Wish.building_id.in_(list(building_ids)))
+    return found
+
+
 def _local_midnight(day: dt.date, timezone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone).astimezone(dt.UTC)
 
@@ -132,6 +142,7 @@ async def wishes_per_week(
     timezone: ZoneInfo,
     today: dt.date,
     weeks: int = 8,
+    building_ids: Collection[int] | None = None,
 ) -> list[WeekCounts]:
     """The last `weeks` ISO weeks up to the one holding `today`, oldest first, every one present."""
     if weeks < 1:
@@ -149,7 +160,7 @@ async def wishes_per_week(
     inner = (
         select(week.label("week"), Wish.status.label("status"))
         .where(
-            Wish.building_id.in_(_buildings_in(community_ids)),
+            *_within(community_ids, building_ids),
             Wish.created_at >= bounds[0],
             Wish.created_at < bounds[-1],
         )
@@ -185,7 +196,9 @@ def _hours(start: dt.datetime, end: dt.datetime) -> float:
 
 
 async def time_to_accept_and_close(
-    session: AsyncSession, community_ids: Sequence[int]
+    session: AsyncSession,
+    community_ids: Sequence[int],
+    building_ids: Collection[int] | None = None,
 ) -> TimeToAcceptAndClose:
     """Hours from asking to the first helper taking it (accept or assign), and to closing.
 
@@ -209,7 +222,7 @@ async def time_to_accept_and_close(
         .outerjoin(taken, taken.c.wish_id == Wish.id)
         .outerjoin(closed, closed.c.wish_id == Wish.id)
         .where(
-            Wish.building_id.in_(_buildings_in(community_ids)),
+            *_within(community_ids, building_ids),
             or_(taken.c.at.is_not(None), closed.c.at.is_not(None)),
         )
     )

@@ -202,6 +202,18 @@ async def test_a_grid_worker_sees_only_their_grid(
         worker = await site.signed_in(town.gw_north)
         status, page = await worker.get("/admin")
         assert north.code in page and south.code not in page
+
+        def charted(page: str) -> int:
+            """How many wishes the first chart (wishes per week) counts."""
+            first_chart = page.split("<svg", 2)[1]
+            return sum(
+                int(n) for n in re.findall(r'data-key="[a-z]+" data-value="(\d+)"', first_chart)
+            )
+
+        # The charts count their grid only; the admin's count the whole community.
+        assert charted(page) == 1
+        admin = await site.signed_in(town.admin)
+        assert charted((await admin.get("/admin"))[1]) == 2
         status, _ = await worker.get(f"/admin/wish/{south.code}")
         assert status == 404
 

@@ -280,11 +280,16 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     tz = site.config.timezone
     today = site.app.clock.now().astimezone(tz).date()
     ids = [filters.community_id]
+    # Only the buildings the viewer looks after: a grid worker's charts show their grid.
+    mine = {b.id for b in scope.buildings_of(filters.community_id)}
     async with reading(site.app.sessions) as session:
-        weeks = await wishes_per_week(session, ids, tz, today)
-        durations = await time_to_accept_and_close(session, ids)
+        weeks = await wishes_per_week(session, ids, tz, today, building_ids=mine)
+        durations = await time_to_accept_and_close(session, ids, building_ids=mine)
         points = await points_by_member(session, ids)
-        coverage = await coverage_by_building(session, ids)
+        coverage = [
+            replace(c, buildings=tuple(b for b in c.buildings if b.building_id in mine))
+            for c in await coverage_by_building(session, ids)
+        ]
     statuses = {s.value: status_name(t, s.value) for s in WishStatus}
     buckets = {key: t.raw(BUCKET_NAMES[key]) for key in BUCKET_KEYS}
     nothing = t.raw(N_("Nothing to show yet."))
