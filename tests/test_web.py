@@ -62,6 +62,8 @@ async def test_a_code_signs_in_once_and_logging_out_ends_the_session(
         assert response.headers["Location"] == "/chat"
         status, page = await browser.get("/chat")
         assert status == 200 and "Log out" in page
+        status, page = await browser.get("/")
+        assert status == 200 and 'id="lines"' in page  # the start page is the chat now
 
         replies = await browser.say("/start")
         assert "Welcome back, Alice" in browser.text(), replies

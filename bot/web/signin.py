@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from bot.database import reading
 from bot.demo import DEMO_ROLES, demo_only, demo_person, empty_store, seed_demo
+from bot.web.chat import chat_page
 from bot.web.pages import problem, render
 from bot.web.server import (
     LANG_COOKIE,
@@ -67,7 +68,7 @@ async def _sign_in_page(
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
     if request[VIEWER] is not None:
-        raise web.HTTPFound("/chat")
+        return await chat_page(request)  # the web chat lives at the start page
     return await _sign_in_page(request)
 
 
