@@ -110,7 +110,7 @@ class Runtime:
         """Handle every waiting update, each chat's in order; return how many."""
         handled = 0
         async with self._inbox_lock:
-            while True:
+            while not self.app.stopping.is_set():
                 answered = await self._handle_one()
                 if answered is None:
                     break
@@ -137,6 +137,10 @@ class Runtime:
                         query = (adapter, query_id)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
+            if row_id is None:
+                # Nothing was claimed: the database itself is in trouble. Going round again at
+                # once would spin; the sweep logs it and tries at its next wake.
+                raise
             log.exception("update %s failed: %s", row_id, type(error).__name__)
             await self._give_up(row_id, type(error).__name__)
         if query is not None:

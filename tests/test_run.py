@@ -127,3 +127,33 @@ def test_a_taken_web_port_is_one_clear_line(tmp_path: Path) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("wishbot: cannot listen on") and "WISHBOT_WEB_PORT" in last
     assert "Traceback" not in done.stderr
+
+
+async def test_an_unreachable_database_makes_the_sweep_wait_not_spin() -> None:
+    import asyncio
+
+    from bot.app import build_app
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    # Nothing listens there: every connection is refused at once.
+    settings = load_settings({"WISHBOT_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/x"})
+    app = build_app(settings)
+    runtime = Runtime(app)
+    try:
+        for work in (runtime.handle_inbox, runtime.fire_reminders, runtime.send_outbox):
+            # The error reaches the sweep (which logs it and waits for its next wake); a loop
+            # that retried at once would never return, and this guard would fail the test.
+            try:
+                await asyncio.wait_for(work(), timeout=60)
+            except TimeoutError:  # (itself an OSError: caught first)
+                raise AssertionError(f"{work.__name__} kept retrying at once") from None
+            except OSError:
+                pass
+            else:
+                raise AssertionError(f"{work.__name__} went on as if the database were there")
+    finally:
+        await app.close()

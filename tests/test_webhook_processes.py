@@ -54,22 +54,25 @@ async def bot_process(env: dict[str, str], port: int) -> AsyncIterator[asyncio.s
         stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
-    log = []
-    while True:
-        line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
-        log.append(line)
-        assert line, "".join(log)
-        if "Webhook listening" in line:
-            break
-    # Keep reading so a full pipe never stalls the bot.
-    drain = asyncio.create_task(process.stderr.read())
+    drain: asyncio.Task[bytes] | None = None
     try:
+        log = []
+        while True:
+            line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+            log.append(line)
+            assert line, "".join(log)
+            if "Webhook listening" in line:
+                break
+        # Keep reading so a full pipe never stalls the bot.
+        drain = asyncio.create_task(process.stderr.read())
         yield process
     finally:
+        # Also when it never came up: a bot left behind would outlive the test run.
         if process.returncode is None:
             process.terminate()
             await asyncio.wait_for(process.wait(), timeout=60)
-        await drain
+        if drain is not None:
+            await drain
 
 
 async def test_one_conversation_across_two_processes(tmp_path: Path) -> None:
