@@ -24,6 +24,7 @@ from bot.web.charts import (
 )
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
+from handlers.flows.admin import wish_actions
 from handlers.flows.common import category_name, status_name
 from handlers.i18n import Translator
 from handlers.router import refusal_text
@@ -361,28 +362,12 @@ async def export(request: web.Request) -> web.StreamResponse:
     )
 
 
-def wish_actions(
-    t: Translator, status: WishStatus, wish_id: int, roles: frozenset[Role]
-) -> list[tuple[str, str]]:
-    """The commands' own buttons for this wish, as (label, button data)."""
-    found: list[tuple[str, str]] = []
-    if status == WishStatus.SUBMITTED:
-        found.append((t.raw("✅ Verify"), "verify"))
-    elif status == WishStatus.OPEN:
-        found.append((t.raw("👤 Assign"), "assign"))
-    elif status == WishStatus.ESCALATED and Role.STREET_ADMIN in roles:
-        found.append((t.raw("💬 Answer"), "resolve"))
-    if status in (WishStatus.SUBMITTED, WishStatus.OPEN, WishStatus.ACCEPTED):
-        found.append((t.raw("⬆ Escalate"), "escalate"))
-    return [(label, action_button(label, name, wish_id).data) for label, name in found]
-
-
 @routes.get("/admin/wish/{code}")
 async def wish_page(request: web.Request) -> web.Response:
     office = await _office(request)
     if isinstance(office, web.Response):
         return office
-    viewer, scope = office
+    scope = office[1]
     t: Translator = request[T]
     async with reading(site_of(request).app.sessions) as session:
         page = await wish_for_office(session, scope, request.match_info["code"])
@@ -398,7 +383,11 @@ async def wish_page(request: web.Request) -> web.Response:
         status_label=status_name(t, page.wish.status.value),
         status_of=lambda v: status_name(t, v) if v else "",
         photos=[url for url in (photo_url(request, p) for p in page.wish.photos) if url],
-        actions=wish_actions(t, page.wish.status, page.wish.id, viewer.roles),
+        # The same buttons as /pending in the chat: pressing one goes on there.
+        actions=[
+            (label, action_button(label, name, page.wish.id).data)
+            for label, name in wish_actions(t, page.wish.status)
+        ],
         body_class="dashboard",
     )
 

@@ -48,7 +48,7 @@ from models.permissions import LADDER, ladder_level, place_of_building
 from models.points import PointsEntry, PointsKind
 from models.service_lists import LISTS, Cell, Sheet
 from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
-from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
+from models.wishes import FINAL_STATUSES, AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
 
@@ -181,16 +181,25 @@ async def pending(turn: Turn) -> None:
         turn.say(t.plural("…and one more.", "…and {n} more.", more))
 
 
+def wish_actions(t: Translator, status: S) -> list[tuple[str, str]]:
+    """The office's buttons for a wish in this state, as (label, action name); the chat's
+    /pending and the web dashboard both offer these."""
+    first: list[tuple[str, str]] = []
+    if status == S.SUBMITTED:
+        first.append((t.raw("✅ Verify"), "verify"))
+    elif status == S.OPEN:
+        first.append((t.raw("👤 Assign"), "assign"))
+    elif status == S.ESCALATED:
+        first.append((t.raw("💬 Answer"), "resolve"))
+    if status in FINAL_STATUSES or status == S.DONE:
+        return first
+    return [*first, (t.raw("⬆ Escalate"), "escalate")]
+
+
 def wish_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
-    t = turn.t
-    first: list[Button] = []
-    if wish.status == S.SUBMITTED:
-        first.append(turn.action(t.raw("✅ Verify"), "verify", wish.id))
-    elif wish.status == S.OPEN:
-        first.append(turn.action(t.raw("👤 Assign"), "assign", wish.id))
-    elif wish.status == S.ESCALATED:
-        first.append(turn.action(t.raw("💬 Answer"), "resolve", wish.id))
-    return (*first, turn.action(t.raw("⬆ Escalate"), "escalate", wish.id))
+    return tuple(
+        turn.action(label, name, wish.id) for label, name in wish_actions(turn.t, wish.status)
+    )
 
 
 # --- /assign ---------------------------------------------------------------------------------
