@@ -376,9 +376,9 @@ async def test_a_photo_from_the_web_chat_goes_with_the_wish(
         await alice.press("Repairs")
         await alice.say("The window latch is broken")
 
-        async def upload(content: bytes, kind: str) -> Any:
+        async def upload(content: bytes, kind: str, message_id: str = "") -> Any:
             form = FormData()
-            form.add_field("id", str(next_id()))
+            form.add_field("id", message_id or str(next_id()))
             form.add_field("photo", content, filename="p", content_type=kind)
             response = await alice.client.post(
                 "/chat/say", data=form, headers={"X-CSRF-Token": alice.csrf()}
@@ -387,6 +387,11 @@ async def test_a_photo_from_the_web_chat_goes_with_the_wish(
 
         status, answer = await upload(b"not a picture", "text/plain")
         assert status == 400 and "photo" in answer["error"]
+        # A message the server cannot take keeps no photo either.
+        status, answer = await upload(png, "image/png", message_id="not-a-number")
+        assert status == 400
+        async with sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(WebFile)) == 0
         status, answer = await upload(png, "image/png")
         assert status == 200
         mine = [m for m in answer["messages"] if m["mine"] and m["photo"]]

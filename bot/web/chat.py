@@ -147,6 +147,15 @@ async def messages(request: web.Request) -> web.Response:
     )
 
 
+def _update_id(sent: dict[str, Any]) -> int | None:
+    """The browser's own id for the message (a retry repeats it), when it is a sane one."""
+    try:
+        update_id = int(str(sent.get("id")))
+    except ValueError:
+        return None
+    return update_id if 0 < update_id < MAX_UPDATE_ID else None
+
+
 @routes.post("/chat/say")
 async def say(request: web.Request) -> web.Response:
     """Keep what the person sent, handle it now and answer with what came back."""
@@ -162,6 +171,10 @@ async def say(request: web.Request) -> web.Response:
         upload = form.get("photo")
         if not isinstance(upload, web.FileField):
             return web.json_response({"error": t(N_("Please choose a photo."))}, status=400)
+        if _update_id(sent) is None:  # checked before the photo is kept: nothing half-stored
+            return web.json_response(
+                {"error": t(N_("That message could not be read."))}, status=400
+            )
         try:
             async with site.app.sessions.begin() as session:
                 payload["photo"] = await keep_photo(
@@ -188,11 +201,8 @@ async def say(request: web.Request) -> web.Response:
                 payload[key] = value[:MAX_TEXT]
         if not any(k in payload for k in ("text", "button", "phone")):
             return web.json_response({"error": t(N_("Please type a message."))}, status=400)
-    try:
-        update_id = int(str(sent.get("id")))
-    except ValueError:
-        update_id = -1
-    if not 0 < update_id < MAX_UPDATE_ID:
+    update_id = _update_id(sent)
+    if update_id is None:
         return web.json_response({"error": t(N_("That message could not be read."))}, status=400)
     runtime = site.runtime
     async with reading(site.app.sessions) as session:
