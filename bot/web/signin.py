@@ -20,8 +20,8 @@ from bot.web.server import (
     set_session_cookie,
     site_of,
 )
-from handlers.i18n import SUPPORTED
-from handlers.router import refusal_text
+from handlers.i18n import SUPPORTED, Translator
+from handlers.router import ROLE_NAMES, refusal_text
 from models.errors import N_, StoreError, checked_text
 from models.people import Person, Role
 from models.web_access import (
@@ -35,20 +35,18 @@ from models.web_access import (
 
 routes = web.RouteTableDef()
 
-ROLE_LABELS = {
-    Role.RESIDENT: N_("Resident"),
-    Role.BUILDING_HEAD: N_("Building head"),
-    Role.MEMBER: N_("Member (volunteer)"),
-    Role.GRID_WORKER: N_("Grid worker"),
-    Role.ADMIN: N_("Community admin"),
-    Role.STREET_ADMIN: N_("Street admin"),
-}
+
+def _role_label(t: Translator, role: Role) -> str:
+    """The role as the chat names it, as the start of a button."""
+    name = t.raw(ROLE_NAMES[role.value])
+    return name[:1].upper() + name[1:]
 
 
 async def _sign_in_page(
     request: web.Request, *, code: str = "", error: str | None = None, status: int = 200
 ) -> web.Response:
     site = site_of(request)
+    t = request[T]
     async with reading(site.app.sessions) as session:
         empty = await empty_store(session)
         demo = await demo_only(session)
@@ -59,7 +57,7 @@ async def _sign_in_page(
         code=code,
         error=Markup(error) if error else None,
         empty=empty,
-        demo_roles=[(role.value, ROLE_LABELS[role], DEMO_ROLES[role]) for role in DEMO_ROLES]
+        demo_roles=[(role.value, _role_label(t, role), DEMO_ROLES[role]) for role in DEMO_ROLES]
         if demo
         else [],
     )
