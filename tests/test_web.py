@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.clock import ManualClock
 from models.directory import link_identity
+from models.invites import setup_code
 from models.people import Identity, MemberProfile, Person
 from models.web_access import SignInCode, WebFile, WebSession, make_sign_in_code
 from models.wish_life import submit_wish, verify_wish
@@ -531,3 +532,23 @@ async def test_a_guesser_is_slowed_down_and_can_try_again_later(
         clock.advance(dt.timedelta(minutes=10, seconds=1))
         response = await guesser.sign_in(code)
         assert response.status == 302
+
+
+async def test_the_first_admin_sets_up_from_the_web_with_the_logged_code(
+    app: App, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as s:
+        code = await setup_code(s)
+    assert code
+    async with web_site(app) as site:
+        office = await site.visitor()
+        await office.post("/guest", {"name": "Office Zhou"})
+        await office.say(f"/start {code}")
+        assert "first admin" in " ".join(m.get("html", "") for m in office.lines)
+    async with sessions() as s:
+        person = await s.scalar(
+            select(Person)
+            .join(Identity, Identity.person_id == Person.id)
+            .where(Identity.platform == "web")
+        )
+        assert person is not None and person.name == "Office Zhou"
