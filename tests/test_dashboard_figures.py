@@ -18,8 +18,6 @@ from bot.web.charts import (
     coverage_chart,
     duration_histogram,
     points_chart,
-    time_to_accept_chart,
-    time_to_close_chart,
     wishes_per_week_chart,
 )
 from models.campaigns import answer, parse_definition, questions_of, start_campaign
@@ -235,8 +233,8 @@ async def test_time_to_accept_and_close_in_buckets_with_the_median(
     # The charts: one bar per bucket with wishes, equal heights, the caption shown.
     names = {key: key.replace("h", " h") for key in BUCKET_KEYS}
     root = _svg(
-        time_to_accept_chart(
-            figure,
+        duration_histogram(
+            figure.accept,
             title="Time to accept",
             bucket_names=names,
             empty_text="No wish taken yet",
@@ -248,7 +246,9 @@ async def test_time_to_accept_and_close_in_buckets_with_the_median(
     assert _size(bars[0], "height") == _drawn(_size(bars[1], "height"))
     assert {"<1 h", "4-12 h", "Median: 2.75 h"} <= set(_texts(root))
     root = _svg(
-        time_to_close_chart(maple, title="Time to close", bucket_names=names, empty_text="None")
+        duration_histogram(
+            maple.close, title="Time to close", bucket_names=names, empty_text="None"
+        )
     )
     assert _bars(root) == [] and "None" in _texts(root)
 
@@ -393,8 +393,8 @@ def test_all_charts_say_so_when_there_is_nothing() -> None:
         wishes_per_week_chart(zero, title="Weeks", status_names={}, empty_text="Nothing yet"),
         wishes_per_week_chart([], title="Weeks", status_names={}, empty_text="Nothing yet"),
         duration_histogram(no_time, title="Accept", bucket_names={}, empty_text="Nothing yet"),
-        time_to_close_chart(
-            TimeToAcceptAndClose(no_time, no_time),
+        duration_histogram(
+            TimeToAcceptAndClose(no_time, no_time).close,
             title="Close",
             bucket_names={},
             empty_text="Nothing yet",

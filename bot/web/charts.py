@@ -16,7 +16,6 @@ from models.dashboard_figures import (
     CampaignCoverage,
     Durations,
     MemberPoints,
-    TimeToAcceptAndClose,
     WeekCounts,
 )
 
@@ -353,48 +352,6 @@ def duration_histogram(
         for b in durations.buckets
     ]
     return _column_chart(title, columns, axis_caption=axis_caption, caption=caption)
-
-
-def time_to_accept_chart(
-    figure: TimeToAcceptAndClose,
-    *,
-    title: str,
-    bucket_names: Mapping[str, str],
-    empty_text: str,
-    axis_caption: str = "",
-    caption: str = "",
-) -> str:
-    """How long wishes waited for their first helper."""
-    return duration_histogram(
-        figure.accept,
-        title=title,
-        bucket_names=bucket_names,
-        empty_text=empty_text,
-        axis_caption=axis_caption,
-        caption=caption,
-        colour=BLUE,
-    )
-
-
-def time_to_close_chart(
-    figure: TimeToAcceptAndClose,
-    *,
-    title: str,
-    bucket_names: Mapping[str, str],
-    empty_text: str,
-    axis_caption: str = "",
-    caption: str = "",
-) -> str:
-    """How long wishes took from being asked to being closed."""
-    return duration_histogram(
-        figure.close,
-        title=title,
-        bucket_names=bucket_names,
-        empty_text=empty_text,
-        axis_caption=axis_caption,
-        caption=caption,
-        colour=GREEN,
-    )
 
 
 # --- horizontal bars -----------------------------------------------------------------------

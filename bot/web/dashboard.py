@@ -16,10 +16,10 @@ from sqlalchemy import select
 from bot.database import reading
 from bot.lists_export import sheet_file
 from bot.web.charts import (
+    GREEN,
     coverage_chart,
+    duration_histogram,
     points_chart,
-    time_to_accept_chart,
-    time_to_close_chart,
     wishes_per_week_chart,
 )
 from bot.web.pages import problem, render
@@ -307,19 +307,20 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
             status_names=statuses,
             empty_text=nothing,
         ),
-        time_to_accept_chart(
-            durations,
+        duration_histogram(
+            durations.accept,
             title=t.raw(N_("Time until a helper took the wish")),
             bucket_names=buckets,
             empty_text=nothing,
             caption=median(durations.accept.median_hours),
         ),
-        time_to_close_chart(
-            durations,
+        duration_histogram(
+            durations.close,
             title=t.raw(N_("Time until the wish was closed")),
             bucket_names=buckets,
             empty_text=nothing,
             caption=median(durations.close.median_hours),
+            colour=GREEN,
         ),
         points_chart(points, title=t.raw(N_("Points earned, by member")), empty_text=nothing),
         coverage_chart(
