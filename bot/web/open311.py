@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.database import reading
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name, status_name
-from handlers.flows.news import accept_button, fitting_members, heads_of, tell
+from handlers.flows.verification import tell_heads_about
 from handlers.i18n import Translator
 from handlers.router import refusal_text
-from handlers.turn import Speaker, action_button
+from handlers.turn import Speaker
 from models.clock import now
 from models.errors import N_, NotAllowed, NotFound, StoreError
 from models.open311_requests import (
@@ -39,7 +39,7 @@ from models.open311_requests import (
 )
 from models.people import Person
 from models.wish_life import submit_wish
-from models.wishes import Category, Wish, WishStatus
+from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
 BASE = "/open311/v2"
@@ -366,31 +366,6 @@ async def _requester(session: AsyncSession, owner: Person, account: str | None) 
     return owner
 
 
-async def _tell_about(speaker: Speaker, wish: Wish) -> None:
-    """What the chat does after /wish: heads check a new wish; an open one goes to members."""
-    if wish.status == WishStatus.SUBMITTED:
-        await tell(
-            speaker,
-            await heads_of(speaker, wish.building_id),
-            wish,
-            N_("New wish {code} in your building. Is it real and reasonable?"),
-            lambda t: [
-                [
-                    action_button(t.raw("✅ Verify"), "verify", wish.id),
-                    action_button(t.raw("✖ Reject"), "reject", wish.id),
-                ]
-            ],
-        )
-    elif wish.status == WishStatus.OPEN:
-        await tell(
-            speaker,
-            await fitting_members(speaker, wish),
-            wish,
-            N_("A neighbour needs a hand: {code}. Can you help?"),
-            accept_button(wish),
-        )
-
-
 @routes.post(BASE + "/requests.{format}")
 @api
 async def file_request(request: web.Request) -> web.StreamResponse:
@@ -431,7 +406,7 @@ async def file_request(request: web.Request) -> web.StreamResponse:
             requester=requester,
         )
         speaker = Speaker(session=session, config=site.config, person=owner)
-        await _tell_about(speaker, wish)
+        await tell_heads_about(speaker, wish)
         await site.runtime.queue(session, speaker.replies)
         if wish.status == WishStatus.SUBMITTED:
             notice = t("Received as {code}; the building head will check it soon.", code=wish.code)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers.flows.common import button_number, rows, text_input
 from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
 from handlers.router import action, command
-from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
 from models.community import Building
 from models.directory import add_person
 from models.errors import N_
@@ -32,8 +32,9 @@ REASONS = (
 )
 
 
-async def tell_heads_about(turn: Turn, wish: Wish) -> None:
-    """A new wish: heads verify it; one a head entered is offered to members at once."""
+async def tell_heads_about(turn: Speaker, wish: Wish) -> None:
+    """A new wish: heads verify it; one a head entered is offered to members at once.
+    (The chat's /wish and Open311's filing both say it this way.)"""
     if wish.status == WishStatus.SUBMITTED:
         await tell(
             turn,
@@ -51,7 +52,7 @@ async def tell_heads_about(turn: Turn, wish: Wish) -> None:
         await offer_to_members(turn, wish)
 
 
-async def offer_to_members(turn: Turn, wish: Wish) -> None:
+async def offer_to_members(turn: Speaker, wish: Wish) -> None:
     await tell(
         turn,
         await fitting_members(turn, wish),
