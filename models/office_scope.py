@@ -4,9 +4,10 @@ grants cover (an admin: the community; a grid worker: the grid; a street admin: 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
@@ -15,6 +16,24 @@ from models.permissions import grants_of
 from models.wishes import Wish, WishAssignment, WishEvent
 
 OFFICE_ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
+
+
+def buildings_under(
+    grids: Sequence[int], communities: Sequence[int], streets: Sequence[int]
+) -> Select[int]:
+    """The buildings of these grids, communities and streets: the office's reach."""
+    return (
+        select(Building.id)
+        .join(Grid, Building.grid_id == Grid.id)
+        .join(Community, Grid.community_id == Community.id)
+        .where(
+            or_(
+                Grid.id.in_(grids),
+                Grid.community_id.in_(communities),
+                Community.street_id.in_(streets),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)

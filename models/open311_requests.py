@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
+from models.office_scope import buildings_under
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, Place, grants_of, ladder_level, place_of_building
 from models.web_access import ApiClient
@@ -132,18 +133,7 @@ def _office_buildings(grants: Sequence[RoleGrant]) -> ColumnElement[bool] | None
     streets = [g.scope_id for g in grants if g.role == Role.STREET_ADMIN]
     if not (grids or communities or streets):
         return None
-    buildings = (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .join(Community, Grid.community_id == Community.id)
-        .where(
-            or_(
-                Grid.id.in_(grids),
-                Grid.community_id.in_(communities),
-                Community.street_id.in_(streets),
-            )
-        )
-    )
+    buildings = buildings_under(grids, communities, streets)
     return Wish.building_id.in_(buildings)
 
 

@@ -43,6 +43,7 @@ from models.clock import now
 from models.community import Building, Community, Grid
 from models.directory import approve_member, grant_role
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
+from models.office_scope import buildings_under
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, ladder_level, place_of_building
 from models.points import PointsEntry, PointsKind
@@ -87,20 +88,10 @@ LIST_LABELS = {
 
 def buildings_in_scope(turn: Turn, *roles: Role) -> Select[int]:
     """The buildings the caller's grants of these roles cover."""
-    grids = turn.scopes(Role.GRID_WORKER) if Role.GRID_WORKER in roles else []
-    communities = turn.scopes(Role.ADMIN) if Role.ADMIN in roles else []
-    streets = turn.scopes(Role.STREET_ADMIN) if Role.STREET_ADMIN in roles else []
-    return (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .join(Community, Grid.community_id == Community.id)
-        .where(
-            or_(
-                Grid.id.in_(grids),
-                Grid.community_id.in_(communities),
-                Community.street_id.in_(streets),
-            )
-        )
+    return buildings_under(
+        turn.scopes(Role.GRID_WORKER) if Role.GRID_WORKER in roles else [],
+        turn.scopes(Role.ADMIN) if Role.ADMIN in roles else [],
+        turn.scopes(Role.STREET_ADMIN) if Role.STREET_ADMIN in roles else [],
     )
 
 
