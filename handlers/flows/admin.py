@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.flows.common import (
     button_number,
     category_name,
+    page_of,
     rows,
     status_name,
     text_input,
+    turned_page,
     wish_summary,
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
@@ -605,9 +607,7 @@ async def ask_grant_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody is registered in your community yet."))
         return
-    pages = (len(people) + PAGE - 1) // PAGE
-    page = min(int(turn.data.get("page", 0)), pages - 1)
-    shown = people[page * PAGE : (page + 1) * PAGE]
+    shown, paging, page_note = page_of(turn, people, PAGE)
     buildings = {
         b.id: b.name
         for b in (
@@ -625,24 +625,14 @@ async def ask_grant_person(turn: Turn) -> None:
         )
         for p in shown
     ]
-    paging: list[Button] = []
-    if page > 0:
-        paging.append(turn.option(t.raw("« Previous"), f"page:{page - 1}"))
-    if page + 1 < pages:
-        paging.append(turn.option(t.raw("Next »"), f"page:{page + 1}"))
-    text = t("Who gets a new role?")
-    if pages > 1:
-        text += "\n" + t("Page {page} of {pages}", page=t.number(page + 1), pages=t.number(pages))
-    turn.say(text, [*rows(buttons, 2), tuple(paging), turn.nav(back=False)])
+    text = "\n".join(part for part in (t("Who gets a new role?"), page_note) if part)
+    turn.say(text, [*rows(buttons, 2), paging, turn.nav(back=False)])
 
 
 async def answer_grant_person(turn: Turn) -> None:
-    value = turn.value or ""
-    if value.startswith("page:") and value[5:].isdigit():
-        turn.remember(page=int(value[5:]))
-        await turn.ask()
+    if await turned_page(turn):
         return
-    chosen = next((p for p in await grantable_people(turn) if str(p.id) == value), None)
+    chosen = next((p for p in await grantable_people(turn) if str(p.id) == turn.value), None)
     if chosen is None:
         turn.say(turn.t("Please choose a person with the buttons."))
         return

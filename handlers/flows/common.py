@@ -6,6 +6,7 @@ Nothing here talks to a platform; it builds buttons and texts through the Turn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -16,6 +17,8 @@ from handlers.turn import Speaker, Turn
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
 from models.wishes import Category, Wish
+
+Item = TypeVar("Item")
 
 CATEGORY_NAMES = {
     "repair": N_("🔧 Repairs"),
@@ -106,3 +109,34 @@ async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -
         building=await building_name(turn, wish.building_id),
         description=wish.description,
     )
+
+
+def page_of(
+    turn: Turn, items: Sequence[Item], per_page: int
+) -> tuple[Sequence[Item], tuple[Button, ...], str]:
+    """The page of a long list the conversation is on: its items, the « Previous / Next »
+    row, and "Page x of y" ("" when one page holds them all)."""
+    t = turn.t
+    pages = max(1, (len(items) + per_page - 1) // per_page)
+    page = min(int(turn.data.get("page", 0)), pages - 1)
+    paging: list[Button] = []
+    if page > 0:
+        paging.append(turn.option(t.raw("« Previous"), f"page:{page - 1}"))
+    if page + 1 < pages:
+        paging.append(turn.option(t.raw("Next »"), f"page:{page + 1}"))
+    note = (
+        t("Page {page} of {pages}", page=t.number(page + 1), pages=t.number(pages))
+        if pages > 1
+        else ""
+    )
+    return items[page * per_page : (page + 1) * per_page], tuple(paging), note
+
+
+async def turned_page(turn: Turn) -> bool:
+    """When the answer was « Previous or Next », show that page and say so."""
+    value = turn.value or ""
+    if not (value.startswith("page:") and value[5:].isdigit()):
+        return False
+    turn.remember(page=int(value[5:]))
+    await turn.ask()
+    return True

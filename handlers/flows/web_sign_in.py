@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from handlers.flows.admin import PAGE, buildings_in_scope
-from handlers.flows.common import rows
-from handlers.messages import Button
+from handlers.flows.common import page_of, rows, turned_page
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.community import Building
@@ -64,28 +63,16 @@ async def ask_code_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody lives in the buildings you look after yet."))
         return
-    pages = (len(people) + PAGE - 1) // PAGE
-    page = min(int(turn.data.get("page", 0)), pages - 1)
-    shown = people[page * PAGE : (page + 1) * PAGE]
+    shown, paging, page_note = page_of(turn, people, PAGE)
     buttons = [turn.option(f"{p.name} {p.unit or ''}".strip(), str(p.id)) for p in shown]
-    paging: list[Button] = []
-    if page > 0:
-        paging.append(turn.option(t.raw("« Previous"), f"page:{page - 1}"))
-    if page + 1 < pages:
-        paging.append(turn.option(t.raw("Next »"), f"page:{page + 1}"))
-    text = t("Whose sign-in code?")
-    if pages > 1:
-        text += "\n" + t("Page {page} of {pages}", page=t.number(page + 1), pages=t.number(pages))
-    turn.say(text, [*rows(buttons, 2), tuple(paging), turn.nav(back=False)])
+    text = "\n".join(part for part in (t("Whose sign-in code?"), page_note) if part)
+    turn.say(text, [*rows(buttons, 2), paging, turn.nav(back=False)])
 
 
 async def answer_code_person(turn: Turn) -> None:
-    value = turn.value or ""
-    if value.startswith("page:") and value[5:].isdigit():
-        turn.remember(page=int(value[5:]))
-        await turn.ask()
+    if await turned_page(turn):
         return
-    chosen = next((p for p in await people_looked_after(turn) if str(p.id) == value), None)
+    chosen = next((p for p in await people_looked_after(turn) if str(p.id) == turn.value), None)
     if chosen is None:
         turn.say(turn.t("Please choose a person with the buttons."))
         return
