@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.database import reading
 from bot.lists_export import sheet_file
@@ -453,6 +455,20 @@ async def api_keys(request: web.Request) -> web.Response:
     return await _api_page(request, office[0])
 
 
+async def _as_viewer(
+    request: web.Request, viewer: Viewer, act: Callable[[AsyncSession, Person], Awaitable[Any]]
+) -> tuple[Any, str | None]:
+    """Do a store operation as the viewer in one transaction: its result, or why it was refused."""
+    assert viewer.person is not None
+    try:
+        async with site_of(request).app.sessions.begin() as session:
+            actor = await session.get(Person, viewer.person.id)
+            assert actor is not None
+            return await act(session, actor), None
+    except StoreError as refused:
+        return None, refusal_text(request[T], refused)
+
+
 @routes.post("/admin/api")
 async def make_api_key(request: web.Request) -> web.Response:
     """A new key, shown once: only its hash is kept."""
@@ -460,17 +476,13 @@ async def make_api_key(request: web.Request) -> web.Response:
     if isinstance(office, web.Response):
         return office
     viewer = office[0]
-    assert viewer.person is not None
-    form = await request.post()
-    t: Translator = request[T]
-    try:
-        async with site_of(request).app.sessions.begin() as session:
-            actor = await session.get(Person, viewer.person.id)
-            assert actor is not None
-            _, key = await make_api_client(session, actor, str(form.get("name", "")))
-    except StoreError as refused:
-        return await _api_page(request, viewer, error=refusal_text(t, refused))
-    return await _api_page(request, viewer, key=key)
+    name = str((await request.post()).get("name", ""))
+    made, error = await _as_viewer(
+        request, viewer, lambda session, actor: make_api_client(session, actor, name)
+    )
+    if error is not None:
+        return await _api_page(request, viewer, error=error)
+    return await _api_page(request, viewer, key=made[1])
 
 
 @routes.post("/admin/api/{client_id:\\d+}/revoke")
@@ -479,13 +491,10 @@ async def revoke_api_key(request: web.Request) -> web.StreamResponse:
     if isinstance(office, web.Response):
         return office
     viewer = office[0]
-    assert viewer.person is not None
-    t: Translator = request[T]
-    try:
-        async with site_of(request).app.sessions.begin() as session:
-            actor = await session.get(Person, viewer.person.id)
-            assert actor is not None
-            await revoke_api_client(session, actor, int(request.match_info["client_id"]))
-    except StoreError as refused:
-        return await _api_page(request, viewer, error=refusal_text(t, refused))
+    client_id = int(request.match_info["client_id"])
+    _, error = await _as_viewer(
+        request, viewer, lambda session, actor: revoke_api_client(session, actor, client_id)
+    )
+    if error is not None:
+        return await _api_page(request, viewer, error=error)
     raise web.HTTPFound("/admin/api")
