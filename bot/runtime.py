@@ -1,6 +1,7 @@
 """The running bot: inbox -> handlers -> outbox, and the adapters that feed and drain them.
 
-Each update is handled in one transaction with its replies queued; sends happen after commit.
+Each update is handled in one transaction with its replies queued; sends happen after commit,
+each outbox row claimed in one short transaction, sent outside any, marked in another.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.outage import Outage, Pause, pause_until
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import Incoming, Outgoing, Reply
@@ -26,12 +30,15 @@ from models.clock import now
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
 from models.outbox import (
-    BLOCKED,
     chats_of,
-    claim_due,
-    mark_unreachable,
+    claim_message,
+    mark_parts_sent,
+    mark_refused,
+    mark_sent,
+    message_kind,
     postpone_chat,
     queue_message,
+    release_claim,
 )
 from models.people import Role
 from models.reminders import Reminder, ReminderStatus
@@ -44,7 +51,10 @@ from models.schedule import (
 
 log = logging.getLogger("wishbot.runtime")
 
+# A rule reminder whose firing keeps failing (a bug, not an outage) is given up after this.
 MAX_ATTEMPTS = 8
+# Database errors that say "not now" rather than "never": the update waits, it is not failed.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None:
@@ -76,7 +86,15 @@ class Adapter(Protocol):
 
     async def answer_button(self, query_id: str) -> None: ...
 
-    async def send(self, chat_id: str, reply: Reply) -> None: ...
+    async def send(
+        self,
+        chat_id: str,
+        reply: Reply,
+        done: int,
+        went: Callable[[int], Awaitable[None]],
+    ) -> None:
+        """Send the reply's parts after the first ``done``; ``went(n)`` once n parts went."""
+        ...
 
 
 class Runtime:
@@ -94,9 +112,14 @@ class Runtime:
         self._inbox_lock = asyncio.Lock()
         self._outbox_lock = asyncio.Lock()
         self._reminders_lock = asyncio.Lock()
-        # After a 429, no send to that platform before this moment: the limit is the bot's,
-        # so every other chat would bang into it too.
+        # After a 429 or while the platform is unreachable, no send to that platform before
+        # this moment: every other chat would bang into the same wall.
         self._held_until: dict[str, dt.datetime] = {}
+        self._unreachable: dict[str, Outage] = {}
+        # Each sweep's database trouble, logged once per outage.
+        self._sweep_outages: dict[str, Outage] = {}
+        # How the sweeps wait after a failure; tests put one that moves their clock.
+        self.pause: Pause = pause_until(app.stopping)
 
     # --- the inbox ------------------------------------------------------------------------------
 
@@ -137,9 +160,10 @@ class Runtime:
                         query = (adapter, query_id)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
-            if row_id is None:
-                # Nothing was claimed: the database itself is in trouble. Going round again at
-                # once would spin; the sweep logs it and tries at its next wake.
+            if row_id is None or isinstance(error, TRANSIENT_DATABASE_ERRORS):
+                # The database itself is in trouble: the update stays waiting (nothing of its
+                # handling was committed). Going round again at once would spin; the sweep
+                # logs it once and tries again after a wait.
                 raise
             log.exception("update %s failed: %s", row_id, type(error).__name__)
             await self._give_up(row_id, type(error).__name__)
@@ -250,33 +274,61 @@ class Runtime:
         return len(news)
 
     async def _send_one(self, platform: str, adapter: Adapter) -> bool:
+        """Claim, send outside any transaction, mark: no lock is held while the network is."""
         from bot.telegram import RetryLater, Undeliverable
 
+        lease = dt.timedelta(seconds=self.app.settings.send_lease_seconds)
         async with self.app.sessions.begin() as session:
-            rows = await claim_due(session, platform, limit=1)
-            if not rows:
+            row, expired = await claim_message(session, platform, lease)
+            for old in expired:
+                # The office's record: the row itself (status failed, last_error expired).
+                log.warning(
+                    "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
+                )
+            if row is None:
                 return False
-            row = rows[0]
-            row.attempts += 1
-            try:
-                await adapter.send(row.chat_id or "", Reply.from_json(row.payload))
-                row.status = ReminderStatus.SENT
-                row.sent_at = now(session)
-            except Undeliverable as refused:
-                row.status = ReminderStatus.FAILED
-                row.last_error = (f"{BLOCKED}: " if refused.blocked else "") + str(refused)[:480]
-                if refused.blocked and row.target_person_id is not None:
-                    await mark_unreachable(session, row.target_person_id)
-            except RetryLater as wait:
-                row.attempts -= 1  # Telegram asked us to slow down: not the message's fault
+            row_id, chat = row.id, row.chat_id or ""
+            claim = row.claimed_until
+            assert claim is not None
+            reply, done = Reply.from_json(row.payload), row.parts_sent
+
+        async def went(parts: int) -> None:
+            async with self.app.sessions.begin() as session:
+                await mark_parts_sent(session, row_id, claim, parts)
+
+        outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
+        try:
+            await adapter.send(chat, reply, done, went)
+        except Undeliverable as refused:
+            outage.ended()
+            async with self.app.sessions.begin() as session:
+                await mark_refused(session, row_id, claim, str(refused), blocked=refused.blocked)
+            return True
+        except RetryLater as wait:
+            async with self.app.sessions.begin() as session:
+                # Telegram asked us to slow down: not the message's fault.
+                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
                 until = now(session) + dt.timedelta(seconds=wait.seconds)
-                await postpone_chat(session, platform, row.chat_id or "", until)
-                self._held_until[platform] = until
-                # Nothing else wakes the sweep when the hold ends.
-                asyncio.get_running_loop().call_later(wait.seconds, self.outbox_waiting.set)
-            except Exception as error:  # network trouble: back off and try again later
-                back_off(row, now(session), type(error).__name__)
+                await postpone_chat(session, platform, chat, until)
+            self._hold(platform, until, wait.seconds)
+            return True
+        except Exception as error:  # the platform is unreachable: the row waits, first in line
+            seconds = outage.failed(error)
+            async with self.app.sessions.begin() as session:
+                await release_claim(session, row_id, claim, type(error).__name__)
+                until = now(session) + dt.timedelta(seconds=seconds)
+            self._hold(platform, until, seconds)
+            return True
+        outage.ended()
+        async with self.app.sessions.begin() as session:
+            if not await mark_sent(session, row_id, claim):
+                log.warning("outbox row %s was taken over while it was being sent", row_id)
         return True
+
+    def _hold(self, platform: str, until: dt.datetime, seconds: float) -> None:
+        """No send to the platform before ``until``; wake the sweep then (nothing else will)."""
+        self._held_until[platform] = until
+        asyncio.get_running_loop().call_later(seconds, self.outbox_waiting.set)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -357,7 +409,19 @@ class Runtime:
             if stopping.is_set():
                 return
             waiting.clear()
-            try:
-                await work()
-            except Exception as error:  # the loop must survive a database hiccup
-                log.warning("sweep failed: %s", type(error).__name__)
+            await self.sweep_once(work)
+
+    async def sweep_once(self, work: Callable[[], Awaitable[int]]) -> None:
+        """One round of a sweep; no error ends the loop. A failure (the database away) is
+        logged once per outage, and the next round waits a growing while, then goes again."""
+        name = getattr(work, "__name__", "sweep")
+        outage = self._sweep_outages.setdefault(name, Outage(f"The {name} sweep", log))
+        try:
+            await work()
+        except Exception as error:  # the loop must survive a database outage or a bug
+            await self.pause(outage.failed(error))
+            # Go round again after the wait: a wake during the outage may have been missed.
+            for event in (self.inbox_waiting, self.outbox_waiting, self.reminders_waiting):
+                event.set()
+            return
+        outage.ended()

@@ -56,6 +56,9 @@ class Settings:
     sweep_seconds: float = 5.0
     # Telegram's overall ceiling, messages per second (a local Bot API server allows more).
     telegram_rate: float = 30.0
+    # How long a sender holds a claimed outbox row; past it another process takes the row
+    # over (a crashed sender). Longer than any one send, with its timeouts and rate waits.
+    send_lease_seconds: float = 60.0
     # Reminder rules every community starts from ([rules] in the config file).
     rules: ReminderRules = field(default_factory=ReminderRules)
 
@@ -129,14 +132,14 @@ def _public_url(raw: str) -> str | None:
     return raw.rstrip("/")
 
 
-def _seconds(raw: str) -> float:
+def _seconds(raw: str, name: str = "SWEEP_SECONDS") -> float:
     try:
         value = float(raw)
     except ValueError:
         value = -1
     if not 0.05 <= value <= 3600:
         raise SettingsError(
-            f"WISHBOT_SWEEP_SECONDS must be a number of seconds from 0.05 to 3600, not {raw!r}"
+            f"WISHBOT_{name} must be a number of seconds from 0.05 to 3600, not {raw!r}"
         )
     return value
 
@@ -234,4 +237,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sweep_seconds=_seconds(get("SWEEP_SECONDS", "5")),
         rules=_rules(values.get(PREFIX + "RULES")),
         telegram_rate=_rate(get("TELEGRAM_RATE", "30")),
+        send_lease_seconds=_seconds(get("SEND_LEASE_SECONDS", "60"), "SEND_LEASE_SECONDS"),
     )

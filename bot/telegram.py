@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +24,6 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -30,6 +31,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.outage import Outage, Pause, pause_until
 from bot.settings import Settings
 from handlers.messages import Incoming, Reply, Sender
 
@@ -43,6 +45,8 @@ MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
 
 StoreUpdate = Callable[[int, str, dict[str, Any]], Awaitable[bool]]
+# Records that the first n parts of a multi-part reply went (so a retry skips them).
+PartsSent = Callable[[int], Awaitable[None]]
 
 
 class Undeliverable(Exception):
@@ -153,21 +157,77 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
+# A tag, an entity, or one character: the pieces a split never cuts through.
+_PIECE = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|.", re.DOTALL)
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z-]+)")
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _width(piece: str) -> int:
+    """What a piece counts in Telegram's limits: after HTML parsing, in UTF-16 units."""
+    if piece.startswith("<") and len(piece) > 1:
+        return 0
+    if piece.startswith("&") and len(piece) > 1:
+        return _utf16(html.unescape(piece))
+    return _utf16(piece)
+
+
+def visible_length(text: str) -> int:
+    """The length Telegram measures (text after entity parsing, in UTF-16 code units)."""
+    return sum(_width(piece) for piece in _PIECE.findall(text))
+
+
 def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split a long text at line ends (our markup never spans lines)."""
+    """Split a long HTML text into messages of at most ``limit`` as Telegram counts them.
+
+    Never inside a tag or an entity; at the last line end when there is one; tags open at a
+    cut are closed before it and opened again after it.
+    """
     chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    chunks.append(current)
-    return [c for c in chunks if c.strip()] or [text[:limit] or "…"]
+    current: list[str] = []
+    size = 0
+    open_tags: list[tuple[str, str]] = []  # (name, the opening tag as written)
+    # After the last newline in ``current``: (pieces before it, size before it, open tags).
+    line_end: tuple[int, int, list[tuple[str, str]]] | None = None
+
+    def cut(at: int, before: int, tags: list[tuple[str, str]]) -> None:
+        nonlocal current, size, line_end
+        head, tail = current[:at], current[at:]
+        if tail and tail[0] == "\n":
+            tail = tail[1:]
+            before += 1
+        chunks.append("".join(head) + "".join(f"</{name}>" for name, _ in reversed(tags)))
+        current = [opening for _, opening in tags] + tail
+        size -= before
+        line_end = None
+
+    for piece in _PIECE.findall(text):
+        width = _width(piece)
+        while size + width > limit and current:
+            if line_end is not None and line_end[0] > 0:
+                cut(*line_end)
+            else:
+                cut(len(current), size, list(open_tags))
+        if piece == "\n":
+            line_end = (len(current), size, list(open_tags))
+        current.append(piece)
+        size += width
+        tag = _TAG_NAME.match(piece) if piece.startswith("<") and width == 0 else None
+        if tag is not None:
+            name = tag.group(1).lower()
+            if piece.startswith("</"):
+                for index in range(len(open_tags) - 1, -1, -1):
+                    if open_tags[index][0] == name:
+                        del open_tags[index]
+                        break
+            elif not piece.endswith("/>"):
+                open_tags.append((name, piece))
+    chunks.append("".join(current))
+    kept = [c for c in chunks if html.unescape(re.sub(r"<[^<>]*>", "", c)).strip()]
+    return kept or [text[:limit] or "…"]
 
 
 class TelegramAdapter:
@@ -179,6 +239,11 @@ class TelegramAdapter:
         self._store_update = store_update
         self._wake = wake
         self._offset: int | None = None
+        # Each outage logged once; the waits between tries grow to a ceiling.
+        self.fetching = Outage("Fetching Telegram updates", log)
+        self.storing = Outage("Storing Telegram updates in the database", log)
+        # How polling waits between tries; tests put one that moves their clock.
+        self.pause: Pause | None = None
 
     @property
     def bot(self) -> Bot:
@@ -204,7 +269,12 @@ class TelegramAdapter:
     # --- receiving --------------------------------------------------------------------------
 
     async def poll(self, stopping: asyncio.Event) -> None:
-        """Long polling until stopped; a stop cuts only the waiting, never the storing."""
+        """Long polling until stopped; a stop cuts only the waiting, never the storing.
+
+        No error ends it: Telegram or the database failing is logged once per outage and
+        tried again after a growing wait; updates not stored are fetched again.
+        """
+        pause = self.pause or pause_until(stopping)
         while not stopping.is_set():
             fetch = asyncio.ensure_future(self._fetch(POLL_TIMEOUT))
             stop = asyncio.ensure_future(stopping.wait())
@@ -216,12 +286,20 @@ class TelegramAdapter:
                     await fetch
                 return
             try:
-                await self._keep(fetch.result())
+                updates = fetch.result()
             except RetryAfter as e:
-                await _wait(stopping, _seconds(e.retry_after))
-            except TelegramError as e:
-                log.warning("getUpdates failed: %s", type(e).__name__)
-                await _wait(stopping, 2.0)
+                await pause(_seconds(e.retry_after))
+                continue
+            except Exception as error:  # Telegram unreachable: wait and ask again
+                await pause(self.fetching.failed(error))
+                continue
+            self.fetching.ended()
+            try:
+                await self._keep(updates)
+            except Exception as error:  # the database: these updates are fetched again
+                await pause(self.storing.failed(error))
+                continue
+            self.storing.ended()
 
     async def poll_once(self, timeout: int) -> int:  # noqa: ASYNC109 (Telegram's long-poll seconds)
         """One getUpdates. Its updates are in the inbox before the next call confirms them."""
@@ -233,13 +311,19 @@ class TelegramAdapter:
         )
 
     async def _keep(self, updates: tuple[Update, ...]) -> int:
-        for update in updates:
-            data = update.to_dict()
-            await self._store_update(update.update_id, chat_key(data), data)
-        if updates:
-            self._offset = updates[-1].update_id + 1
-            self._wake()
-        return len(updates)
+        """Store each update; the offset moves past an update only once it is committed, so
+        one that could not be stored is fetched again (the error is raised after the wake)."""
+        kept = 0
+        try:
+            for update in updates:
+                data = update.to_dict()
+                await self._store_update(update.update_id, chat_key(data), data)
+                self._offset = update.update_id + 1
+                kept += 1
+        finally:
+            if kept:
+                self._wake()
+        return kept
 
     def webhook_routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self._webhook)]
@@ -253,7 +337,12 @@ class TelegramAdapter:
         except (ValueError, KeyError, TypeError):
             return web.Response(status=400)
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
-        await self._store_update(update_id, chat_key(data), data)
+        try:
+            await self._store_update(update_id, chat_key(data), data)
+        except Exception as error:  # the database: not 200, so Telegram delivers it again
+            self.storing.failed(error)
+            return web.Response(status=503, text="try again")
+        self.storing.ended()
         self._wake()
         return web.Response(text="ok")
 
@@ -271,73 +360,97 @@ class TelegramAdapter:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        try:
-            await self._send(int(chat_id), reply)
-        except RetryAfter as e:
-            raise RetryLater(_seconds(e.retry_after)) from None
-        except Forbidden as e:
-            raise Undeliverable("Forbidden: " + e.message, blocked=True) from None
-        except BadRequest as e:
-            raise Undeliverable("BadRequest: " + e.message) from None
+    async def send(self, chat_id: str, reply: Reply, done: int, went: PartsSent) -> None:
+        """Send the parts of a reply after the first ``done``, telling ``went`` after each.
 
-    async def _send(self, chat_id: int, reply: Reply) -> Message | None:
+        Raises Undeliverable (for good), RetryLater (429) or anything else (try again later).
+        """
+        parts = self._parts(int(chat_id), reply)
+        for index in range(done, len(parts)):
+            try:
+                await parts[index]()
+            except RetryAfter as e:
+                raise RetryLater(_seconds(e.retry_after)) from None
+            except Forbidden as e:
+                raise Undeliverable("Forbidden: " + e.message, blocked=True) from None
+            except BadRequest as e:
+                raise Undeliverable("BadRequest: " + e.message) from None
+            if index + 1 < len(parts):
+                await went(index + 1)
+
+    def _parts(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
+        """The Bot API calls one reply takes, in order; each is sent (and retried) on its own."""
+        bot = self.bot
         markup = _keyboard(reply)
+        html_mode = ParseMode.HTML
         if reply.ask_phone:
             contact = ReplyKeyboardMarkup(
                 [[KeyboardButton(reply.ask_phone, request_contact=True)]],
                 one_time_keyboard=True,
                 resize_keyboard=True,
             )
-            await self.bot.send_message(
-                chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=contact
+            first = _call(
+                bot.send_message, chat_id, reply.text, parse_mode=html_mode, reply_markup=contact
             )
-            if markup is not None:
-                await self.bot.send_message(chat_id, "⬇️", reply_markup=markup)
-            return None
+            if markup is None:
+                return [first]
+            return [first, _call(bot.send_message, chat_id, "⬇️", reply_markup=markup)]
+        fits_caption = visible_length(reply.text) <= MAX_CAPTION
         if reply.document is not None:
-            caption = reply.text if len(reply.text) <= MAX_CAPTION else None
-            await self.bot.send_document(
+            document = _call(
+                bot.send_document,
                 chat_id,
                 reply.document.content,
                 filename=reply.document.filename,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
+                caption=reply.text if fits_caption else None,
+                parse_mode=html_mode,
                 reply_markup=markup,
             )
-            if caption is None:
-                await self._send_text(chat_id, reply.text, None)
-            return None
-        if reply.photo is not None and len(reply.text) <= MAX_CAPTION:
-            return await self.bot.send_photo(
-                chat_id,
-                reply.photo,
-                caption=reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+            return (
+                [document]
+                if fits_caption
+                else [document, *self._text_parts(chat_id, reply.text, None)]
             )
-        if reply.photo is not None:
-            await self.bot.send_photo(chat_id, reply.photo)
-        return await self._send_text(chat_id, reply.text, markup)
+        if reply.photo is not None and fits_caption:
+            return [
+                _call(
+                    bot.send_photo,
+                    chat_id,
+                    reply.photo,
+                    caption=reply.text,
+                    parse_mode=html_mode,
+                    reply_markup=markup,
+                )
+            ]
+        photo = [_call(bot.send_photo, chat_id, reply.photo)] if reply.photo is not None else []
+        return photo + self._text_parts(chat_id, reply.text, markup)
 
-    async def _send_text(
+    def _text_parts(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> Message:
-        parts = _chunks(text)
-        sent: Message | None = None
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            sent = await self.bot.send_message(
-                chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+    ) -> list[Callable[[], Awaitable[object]]]:
+        chunks = _chunks(text)
+        return [
+            _call(
+                self.bot.send_message,
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if index == len(chunks) - 1 else None,
             )
-        assert sent is not None
-        return sent
+            for index, chunk in enumerate(chunks)
+        ]
+
+
+def _call(
+    method: Callable[..., Awaitable[object]], *args: Any, **kwargs: Any
+) -> Callable[[], Awaitable[object]]:
+    """One Bot API call, made when awaited (and again on a retry)."""
+
+    def make() -> Awaitable[object]:
+        return method(*args, **kwargs)
+
+    return make
 
 
 def _seconds(value: Any) -> float:
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
-
-
-async def _wait(stopping: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)

@@ -1,6 +1,7 @@
 """Messages waiting to go out: written in the same transaction as the change they report.
 
-Each row names its platform and chat; a sender claims due rows so each goes out once.
+Each row names its platform and chat; a sender claims a row in one short transaction, sends
+it outside any, and marks it in another: the claim (with a lease) makes each go out once.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
@@ -19,6 +20,17 @@ from models.reminders import Reminder, ReminderStatus
 MESSAGE = "message"
 # last_error of a row the person refused by blocking the bot (counted apart in reports).
 BLOCKED = "blocked"
+# last_error's start for a row that waited too long for its platform to come back.
+EXPIRED = "expired"
+
+# How long a message may wait for its platform (an outage) before it is no longer worth sending:
+# an answer to someone who just wrote, news for a person (a reminder, a status change), a
+# broadcast row. Counted from when the row was written.
+MAX_WAIT = {
+    "reply": dt.timedelta(hours=24),
+    "news": dt.timedelta(hours=24),
+    "broadcast": dt.timedelta(hours=72),
+}
 
 
 async def queue_message(
@@ -55,25 +67,116 @@ async def chats_of(session: AsyncSession, person_id: int) -> Sequence[tuple[str,
     return [(platform, chat) for platform, chat in rows.all()]
 
 
-async def claim_due(session: AsyncSession, platform: str, limit: int = 50) -> Sequence[Reminder]:
-    """Lock due messages for one platform; other processes skip what this one holds.
+def message_kind(row: Reminder) -> str:
+    """reply, news or broadcast: which of MAX_WAIT applies."""
+    if row.broadcast_id is not None:
+        return "broadcast"
+    return "news" if row.target_person_id is not None else "reply"
+
+
+async def claim_message(
+    session: AsyncSession, platform: str, lease: dt.timedelta
+) -> tuple[Reminder | None, list[Reminder]]:
+    """Claim the next due message for one platform until ``lease`` has passed.
 
     Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
+    Rows found too old on the way are ended (status failed, last_error "expired: ...") and
+    returned second, for the caller to report. The caller commits at once and sends after.
     """
-    return (
-        await session.scalars(
+    moment = now(session)
+    expired: list[Reminder] = []
+    while True:
+        row = await session.scalar(
             select(Reminder)
             .where(
                 Reminder.status == ReminderStatus.PENDING,
-                Reminder.due_at <= now(session),
+                Reminder.due_at <= moment,
                 Reminder.kind == MESSAGE,
                 Reminder.platform == platform,
+                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
             )
             .order_by(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id)
-            .limit(limit)
+            .limit(1)
             .with_for_update(skip_locked=True)
         )
-    ).all()
+        if row is None:
+            await session.flush()
+            return None, expired
+        if moment - row.created_at > MAX_WAIT[message_kind(row)]:
+            row.status = ReminderStatus.FAILED
+            row.claimed_until = None
+            row.last_error = (
+                f"{EXPIRED}: waited over {MAX_WAIT[message_kind(row)]} for {platform}"
+                f" (last error: {row.last_error or 'none'})"
+            )[:500]
+            expired.append(row)
+            continue
+        row.claimed_until = moment + lease
+        row.attempts += 1
+        await session.flush()
+        return row, expired
+
+
+async def _claimed(session: AsyncSession, row_id: int, claim: dt.datetime) -> Reminder | None:
+    """The row, if this sender's claim still holds (else another took it over after the lease)."""
+    row = await session.get(Reminder, row_id, with_for_update=True, populate_existing=True)
+    if row is None or row.claimed_until != claim or row.status != ReminderStatus.PENDING:
+        return None
+    return row
+
+
+async def mark_sent(session: AsyncSession, row_id: int, claim: dt.datetime) -> bool:
+    row = await _claimed(session, row_id, claim)
+    if row is None:
+        return False
+    row.status = ReminderStatus.SENT
+    row.sent_at = now(session)
+    row.claimed_until = None
+    await session.flush()
+    return True
+
+
+async def mark_parts_sent(
+    session: AsyncSession, row_id: int, claim: dt.datetime, parts: int
+) -> None:
+    """The first ``parts`` parts of a multi-part message went: a retry starts after them."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id == row_id, Reminder.claimed_until == claim)
+        .values(parts_sent=parts)
+    )
+
+
+async def mark_refused(
+    session: AsyncSession, row_id: int, claim: dt.datetime, reason: str, *, blocked: bool
+) -> None:
+    """The platform refused for good (blocked, chat gone, bad request): the row ends here."""
+    row = await _claimed(session, row_id, claim)
+    if row is None:
+        return
+    row.status = ReminderStatus.FAILED
+    row.claimed_until = None
+    row.last_error = ((f"{BLOCKED}: " if blocked else "") + reason)[:500]
+    if blocked and row.target_person_id is not None:
+        await mark_unreachable(session, row.target_person_id)
+    await session.flush()
+
+
+async def release_claim(
+    session: AsyncSession, row_id: int, claim: dt.datetime, reason: str, *, counts: bool = True
+) -> None:
+    """A transient failure: the row waits, first in its chat's line, for the next try.
+
+    ``counts`` False (the platform asked us to slow down) does not count it as an attempt.
+    """
+    row = await _claimed(session, row_id, claim)
+    if row is None:
+        return
+    row.claimed_until = None
+    row.last_error = reason[:500]
+    if not counts:
+        row.attempts -= 1
+    await session.flush()
 
 
 async def postpone_chat(

@@ -154,6 +154,8 @@ class Call:
     client: str | None = None
     #: The client hung up while the request was held: it was never carried out nor answered.
     abandoned: bool = False
+    #: The fault played instead of an answer (a status, "hang" or "drop"), if any.
+    fault: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -179,6 +181,59 @@ class Hold:
 
     def release(self) -> None:
         self._released.set()
+
+
+class Fault:
+    """A trouble the server plays instead of answering: see ``FakeBotApi.fail_next``/``outage``.
+
+    ``status`` (5xx, 429...) answers as Telegram does ({"ok": false, "error_code": ...});
+    ``HANG`` keeps the request until the client gives up (a timeout; never carried out);
+    ``DROP`` cuts the connection without an answer (a network error; never carried out).
+    """
+
+    HANG = -1
+    DROP = -2
+
+    def __init__(
+        self,
+        kind: int = 502,
+        *,
+        methods: Iterable[str] | None = None,
+        times: int | None = None,
+        nth: int | None = None,
+        until: float | None = None,
+    ) -> None:
+        self.kind = kind
+        self.methods = frozenset(methods) if methods is not None else None
+        self.remaining = times  # None: until ended (or ``until`` passes on the server clock)
+        self.nth = nth  # fail only the nth matching call (1-based) counted from now
+        self.until = until
+        self.seen = 0
+        self.played = 0
+        self.ended = False
+
+    def end(self) -> None:
+        """The trouble is over: calls are answered normally again."""
+        self.ended = True
+
+    def matches(self, method: str, clock: float) -> bool:
+        """Live and about this method: the call counts towards ``nth``."""
+        if self.ended or (self.until is not None and clock >= self.until):
+            return False
+        return self.methods is None or method in self.methods
+
+    def due(self) -> bool:
+        """Whether this fault plays on the call just counted."""
+        return self.nth is None or self.seen == self.nth
+
+    def play(self) -> None:
+        self.played += 1
+        if self.nth is not None:
+            self.ended = True
+        elif self.remaining is not None:
+            self.remaining -= 1
+            if self.remaining <= 0:
+                self.ended = True
 
 
 @dataclass(frozen=True)
@@ -532,6 +587,7 @@ class FakeBotApi:
         self._changed = asyncio.Event()
         self._holds: dict[str, Hold] = {}  # by method, until the request arrives
         self._all_holds: list[Hold] = []
+        self._faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self.port = 0
@@ -641,6 +697,70 @@ class FakeBotApi:
         self._holds[method] = hold
         self._all_holds.append(hold)
         return hold
+
+    # -- faults ------------------------------------------------------------------------------
+    #
+    # A fault applies to calls made after it is added; the first live fault that matches a call
+    # plays instead of the answer, and the call is not carried out (nothing is sent).
+
+    def fail_next(self, method: str, times: int = 1, kind: int = 502) -> Fault:
+        """The next ``times`` calls of ``method`` fail with ``kind`` (a status, HANG or DROP)."""
+        return self._add_fault(Fault(kind, methods=[method], times=times))
+
+    def fail_nth(self, method: str, nth: int, kind: int = 502) -> Fault:
+        """Only the ``nth`` call of ``method`` from now (1 = the next one) fails."""
+        return self._add_fault(Fault(kind, methods=[method], nth=nth))
+
+    def outage(
+        self, kind: int = 502, *, methods: Iterable[str] | None = None, until: float | None = None
+    ) -> Fault:
+        """Every call (of ``methods``, default all) fails until ``fault.end()`` or, if given,
+        until the server clock reaches ``until``."""
+        return self._add_fault(Fault(kind, methods=methods, until=until))
+
+    def _add_fault(self, fault: Fault) -> Fault:
+        self._faults.append(fault)
+        return fault
+
+    def _fault_for(self, method: str) -> Fault | None:
+        moment = self.clock()
+        chosen: Fault | None = None
+        for fault in self._faults:
+            if fault.matches(method, moment):
+                fault.seen += 1  # every live fault counts the call, whichever plays
+                if chosen is None and fault.due():
+                    chosen = fault
+        if chosen is not None:
+            chosen.play()
+        return chosen
+
+    async def _play(self, fault: Fault, request: web.Request, call: Call) -> web.StreamResponse:
+        if fault.kind == Fault.HANG:
+            call.fault = "hang"
+            hang = Hold(call.method)
+            self._all_holds.append(hang)
+            await self._held(hang, call)  # until the client hangs up (or the server stops)
+            raise ConnectionResetError("the fake server hung")
+        if fault.kind == Fault.DROP:
+            call.fault = "drop"
+            if request.transport is not None:
+                request.transport.abort()
+            self._notify()
+            raise ConnectionResetError("the fake server dropped the connection")
+        call.fault = str(fault.kind)
+        description = {
+            429: "Too Many Requests: retry after 1",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        }.get(fault.kind, "Error")
+        body: JSON = {"ok": False, "error_code": fault.kind, "description": description}
+        if fault.kind == 429:
+            body["parameters"] = {"retry_after": 1}
+        call.status, call.response = fault.kind, body
+        self._notify()
+        return web.json_response(body, status=fault.kind)
 
     def unanswered_callbacks(self) -> list[str]:
         return [qid for qid in self.issued_callbacks if qid not in self.answered_callbacks]
@@ -786,6 +906,9 @@ class FakeBotApi:
         call = Call(method, params, self.clock(), client=request.match_info.get("client"))
         self.calls.append(call)
         self._notify()
+        fault = self._fault_for(method)
+        if fault is not None:
+            return await self._play(fault, request, call)
         hold = self._holds.pop(method, None)
         if hold is not None:
             await self._held(hold, call)

@@ -124,6 +124,8 @@ def bot_env(url: str, base_url: str, server: FakeBotApi) -> dict[str, str]:
             "WISHBOT_TELEGRAM_BASE_URL": base_url,
             "WISHBOT_TELEGRAM_RATE": "100000",  # PTB's limiter must not be what we measure
             "WISHBOT_SWEEP_SECONDS": "0.2",
+            # A killed process's claim lapses after this (a send here takes well under it).
+            "WISHBOT_SEND_LEASE_SECONDS": "15",
             "WISHBOT_LOCALE": "en",
         }
     )

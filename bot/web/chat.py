@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -59,8 +60,10 @@ class WebChat:
     async def answer_button(self, query_id: str) -> None:
         return None
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        # The browser reads sent rows of its chat: marking the row sent is the delivery.
+    async def send(
+        self, chat_id: str, reply: Reply, done: int, went: Callable[[int], Awaitable[None]]
+    ) -> None:
+        # One part whatever the reply. The browser reads sent rows of its chat: marking the row sent is the delivery.
         return None
 
 
