@@ -69,7 +69,8 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
 
 
 def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
-    """Try the row again later, twice as late each time; after MAX_ATTEMPTS, give up and say why."""
+    """A rule reminder whose firing failed (a bug): try it again later, twice as late each time;
+    after MAX_ATTEMPTS, give up and say why. Sending it never comes here: see _send_one."""
     row.last_error = reason
     if row.attempts >= MAX_ATTEMPTS:
         row.status = ReminderStatus.FAILED
@@ -229,7 +230,11 @@ class Runtime:
                 # Somebody moved the wish at the same moment: the reminder no longer applies.
                 row.status = ReminderStatus.CANCELLED
                 row.last_error = refused.key[:500]
-            except Exception as error:  # a bug or a hiccup: try again later, then give up
+            except TRANSIENT_DATABASE_ERRORS:
+                # The database, not the reminder: nothing is committed, the row stays due and
+                # the sweep tries again after a wait (never counted against the reminder).
+                raise
+            except Exception as error:  # a bug: try again later, then give up with a record
                 log.exception("reminder %s failed", row.id)
                 back_off(row, now(session), type(error).__name__)
         return True
@@ -293,8 +298,7 @@ class Runtime:
             reply, done = Reply.from_json(row.payload), row.parts_sent
 
         async def went(parts: int) -> None:
-            async with self.app.sessions.begin() as session:
-                await mark_parts_sent(session, row_id, claim, parts)
+            await self._record(lambda session: mark_parts_sent(session, row_id, claim, parts))
 
         outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
         try:
@@ -320,10 +324,29 @@ class Runtime:
             self._hold(platform, until, seconds)
             return True
         outage.ended()
-        async with self.app.sessions.begin() as session:
+
+        async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
                 log.warning("outbox row %s was taken over while it was being sent", row_id)
+
+        await self._record(sent)
         return True
+
+    async def _record(self, write: Callable[[AsyncSession], Awaitable[object]]) -> None:
+        """Write what went: a "sent" lost to a database outage would send the row again once
+        its claim lapses, so this waits out the outage (growing waits, logged once)."""
+        outage = self._sweep_outages.setdefault("record", Outage("Recording a send", log))
+        while True:
+            try:
+                async with self.app.sessions.begin() as session:
+                    await write(session)
+            except TRANSIENT_DATABASE_ERRORS as error:
+                if self.app.stopping.is_set():
+                    raise
+                await self.pause(outage.failed(error))
+                continue
+            outage.ended()
+            return
 
     def _hold(self, platform: str, until: dt.datetime, seconds: float) -> None:
         """No send to the platform before ``until``; wake the sweep then (nothing else will)."""

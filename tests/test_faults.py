@@ -36,9 +36,11 @@ def _url(app: App) -> str:
 
 
 @asynccontextmanager
-async def inbox_away(app: App) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """The inbox table renamed away by another connection (as a botched restore would leave
-    it): every store and claim fails with a real database error until ``back()`` is awaited."""
+async def inbox_away(
+    app: App, table: str = "inbox"
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """A table renamed away by another connection (as a botched restore would leave it):
+    every statement on it fails with a real database error until ``back()`` is awaited."""
     engine = create_engine(app.settings.database_url)
     away = True
 
@@ -49,10 +51,10 @@ async def inbox_away(app: App) -> AsyncIterator[Callable[[], Awaitable[None]]]:
     async def back() -> None:
         nonlocal away
         if away:
-            await rename("inbox_away", "inbox")
+            await rename(f"{table}_away", table)
             away = False
 
-    await rename("inbox", "inbox_away")
+    await rename(table, f"{table}_away")
     try:
         yield back
     finally:
@@ -402,3 +404,40 @@ async def test_while_a_send_is_in_flight_another_chat_is_stored_handled_and_answ
         assert [(m.text or "")[:10] for m in bob.inbox()] == ["Here is wh"]
     async with sessions() as s:
         assert await s.scalar(select(func.count()).where(Reminder.claimed_until.is_not(None))) == 0
+
+
+async def test_a_send_that_went_while_the_database_blinked_is_recorded_and_never_sent_again(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with telegram_bot(_url(app), clock, extra={"WISHBOT_SEND_LEASE_SECONDS": "60"}) as bot:
+        ann = bot.user(5901, "Ann")
+        async with sessions.begin() as s:
+            await queue_message(
+                s,
+                platform="telegram",
+                chat_id=str(ann.chat_id),
+                payload={"text": "hi", "buttons": []},
+            )
+        pauses: list[float] = []
+        moving = clock_pause(clock, pauses)
+        hold = bot.server.hold_next("sendMessage")
+        sending = asyncio.create_task(bot.runtime.send_outbox())
+        await asyncio.wait_for(hold.arrived.wait(), timeout=10)
+        # Telegram carries it out while the outbox table is away: "sent" cannot be written.
+        async with inbox_away(app, "reminders") as back:
+
+            async def pause(seconds: float) -> None:
+                await moving(seconds)
+                if len(pauses) == 3:
+                    await back()
+
+            bot.runtime.pause = pause
+            hold.release()
+            await sending
+        assert pauses == [1, 2, 4]
+        # Long past the claim's lease: a lost "sent" would have it sent a second time now.
+        clock.advance(dt.timedelta(minutes=5))
+        await bot.step()
+        assert [m.text for m in ann.inbox()] == ["hi"]
+    [row] = await outbox_rows(sessions, ann.chat_id)
+    assert row.status == ReminderStatus.SENT and row.claimed_until is None
