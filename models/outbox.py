@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.clock import now
 from models.people import Identity, Person
@@ -84,6 +85,23 @@ async def claim_message(
     returned second, for the caller to report. The caller commits at once and sends after.
     """
     moment = now(session)
+    # Each chat's messages in order, whatever the processes: a row goes only when no row of
+    # its chat comes before it (one being sent, one waiting after a failure, or one another
+    # process has just locked), in the same order as below.
+    before = aliased(Reminder)
+    comes_first = (
+        select(before.id)
+        .where(
+            before.platform == Reminder.platform,
+            before.chat_id == Reminder.chat_id,
+            before.status == ReminderStatus.PENDING,
+            before.kind == MESSAGE,
+            before.due_at <= moment,
+            tuple_(before.broadcast_id.is_not(None), before.due_at, before.id)
+            < tuple_(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id),
+        )
+        .exists()
+    )
     expired: list[Reminder] = []
     while True:
         row = await session.scalar(
@@ -94,6 +112,7 @@ async def claim_message(
                 Reminder.kind == MESSAGE,
                 Reminder.platform == platform,
                 or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
+                ~comes_first,
             )
             .order_by(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id)
             .limit(1)

@@ -441,3 +441,30 @@ async def test_a_send_that_went_while_the_database_blinked_is_recorded_and_never
         assert [m.text for m in ann.inbox()] == ["hi"]
     [row] = await outbox_rows(sessions, ann.chat_id)
     assert row.status == ReminderStatus.SENT and row.claimed_until is None
+
+
+async def test_a_chats_next_message_waits_while_one_before_it_is_being_sent(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """Two senders (two processes) never send one chat's messages side by side, out of order."""
+    from models.outbox import claim_message
+
+    lease = dt.timedelta(seconds=60)
+    async with sessions.begin() as s:
+        for chat, text_ in (("1", "x1"), ("1", "x2"), ("2", "y1")):
+            await queue_message(
+                s, platform="telegram", chat_id=chat, payload={"text": text_, "buttons": []}
+            )
+    async with sessions.begin() as s:
+        first, _ = await claim_message(s, "telegram", lease)
+    async with sessions.begin() as s:
+        second, _ = await claim_message(s, "telegram", lease)
+    async with sessions.begin() as s:
+        third, _ = await claim_message(s, "telegram", lease)
+    assert first is not None and second is not None
+    assert (first.payload["text"], second.payload["text"], third) == ("x1", "y1", None)
+    # A crashed sender's claim lapses: the row is taken over, still before x2.
+    clock.advance(lease)
+    async with sessions.begin() as s:
+        again, _ = await claim_message(s, "telegram", lease)
+    assert again is not None and again.id == first.id and again.attempts == 2

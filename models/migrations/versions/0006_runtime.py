@@ -1,4 +1,4 @@
-"""outbox claims with a lease and sent parts; the inbox's partial indexes of waiting updates
+"""outbox claims with a lease and sent parts; partial indexes of waiting updates and messages
 
 Revision ID: 0006_runtime
 Revises: 0005
@@ -16,6 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WAITING = sa.text("handled_at IS NULL")
+PENDING = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
@@ -24,6 +25,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("parts_sent", sa.Integer(), server_default="0", nullable=False)
         )
+    op.create_index(
+        "ix_reminders_waiting_chat",
+        "reminders",
+        ["platform", "chat_id"],
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    )
     op.drop_index("ix_inbox_pending", table_name="inbox")
     op.create_index(
         "ix_inbox_waiting", "inbox", ["id"], sqlite_where=WAITING, postgresql_where=WAITING
@@ -41,6 +49,7 @@ def downgrade() -> None:
     op.drop_index("ix_inbox_waiting_chat", table_name="inbox")
     op.drop_index("ix_inbox_waiting", table_name="inbox")
     op.create_index("ix_inbox_pending", "inbox", ["handled_at", "chat_key", "id"])
+    op.drop_index("ix_reminders_waiting_chat", table_name="reminders")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_column("parts_sent")
         batch_op.drop_column("claimed_until")
