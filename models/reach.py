@@ -1,0 +1,121 @@
+"""Which buildings a person reaches in a role, by id: the one place that decides scope.
+
+Lists, exports, charts, the dashboard, the chat's office commands and Open311 all ask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.community import Building, Community, Grid
+from models.people import Person, Role, RoleGrant, ScopeKind
+from models.permissions import grants_of
+from models.wishes import Wish
+
+# The roles of the office: what the dashboard, /pending, /stats and /export answer to.
+OFFICE_ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The places a person's grants (of some roles) cover, as granted. The buildings under
+    them are worked out in SQL, so a street of thousands of buildings stays one subquery."""
+
+    buildings_granted: frozenset[int] = frozenset()
+    grids: frozenset[int] = frozenset()
+    communities: frozenset[int] = frozenset()
+    streets: frozenset[int] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.buildings_granted or self.grids or self.communities or self.streets)
+
+    def buildings(
+        self,
+        *,
+        community_id: int | None = None,
+        grid_id: int | None = None,
+        building_id: int | None = None,
+    ) -> Select[int]:
+        """The ids of the buildings reached; narrowed to one community, grid or building when
+        given. A place outside the reach narrows to nothing, never to another grid's rows."""
+        if self.empty:
+            return select(Building.id).where(false())
+        query = (
+            select(Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .join(Community, Grid.community_id == Community.id)
+            .where(
+                or_(
+                    Building.id.in_(sorted(self.buildings_granted)),
+                    Grid.id.in_(sorted(self.grids)),
+                    Grid.community_id.in_(sorted(self.communities)),
+                    Community.street_id.in_(sorted(self.streets)),
+                )
+            )
+        )
+        if community_id is not None:
+            query = query.where(Grid.community_id == community_id)
+        if grid_id is not None:
+            query = query.where(Grid.id == grid_id)
+        if building_id is not None:
+            query = query.where(Building.id == building_id)
+        return query
+
+    def wishes(
+        self,
+        *,
+        community_id: int | None = None,
+        grid_id: int | None = None,
+        building_id: int | None = None,
+    ) -> ColumnElement[bool]:
+        """A WHERE clause: the wish is in a building reached (narrowed as in buildings())."""
+        return Wish.building_id.in_(
+            self.buildings(community_id=community_id, grid_id=grid_id, building_id=building_id)
+        )
+
+    async def community_ids(self, session: AsyncSession) -> list[int]:
+        """The communities with a building reached, in id order."""
+        found = await session.scalars(
+            select(Grid.community_id)
+            .join(Building, Building.grid_id == Grid.id)
+            .where(Building.id.in_(self.buildings()))
+            .distinct()
+            .order_by(Grid.community_id)
+        )
+        return list(found.all())
+
+
+def reach_of(grants: Iterable[RoleGrant], *roles: Role) -> Reach:
+    """What these grants of the roles cover (the office's roles when none are named)."""
+    wanted = roles or OFFICE_ROLES
+    by_kind: dict[ScopeKind, set[int]] = {kind: set() for kind in ScopeKind}
+    for grant in grants:
+        if grant.role in wanted:
+            by_kind[grant.scope_kind].add(grant.scope_id)
+    return Reach(
+        buildings_granted=frozenset(by_kind[ScopeKind.BUILDING]),
+        grids=frozenset(by_kind[ScopeKind.GRID]),
+        communities=frozenset(by_kind[ScopeKind.COMMUNITY]),
+        streets=frozenset(by_kind[ScopeKind.STREET]),
+    )
+
+
+async def reach(session: AsyncSession, person: Person | int, *roles: Role) -> Reach:
+    """Which buildings the person reaches in these roles (the office's roles when none)."""
+    return reach_of(await grants_of(session, person), *roles)
+
+
+def community_buildings(community_ids: Collection[int] | int) -> Select[int]:
+    """The ids of the buildings of these communities, whoever asks (a list of the community)."""
+    ids = [community_ids] if isinstance(community_ids, int) else sorted(community_ids)
+    return Reach(communities=frozenset(ids)).buildings()
+
+
+def grid_buildings(grid_ids: Sequence[int]) -> Select[int]:
+    """The ids of the buildings of these grids."""
+    return Reach(grids=frozenset(grid_ids)).buildings()
