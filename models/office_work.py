@@ -1,5 +1,5 @@
-"""What the office's chat commands read: the wishes waiting (/pending, /escalated), the counts
-(/stats), the communities to export and the residents looked after, each within a reach."""
+"""What the office's chat commands read, each within a reach (models/reach.py): the wishes
+waiting (/pending, /escalated), the counts (/stats, the digest), exports, people and places."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.community import Community
-from models.people import Person, RoleGrant
+from models.community import Building, Community, Grid
+from models.people import Person, Role, RoleGrant
 from models.permissions import TOP_LEVEL, ladder_level, place_of_building
 from models.points import PointsEntry, PointsKind
-from models.reach import Reach
+from models.reach import Reach, community_buildings
 from models.wishes import Wish, WishStatus
 
 S = WishStatus
@@ -121,3 +121,83 @@ async def residents_reached(session: AsyncSession, reach: Reach) -> list[Person]
         .order_by(Person.building_id, Person.unit, Person.name, Person.id)
     )
     return list(found.all())
+
+
+@dataclass(frozen=True)
+class Digest:
+    new: int
+    open: int
+    overdue: int
+    closed: int
+
+
+async def digest_counts(session: AsyncSession, reach: Reach, moment: dt.datetime) -> Digest:
+    """The admin's morning numbers over the reach: new and closed in the last day, waiting
+    now, and overdue."""
+    day = dt.timedelta(days=1)
+
+    async def count(*conditions: ColumnElement[bool]) -> int:
+        found = await session.scalar(select(func.count()).where(reach.wishes(), *conditions))
+        return int(found or 0)
+
+    return Digest(
+        new=await count(Wish.created_at >= moment - day),
+        open=await count(Wish.status.in_([S.SUBMITTED, S.OPEN, S.ESCALATED])),
+        overdue=await count(
+            Wish.status.in_([S.OPEN, S.ACCEPTED]),
+            Wish.due_at.is_not(None),
+            Wish.due_at < moment,
+        ),
+        closed=await count(Wish.status == S.CLOSED, Wish.closed_at >= moment - day),
+    )
+
+
+def people_of(community_ids: Sequence[int]) -> Select[int]:
+    """Residents of the communities' buildings and their members."""
+    buildings = community_buildings(community_ids)
+    return select(Person.id).where(
+        or_(
+            Person.building_id.in_(buildings),
+            Person.id.in_(
+                select(RoleGrant.person_id).where(
+                    or_(
+                        and_(RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)),
+                        and_(RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(community_ids)),
+                    )
+                )
+            ),
+        )
+    )
+
+
+async def grantable_people(session: AsyncSession, community_ids: Sequence[int]) -> list[Person]:
+    """Whom an admin may give a role: the people of the communities they run, by name."""
+    found = await session.scalars(
+        select(Person)
+        .where(Person.id.in_(people_of(community_ids)))
+        .order_by(Person.name, Person.id)
+    )
+    return list(found.all())
+
+
+async def grant_places(
+    session: AsyncSession, community_ids: Sequence[int], role: Role
+) -> list[tuple[int, str]]:
+    """Where the role may be given in these communities: themselves, their grids or their
+    buildings, by name."""
+    if role == Role.ADMIN:
+        communities = await session.scalars(
+            select(Community).where(Community.id.in_(community_ids)).order_by(Community.name)
+        )
+        return [(c.id, c.name) for c in communities.all()]
+    if role == Role.GRID_WORKER:
+        grids = await session.scalars(
+            select(Grid).where(Grid.community_id.in_(community_ids)).order_by(Grid.name, Grid.id)
+        )
+        return [(g.id, g.name) for g in grids.all()]
+    buildings = await session.scalars(
+        select(Building)
+        .where(Building.id.in_(community_buildings(community_ids)))
+        .order_by(Building.name, Building.id)
+    )
+    return [(b.id, b.name) for b in buildings.all()]

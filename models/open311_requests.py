@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
+from models.open_tasks import held_by, takeable_by
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, Place, grants_of, ladder_level, place_of_building
 from models.reach import OFFICE_ROLES, reach_of
@@ -20,10 +21,8 @@ from models.web_access import ApiClient
 from models.web_access import secret_hash as key_hash
 from models.wishes import (
     FINAL_STATUSES,
-    AssignmentStatus,
     Category,
     Wish,
-    WishAssignment,
     WishEvent,
     WishStatus,
 )
@@ -136,19 +135,9 @@ async def _member_wishes(
     profile = await session.get(MemberProfile, person.id)
     if not communities or profile is None or not profile.approved:
         return []
-    held = select(WishAssignment.wish_id).where(
-        WishAssignment.member_id == person.id,
-        WishAssignment.status == AssignmentStatus.ACTIVE,
-    )
     return [
-        and_(Wish.id.in_(held), Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE])),
-        and_(
-            Wish.status == S.OPEN,
-            Wish.taken_count < Wish.required_count,
-            Wish.requester_id != person.id,
-            reach_of(grants, Role.MEMBER).wishes(),
-            Wish.id.not_in(held),
-        ),
+        and_(Wish.id.in_(held_by(person.id)), Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE])),
+        takeable_by(person.id, reach_of(grants, Role.MEMBER)),
     ]
 
 

@@ -78,6 +78,10 @@ class Reach:
             self.buildings(community_id=community_id, grid_id=grid_id, building_id=building_id)
         )
 
+    async def building_ids(self, session: AsyncSession) -> list[int]:
+        """The buildings reached, in id order."""
+        return list((await session.scalars(self.buildings().order_by(Building.id))).all())
+
     async def community_ids(self, session: AsyncSession) -> list[int]:
         """The communities with a building reached, in id order."""
         found = await session.scalars(

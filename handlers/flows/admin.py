@@ -13,7 +13,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flows.common import (
@@ -32,6 +32,7 @@ from handlers.i18n import Translator
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models import office_work
 from models.broadcasts import (
     BUILDING,
     COMMUNITY,
@@ -42,7 +43,7 @@ from models.broadcasts import (
     start_broadcast,
 )
 from models.clock import now
-from models.community import Building, Community, Grid
+from models.community import Building, Community
 from models.directory import approve_member, grant_role
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.office_work import (
@@ -533,35 +534,10 @@ async def grant(turn: Turn) -> None:
     await turn.start(FLOW, GRANT_PERSON, page=0)
 
 
-def people_of(communities: Sequence[int]) -> Select[int]:
-    """Residents of the communities' buildings and their members."""
-    buildings = (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(communities))
-    )
-    return select(Person.id).where(
-        or_(
-            Person.building_id.in_(buildings),
-            Person.id.in_(
-                select(RoleGrant.person_id).where(
-                    or_(
-                        and_(RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)),
-                        and_(RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(communities)),
-                    )
-                )
-            ),
-        )
-    )
-
-
 async def grantable_people(turn: Turn) -> list[Person]:
-    found = await turn.session.scalars(
-        select(Person)
-        .where(Person.id.in_(people_of(turn.scopes(Role.ADMIN))))
-        .order_by(Person.name, Person.id)
+    return await office_work.grantable_people(
+        turn.session, sorted(turn.reach(Role.ADMIN).communities)
     )
-    return list(found.all())
 
 
 async def ask_grant_person(turn: Turn) -> None:
@@ -627,24 +603,9 @@ async def answer_grant_role(turn: Turn) -> None:
 
 async def grant_places(turn: Turn, role: Role) -> list[tuple[int, str]]:
     """Where the role may be given: buildings, grids or the communities the caller runs."""
-    communities = turn.scopes(Role.ADMIN)
-    if role == Role.ADMIN:
-        found = await turn.session.scalars(
-            select(Community).where(Community.id.in_(communities)).order_by(Community.name)
-        )
-        return [(c.id, c.name) for c in found.all()]
-    if role == Role.GRID_WORKER:
-        grids = await turn.session.scalars(
-            select(Grid).where(Grid.community_id.in_(communities)).order_by(Grid.name, Grid.id)
-        )
-        return [(g.id, g.name) for g in grids.all()]
-    buildings = await turn.session.scalars(
-        select(Building)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(communities))
-        .order_by(Building.name, Building.id)
+    return await office_work.grant_places(
+        turn.session, sorted(turn.reach(Role.ADMIN).communities), role
     )
-    return [(b.id, b.name) for b in buildings.all()]
 
 
 async def ask_grant_scope(turn: Turn) -> None:

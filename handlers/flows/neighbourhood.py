@@ -365,11 +365,9 @@ async def disputes(turn: Turn) -> None:
     found = await disputes_for(
         turn.session, turn.scopes(Role.BUILDING_HEAD), (DisputeStatus.OPEN, DisputeStatus.ESCALATED)
     )
-    grids = turn.scopes(Role.GRID_WORKER)
-    if grids:
-        in_grids = (
-            await turn.session.scalars(select(Building.id).where(Building.grid_id.in_(grids)))
-        ).all()
+    grids = turn.reach(Role.GRID_WORKER)
+    if not grids.empty:
+        in_grids = await grids.building_ids(turn.session)
         seen = {d.id for d in found}
         found += [
             d
