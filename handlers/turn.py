@@ -19,8 +19,7 @@ from handlers.messages import Button, Document, Incoming, Outgoing, Reply
 from models.clock import now
 from models.conversations import Conversation, new_token
 from models.people import Identity, Person, Role, RoleGrant
-from models.permissions import grants_of
-from models.reach import Reach, reach_of
+from models.reach import Reach, grants_of, reach_of
 
 # Button data: "c:<token>:<value>" belongs to the conversation's current step;
 # "a:<action>:<args>" is an action that stands on its own (verify W-1, accept W-2 ...).

@@ -29,8 +29,8 @@ from models.errors import (
 from models.neighbourhood import Dispute, DisputeStatus, Visit, VisitPlan
 from models.notices import Notice, NoticeBuilding, NoticeRead
 from models.people import Identity, Person, Role, RoleGrant
-from models.permissions import grants_of, has_role, ladder_level, place_of_building
-from models.reach import OFFICE_ROLES, reach
+from models.permissions import has_role, ladder_level
+from models.reach import OFFICE_ROLES, grants_of, place_of_building, reach
 from models.reminders import Reminder, ReminderStatus
 from models.schedule import add_reminder
 from models.wishes import Wish, WishStatus

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
 from models.people import Person, Role, RoleGrant
-from models.permissions import TOP_LEVEL, ladder_level, place_of_building
+from models.permissions import TOP_LEVEL, ladder_level
 from models.points import PointsEntry, PointsKind
-from models.reach import Reach, community_buildings
+from models.reach import Reach, community_buildings, place_of_building
 from models.wishes import Wish, WishStatus
 
 S = WishStatus
@@ -113,12 +113,15 @@ async def communities_reached(session: AsyncSession, reach: Reach) -> list[Commu
     return sorted(found.all(), key=lambda c: c.id)
 
 
-async def residents_reached(session: AsyncSession, reach: Reach) -> list[Person]:
+async def residents_reached(
+    session: AsyncSession, reach: Reach, limit: int | None = None
+) -> list[Person]:
     """The people living in the reach's buildings, by building, unit and name."""
     found = await session.scalars(
         select(Person)
         .where(Person.building_id.in_(reach.buildings()))
         .order_by(Person.building_id, Person.unit, Person.name, Person.id)
+        .limit(limit)
     )
     return list(found.all())
 

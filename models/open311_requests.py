@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.community import Building, Community, Grid
 from models.open_tasks import held_by, takeable_by
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import LADDER, Place, grants_of, ladder_level, place_of_building
-from models.reach import OFFICE_ROLES, reach_of
+from models.permissions import LADDER, ladder_level
+from models.reach import OFFICE_ROLES, Place, grants_of, place_of_building, reach_of
 from models.web_access import ApiClient
 from models.web_access import secret_hash as key_hash
 from models.wishes import (

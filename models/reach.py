@@ -1,6 +1,7 @@
 """Which buildings a person reaches in a role, by id: the one place that decides scope.
 
-Lists, exports, charts, the dashboard, the chat's office commands and Open311 all ask here.
+Lists, exports, charts, the dashboard, the chat's office commands, Open311 and the
+permission checks (models/permissions.py) all ask here; holders() answers the other way round.
 """
 
 from __future__ import annotations
@@ -12,12 +13,49 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
-from models.people import Person, Role, RoleGrant, ScopeKind
-from models.permissions import grants_of
+from models.errors import N_, NotFound
+from models.people import SCOPE_OF_ROLE, Person, Role, RoleGrant, ScopeKind
 from models.wishes import Wish
 
 # The roles of the office: what the dashboard, /pending, /stats and /export answer to.
 OFFICE_ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A building and everything above it."""
+
+    building_id: int
+    grid_id: int
+    community_id: int
+    street_id: int
+
+    def scope_id(self, kind: ScopeKind) -> int:
+        return {
+            ScopeKind.BUILDING: self.building_id,
+            ScopeKind.GRID: self.grid_id,
+            ScopeKind.COMMUNITY: self.community_id,
+            ScopeKind.STREET: self.street_id,
+        }[kind]
+
+
+async def place_of_building(session: AsyncSession, building_id: int) -> Place:
+    row = (
+        await session.execute(
+            select(Building.id, Grid.id, Community.id, Community.street_id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .join(Community, Grid.community_id == Community.id)
+            .where(Building.id == building_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(N_("There is no such building."))
+    return Place(*row)
+
+
+async def grants_of(session: AsyncSession, person: Person | int) -> Sequence[RoleGrant]:
+    person_id = person if isinstance(person, int) else person.id
+    return (await session.scalars(select(RoleGrant).where(RoleGrant.person_id == person_id))).all()
 
 
 @dataclass(frozen=True)
@@ -33,6 +71,15 @@ class Reach:
     @property
     def empty(self) -> bool:
         return not (self.buildings_granted or self.grids or self.communities or self.streets)
+
+    def covers(self, place: Place) -> bool:
+        """Whether this one building is reached: the same rule as buildings(), in Python."""
+        return (
+            place.building_id in self.buildings_granted
+            or place.grid_id in self.grids
+            or place.community_id in self.communities
+            or place.street_id in self.streets
+        )
 
     def buildings(
         self,
@@ -123,3 +170,13 @@ def community_buildings(community_ids: Collection[int] | int) -> Select[int]:
 def grid_buildings(grid_ids: Sequence[int]) -> Select[int]:
     """The ids of the buildings of these grids."""
     return Reach(grids=frozenset(grid_ids)).buildings()
+
+
+async def holders(session: AsyncSession, place: Place, role: Role) -> list[int]:
+    """Who reaches this building in the role (the other way round): their person ids."""
+    found = await session.scalars(
+        select(RoleGrant.person_id)
+        .where(RoleGrant.role == role, RoleGrant.scope_id == place.scope_id(SCOPE_OF_ROLE[role]))
+        .order_by(RoleGrant.id)
+    )
+    return list(dict.fromkeys(found.all()))

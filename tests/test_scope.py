@@ -115,6 +115,10 @@ async def test_each_grid_worker_sees_only_their_own_on_the_dashboard_and_its_dow
                     assert codes_in(text) and not theirs & codes_in(text), (name, fmt)
                     assert codes_in(text) <= mine | {c for c in codes_in(text) if c not in everyone}
 
+        street = await site.signed_in(town.street_admin)
+        status, page = await street.get(f"/admin?community={town.sunflower.id}")
+        assert everyone <= codes_in(page)
+
         admin = await site.signed_in(town.admin)
         status, page = await admin.get("/admin")
         assert everyone <= codes_in(page)
@@ -209,6 +213,9 @@ async def test_open311_answers_each_grid_worker_with_their_own(
             assert worker is not None
             worker.building_id = home.id if home else None
             keys[person.id] = (await make_api_client(s, admin, "Hotline", worker))[1]
+        street = await s.get(Person, town.street_admin.id)
+        assert street is not None
+        keys[street.id] = (await make_api_client(s, street, "Street hotline"))[1]
     async with TestClient(TestServer(init_app(app, Runtime(app)))) as client:
 
         async def listed(person: Person) -> set[str]:
@@ -221,3 +228,4 @@ async def test_open311_answers_each_grid_worker_with_their_own(
         assert await listed(town.gw_north) == twins.north
         assert await listed(town.gw_south) == twins.south
         assert await listed(town.admin) == twins.north | twins.south
+        assert await listed(town.street_admin) == twins.north | twins.south

@@ -53,7 +53,8 @@ from models.office_work import (
     waiting_for_office,
 )
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import LADDER, place_of_building
+from models.permissions import LADDER
+from models.reach import place_of_building
 from models.service_lists import LISTS, Cell, Sheet
 from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
 from models.wishes import FINAL_STATUSES, AssignmentStatus, Wish, WishAssignment, WishStatus

@@ -47,7 +47,7 @@ from models.notices_and_visits import (
     visit_plans,
 )
 from models.people import Person, Role, RoleGrant
-from models.permissions import place_of_building
+from models.reach import place_of_building
 from models.reminders import Reminder
 
 # /notice
