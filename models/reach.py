@@ -129,14 +129,37 @@ class Reach:
         """The buildings reached, in id order."""
         return list((await session.scalars(self.buildings().order_by(Building.id))).all())
 
-    async def community_ids(self, session: AsyncSession) -> list[int]:
-        """The communities with a building reached, in id order."""
+    async def building_list(self, session: AsyncSession) -> list[Building]:
+        """The buildings reached, by name."""
         found = await session.scalars(
-            select(Grid.community_id)
-            .join(Building, Building.grid_id == Grid.id)
+            select(Building)
             .where(Building.id.in_(self.buildings()))
-            .distinct()
-            .order_by(Grid.community_id)
+            .order_by(Building.name, Building.id)
+        )
+        return list(found.all())
+
+    async def community_ids(self, session: AsyncSession) -> list[int]:
+        """The communities the reach touches (granted, or holding a grid or building granted,
+        or on a street granted), in id order; a grid without buildings still counts."""
+        if self.empty:
+            return []
+        found = await session.scalars(
+            select(Community.id)
+            .where(
+                or_(
+                    Community.id.in_(sorted(self.communities)),
+                    Community.id.in_(
+                        select(Grid.community_id).where(Grid.id.in_(sorted(self.grids)))
+                    ),
+                    Community.id.in_(
+                        select(Grid.community_id)
+                        .join(Building, Building.grid_id == Grid.id)
+                        .where(Building.id.in_(sorted(self.buildings_granted)))
+                    ),
+                    Community.street_id.in_(sorted(self.streets)),
+                )
+            )
+            .order_by(Community.id)
         )
         return list(found.all())
 
