@@ -10,14 +10,16 @@ from dataclasses import dataclass
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.runtime import Runtime
 from bot.web.server import init_app
-from models.community import Grid
+from models.community import Building, Grid
 from models.directory import add_building, add_person, grant_role, link_identity
 from models.people import Person, Role
+from models.reach import place_of_building, reach
 from models.web_access import make_api_client
 from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
 from models.wishes import Wish
@@ -133,6 +135,11 @@ async def test_each_grid_worker_sees_only_their_own_on_the_dashboard_and_its_dow
         )
         text = (await response.read()).decode("utf-8-sig")
         assert codes_in(text) == twins.north
+        # A building that is not in the chosen grid: nothing, not the building's rows.
+        status, page = await admin.get(
+            f"/admin?grid={town.north.id}&building={twins.south_building}"
+        )
+        assert status == 200 and not everyone & codes_in(page)
         status, page = await admin.get(f"/admin?building={twins.south_building}")
         assert twins.south <= codes_in(page) and not twins.north & codes_in(page)
         assert charted(page) == 2
@@ -229,3 +236,25 @@ async def test_open311_answers_each_grid_worker_with_their_own(
         assert await listed(town.gw_south) == twins.south
         assert await listed(town.admin) == twins.north | twins.south
         assert await listed(town.street_admin) == twins.north | twins.south
+
+
+async def test_the_sql_and_the_per_wish_check_agree_for_everyone_in_every_role(
+    sessions: async_sessionmaker[AsyncSession], town: Town, twins: Twins
+) -> None:
+    """Reach.buildings() (lists, exports, charts) and Reach.covers() (one wish's checks) are
+    the same rule: for each person and role they pick the same buildings."""
+    async with sessions() as s:
+        every_building = list(await s.scalars(select(Building.id).order_by(Building.id)))
+        places = [await place_of_building(s, b) for b in every_building]
+        for person in town.everyone():
+            for roles in [(), *((role,) for role in Role)]:
+                reached = await reach(s, person, *roles)
+                in_sql = set(await s.scalars(reached.buildings()))
+                by_check = {p.building_id for p in places if reached.covers(p)}
+                assert in_sql == by_check, (person.name, roles)
+        north = await reach(s, town.gw_north)
+        assert twins.north_building in set(await s.scalars(north.buildings()))
+        assert twins.south_building not in set(await s.scalars(north.buildings()))
+        # Narrowing to a building outside the reach gives nothing, not that building.
+        outside = north.buildings(building_id=twins.south_building)
+        assert list(await s.scalars(outside)) == []
