@@ -13,8 +13,9 @@ from handlers.reminder_kinds import OTHER_REMINDERS, reminder_kind
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flows.news import (
@@ -29,9 +30,10 @@ from handlers.i18n import Translator
 from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
 from models.clock import now
-from models.community import Building, Grid
 from models.errors import N_
-from models.people import Person, Role, RoleGrant
+from models.office_work import digest_counts
+from models.people import Person, Role
+from models.reach import reach
 from models.reminders import Reminder
 from models.schedule import WISH_PREFIX, add_reminder, rules_for_building
 from models.wish_life import auto_confirm, auto_escalate, auto_release
@@ -233,37 +235,8 @@ async def _digest(speaker: Speaker, reminder: Reminder) -> None:
     session = speaker.session
     admin_id = reminder.target_person_id
     assert admin_id is not None
-    communities = (
-        await session.scalars(
-            select(RoleGrant.scope_id).where(
-                RoleGrant.person_id == admin_id, RoleGrant.role == Role.ADMIN
-            )
-        )
-    ).all()
-    moment = now(session)
-    in_scope = (
-        select(Wish)
-        .join(Building, Building.id == Wish.building_id)
-        .join(Grid, Grid.id == Building.grid_id)
-        .where(Grid.community_id.in_(communities))
-        .subquery()
-    )
-
-    async def count(*conditions: ColumnElement[bool]) -> int:
-        found = await session.scalar(select(func.count()).select_from(in_scope).where(*conditions))
-        return int(found or 0)
-
-    day = dt.timedelta(days=1)
-    numbers = {
-        "new": await count(in_scope.c.created_at >= moment - day),
-        "open": await count(in_scope.c.status.in_([S.SUBMITTED, S.OPEN, S.ESCALATED])),
-        "overdue": await count(
-            in_scope.c.status.in_([S.OPEN, S.ACCEPTED]),
-            in_scope.c.due_at.is_not(None),
-            in_scope.c.due_at < moment,
-        ),
-        "closed": await count(in_scope.c.status == S.CLOSED, in_scope.c.closed_at >= moment - day),
-    }
+    counts = await digest_counts(session, await reach(session, admin_id, Role.ADMIN), now(session))
+    numbers = asdict(counts)
     await speaker.tell(
         admin_id,
         lambda t: Reply(

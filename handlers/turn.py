@@ -19,7 +19,7 @@ from handlers.messages import Button, Document, Incoming, Outgoing, Reply
 from models.clock import now
 from models.conversations import Conversation, new_token
 from models.people import Identity, Person, Role, RoleGrant
-from models.permissions import grants_of
+from models.reach import Reach, grants_of, reach_of
 
 # Button data: "c:<token>:<value>" belongs to the conversation's current step;
 # "a:<action>:<args>" is an action that stands on its own (verify W-1, accept W-2 ...).
@@ -116,6 +116,10 @@ class Turn(Speaker):
 
     def scopes(self, role: Role) -> list[int]:
         return [g.scope_id for g in self.grants if g.role == role]
+
+    def reach(self, *roles: Role) -> Reach:
+        """The buildings the caller reaches in these roles (models/reach.py decides)."""
+        return reach_of(self.grants, *roles)
 
     async def reload_grants(self) -> None:
         self.grants = await grants_of(self.session, self.person) if self.person else ()

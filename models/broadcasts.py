@@ -19,7 +19,7 @@ from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.outbox import BLOCKED, MESSAGE
 from models.people import SCOPE_OF_ROLE, Identity, Person, Role, RoleGrant, ScopeKind
-from models.permissions import grants_of
+from models.reach import grants_of
 from models.reminders import Broadcast, Reminder, ReminderStatus
 
 MAX_TEXT = 3000

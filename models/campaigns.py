@@ -20,7 +20,8 @@ from models.clock import now
 from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import Person, Role, RoleGrant
-from models.permissions import Place, grants_of, has_role, place_of_building
+from models.permissions import has_role
+from models.reach import Place, grants_of, place_of_building
 from models.schedule import add_reminder
 from models.surveys import (
     QuestionKind,

@@ -11,13 +11,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.campaigns import coverage, open_surveys_for
-from models.community import Building, Grid
 from models.people import Person, Role, RoleGrant
 from models.points import PointsEntry
+from models.reach import community_buildings
 from models.wishes import Wish, WishEvent, WishStatus
 
 # The actions that give a wish its first helper (see TRANSITIONS in models/wish_life.py).
@@ -114,19 +114,11 @@ class CampaignCoverage:
         return sum(b.answered for b in self.buildings)
 
 
-def _buildings_in(community_ids: Sequence[int]) -> Select[int]:
-    return (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(list(community_ids)))
-    )
-
-
 def _within(
     community_ids: Sequence[int], building_ids: Collection[int] | None
 ) -> list[ColumnElement[bool]]:
     """Wishes of these communities; of these buildings too when given (a grid worker's grid)."""
-    found: list[ColumnElement[bool]] = [Wish.building_id.in_(_buildings_in(community_ids))]
+    found: list[ColumnElement[bool]] = [Wish.building_id.in_(community_buildings(community_ids))]
     if building_ids is not None:
         found.append(Wish.building_id.in_(list(building_ids)))
     return found
@@ -256,7 +248,7 @@ async def points_by_member(
             PointsEntry.amount > 0,
             or_(
                 PointsEntry.wish_id.is_(None),
-                Wish.building_id.in_(_buildings_in(community_ids)),
+                Wish.building_id.in_(community_buildings(community_ids)),
             ),
         )
         .group_by(Person.id, Person.name)

@@ -14,7 +14,7 @@ from models.clock import now
 from models.community import Building, Community, Grid, Street
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import SCOPE_OF_ROLE, Identity, MemberProfile, Person, Role, RoleGrant, ScopeKind
-from models.permissions import grants_of
+from models.reach import grants_of
 
 MAX_NAME = 200
 

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.community import Building, Community, Grid, Street
+from models.community import Community, Street
 from models.people import MemberProfile, Person
 from models.points import PointsEntry, PointsKind
+from models.reach import community_buildings
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 # The first month a board may show: earlier years cannot hold wishes, and far-off years
@@ -107,21 +108,13 @@ def month_span(month: dt.date, timezone: ZoneInfo) -> tuple[dt.datetime, dt.date
     return midnight(first), midnight(next_month(first))
 
 
-def _buildings_of(community_id: int) -> Select[int]:
-    return (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id == community_id)
-    )
-
-
 def _fulfilled(
     community_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[ColumnElement[bool]]:
     """Closed (confirmed, auto-confirmed or answered by the street) in the span, as the
     office's monthly report counts them."""
     return [
-        Wish.building_id.in_(_buildings_of(community_id)),
+        Wish.building_id.in_(community_buildings(community_id)),
         Wish.status == WishStatus.CLOSED,
         Wish.closed_at >= start,
         Wish.closed_at < end,
@@ -258,7 +251,7 @@ async def _awards(
             PointsEntry.kind == PointsKind.AWARD,
             PointsEntry.at >= start,
             PointsEntry.at < end,
-            Wish.building_id.in_(_buildings_of(community_id)),
+            Wish.building_id.in_(community_buildings(community_id)),
         )
         .group_by(PointsEntry.person_id)
     )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
-from models.community import Building, Grid
+from models.community import Building
 from models.errors import (
     N_,
     Conflict,
@@ -29,7 +29,8 @@ from models.errors import (
 from models.neighbourhood import Dispute, DisputeStatus, Visit, VisitPlan
 from models.notices import Notice, NoticeBuilding, NoticeRead
 from models.people import Identity, Person, Role, RoleGrant
-from models.permissions import grants_of, has_role, ladder_level, place_of_building
+from models.permissions import has_role, ladder_level
+from models.reach import OFFICE_ROLES, grants_of, place_of_building, reach
 from models.reminders import Reminder, ReminderStatus
 from models.schedule import add_reminder
 from models.wishes import Wish, WishStatus
@@ -326,17 +327,10 @@ async def disputes_for(
 async def _report_buildings(session: AsyncSession, actor: Person, community_id: int) -> list[int]:
     """The buildings the actor reports on: the whole community for its admin (or the street's),
     their own grids for a grid worker."""
-    grants = await grants_of(session, actor)
-    rows = (
-        await session.execute(
-            select(Building.id, Grid.id).join(Grid).where(Grid.community_id == community_id)
-        )
-    ).all()
-    chosen = []
-    for building_id, _grid_id in rows:
-        place = await place_of_building(session, building_id)
-        if ladder_level(grants, place) >= GRID_LEVEL:
-            chosen.append(building_id)
+    office = await reach(session, actor, *OFFICE_ROLES)
+    chosen = list(
+        await session.scalars(office.buildings(community_id=community_id).order_by(Building.id))
+    )
     if not chosen:
         raise NotAllowed(N_("You may not see this community's report."))
     return chosen

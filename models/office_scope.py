@@ -1,39 +1,19 @@
 """What the office dashboard may show a person: the communities, grids and buildings their
-grants cover (an admin: the community; a grid worker: the grid; a street admin: the street)."""
+office reaches (models/reach.py decides which), with their names, and a wish's page."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import grants_of
+from models.reach import OFFICE_ROLES, Reach, reach
 from models.wishes import Wish, WishAssignment, WishEvent
-
-OFFICE_ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
-
-
-def buildings_under(
-    grids: Sequence[int], communities: Sequence[int], streets: Sequence[int]
-) -> Select[int]:
-    """The buildings of these grids, communities and streets: the office's reach."""
-    return (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .join(Community, Grid.community_id == Community.id)
-        .where(
-            or_(
-                Grid.id.in_(grids),
-                Grid.community_id.in_(communities),
-                Community.street_id.in_(streets),
-            )
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -48,10 +28,15 @@ class BuildingPlace:
     name: str
     grid_id: int
     community_id: int
+    # The building's name, with its grid's when another building of the community shares it.
+    label: str
 
 
 @dataclass(frozen=True)
 class OfficeScope:
+    """The office's reach (models/reach.py) with the names of the places in it."""
+
+    reach: Reach
     communities: tuple[Place, ...]
     grids: tuple[Place, ...]
     buildings: tuple[BuildingPlace, ...]
@@ -70,39 +55,50 @@ class OfficeScope:
         grid_ids = {b.grid_id for b in self.buildings_of(community_id)}
         return [g for g in self.grids if g.id in grid_ids]
 
+    def building_ids(
+        self, community_id: int, grid_id: int | None = None, building_id: int | None = None
+    ) -> set[int]:
+        """The ids reached in the community, narrowed to a grid or a building when given:
+        the same buildings as reach.buildings(...) with the same narrowing."""
+        return {
+            b.id
+            for b in self.buildings_of(community_id)
+            if (grid_id is None or b.grid_id == grid_id)
+            and (building_id is None or b.id == building_id)
+        }
+
 
 async def office_scope(session: AsyncSession, person: Person) -> OfficeScope:
     """Everything the person's office grants cover; empty for residents, heads and members."""
-    grants = await grants_of(session, person)
-    by_role: dict[Role, list[int]] = {role: [] for role in OFFICE_ROLES}
-    for grant in grants:
-        if grant.role in by_role:
-            by_role[grant.role].append(grant.scope_id)
-    if not any(by_role.values()):
-        return OfficeScope((), (), ())
+    office = await reach(session, person, *OFFICE_ROLES)
+    if office.empty:
+        return OfficeScope(office, (), (), ())
     rows = (
         await session.execute(
             select(Building.id, Building.name, Grid.id, Grid.name, Community.id, Community.name)
             .join(Grid, Building.grid_id == Grid.id)
             .join(Community, Grid.community_id == Community.id)
-            .where(
-                or_(
-                    Grid.id.in_(by_role[Role.GRID_WORKER]),
-                    Community.id.in_(by_role[Role.ADMIN]),
-                    Community.street_id.in_(by_role[Role.STREET_ADMIN]),
-                )
-            )
+            .where(Building.id.in_(office.buildings()))
             .order_by(Community.name, Grid.name, Building.name, Building.id)
         )
     ).all()
     communities: dict[int, Place] = {}
     grids: dict[int, Place] = {}
-    buildings: list[BuildingPlace] = []
-    for building_id, building, grid_id, grid, community_id, community in rows:
+    for _, _, grid_id, grid, community_id, community in rows:
         communities.setdefault(community_id, Place(community_id, community))
         grids.setdefault(grid_id, Place(grid_id, grid))
-        buildings.append(BuildingPlace(building_id, building, grid_id, community_id))
-    return OfficeScope(tuple(communities.values()), tuple(grids.values()), tuple(buildings))
+    shared = Counter((community_id, building) for _, building, _, _, community_id, _ in rows)
+    buildings = tuple(
+        BuildingPlace(
+            building_id,
+            building,
+            grid_id,
+            community_id,
+            f"{building} · {grid}" if shared[community_id, building] > 1 else building,
+        )
+        for building_id, building, grid_id, grid, community_id, _ in rows
+    )
+    return OfficeScope(office, tuple(communities.values()), tuple(grids.values()), buildings)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,16 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
-from models.office_scope import buildings_under
+from models.open_tasks import held_by, takeable_by
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import LADDER, Place, grants_of, ladder_level, place_of_building
+from models.permissions import LADDER, ladder_level
+from models.reach import OFFICE_ROLES, Place, grants_of, place_of_building, reach_of
 from models.web_access import ApiClient
 from models.web_access import secret_hash as key_hash
 from models.wishes import (
     FINAL_STATUSES,
-    AssignmentStatus,
     Category,
     Wish,
-    WishAssignment,
     WishEvent,
     WishStatus,
 )
@@ -127,16 +126,6 @@ async def resident_in_care(session: AsyncSession, actor: Person, person_id: int)
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _office_buildings(grants: Sequence[RoleGrant]) -> ColumnElement[bool] | None:
-    grids = [g.scope_id for g in grants if g.role == Role.GRID_WORKER]
-    communities = [g.scope_id for g in grants if g.role == Role.ADMIN]
-    streets = [g.scope_id for g in grants if g.role == Role.STREET_ADMIN]
-    if not (grids or communities or streets):
-        return None
-    buildings = buildings_under(grids, communities, streets)
-    return Wish.building_id.in_(buildings)
-
-
 async def _member_wishes(
     session: AsyncSession, person: Person, grants: Sequence[RoleGrant]
 ) -> list[ColumnElement[bool]]:
@@ -146,24 +135,9 @@ async def _member_wishes(
     profile = await session.get(MemberProfile, person.id)
     if not communities or profile is None or not profile.approved:
         return []
-    held = select(WishAssignment.wish_id).where(
-        WishAssignment.member_id == person.id,
-        WishAssignment.status == AssignmentStatus.ACTIVE,
-    )
-    in_communities = (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(communities))
-    )
     return [
-        and_(Wish.id.in_(held), Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE])),
-        and_(
-            Wish.status == S.OPEN,
-            Wish.taken_count < Wish.required_count,
-            Wish.requester_id != person.id,
-            Wish.building_id.in_(in_communities),
-            Wish.id.not_in(held),
-        ),
+        and_(Wish.id.in_(held_by(person.id)), Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE])),
+        takeable_by(person.id, reach_of(grants, Role.MEMBER)),
     ]
 
 
@@ -174,12 +148,10 @@ async def visible_to(session: AsyncSession, person: Person) -> ColumnElement[boo
         Wish.requester_id == person.id,
         Wish.submitted_by_id == person.id,
     ]
-    headed = [g.scope_id for g in grants if g.role == Role.BUILDING_HEAD]
-    if headed:
-        seen.append(Wish.building_id.in_(headed))
-    office = _office_buildings(grants)
-    if office is not None:
-        seen.append(office)
+    # Heads their buildings, the office its grids, communities and street.
+    reached = reach_of(grants, Role.BUILDING_HEAD, *OFFICE_ROLES)
+    if not reached.empty:
+        seen.append(reached.wishes())
     seen += await _member_wishes(session, person, grants)
     return or_(*seen)
 

@@ -14,8 +14,8 @@ from models.clock import now
 from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotEnoughPoints, NotFound
 from models.people import Person, Role
-from models.permissions import grants_of
 from models.points import PointsEntry, PointsKind
+from models.reach import grants_of
 from models.rewards import Redemption, RedemptionStatus, Reward
 
 MAX_ADJUSTMENT = 10_000

@@ -1,23 +1,25 @@
 """The four lists an office exports: demand (wishes), supply (members), service, points.
 
-Plain queries by community and local date range; each returns a Sheet of local-time rows.
+Plain queries by community and local date range, narrowed to the asker's reach when given
+(models/reach.py); each returns a Sheet of local-time rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.community import Building, Grid
+from models.community import Building
 from models.errors import N_
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry
+from models.reach import community_buildings
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishEvent, WishStatus
 
 # What a cell may hold; datetimes are aware, in the timezone the list was asked for.
@@ -63,12 +65,20 @@ def _local(value: dt.datetime | None, timezone: ZoneInfo) -> dt.datetime | None:
     return None if value is None else value.astimezone(timezone)
 
 
-def _buildings_of(community_id: int) -> Select[int]:
-    return (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id == community_id)
-    )
+def _area(community_id: int, buildings: Select[int] | None) -> list[ColumnElement[bool]]:
+    """Wishes of the community's buildings; only of these buildings too when given (the
+    asker's reach, models/reach.py: a grid worker's list holds their grid only)."""
+    found: list[ColumnElement[bool]] = [Wish.building_id.in_(community_buildings(community_id))]
+    if buildings is not None:
+        found.append(Wish.building_id.in_(buildings))
+    return found
+
+
+def _people_area(community_id: int, buildings: Select[int] | None) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [Person.building_id.in_(community_buildings(community_id))]
+    if buildings is not None:
+        found.append(Person.building_id.in_(buildings))
+    return found
 
 
 def _members_of(community_id: int) -> Select[int]:
@@ -83,6 +93,7 @@ async def demand_list(
     start: dt.date | None,
     end: dt.date | None,
     timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
 ) -> Sheet:
     """Every wish asked in the community's buildings, by the day it was asked.
 
@@ -91,9 +102,8 @@ async def demand_list(
     rows = await session.execute(
         select(Wish, Building.name, Person.unit)
         .join(Building, Wish.building_id == Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
         .join(Person, Wish.requester_id == Person.id)
-        .where(Grid.community_id == community_id, *_in_range(Wish.created_at, start, end, timezone))
+        .where(*_area(community_id, buildings), *_in_range(Wish.created_at, start, end, timezone))
         .order_by(Wish.created_at, Wish.id)
     )
     return Sheet(
@@ -136,8 +146,10 @@ async def supply_list(
     start: dt.date | None,
     end: dt.date | None,
     timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
 ) -> Sheet:
-    """Every member of the community, whatever the dates; the range counts their closed wishes."""
+    """Every member of the community, whatever the dates; the range counts their closed wishes
+    (in the given buildings only, when given)."""
     closed = (
         select(
             WishAssignment.member_id.label("member_id"),
@@ -147,7 +159,7 @@ async def supply_list(
         .where(
             WishAssignment.status == AssignmentStatus.ACTIVE,
             Wish.status == WishStatus.CLOSED,
-            Wish.building_id.in_(_buildings_of(community_id)),
+            *_area(community_id, buildings),
             *_in_range(Wish.closed_at, start, end, timezone),
         )
         .group_by(WishAssignment.member_id)
@@ -200,6 +212,7 @@ async def service_list(
     start: dt.date | None,
     end: dt.date | None,
     timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
 ) -> Sheet:
     """Who did what: one row per closed wish and member who held it, by the day it closed."""
     done = (
@@ -230,14 +243,13 @@ async def service_list(
         .join(WishAssignment, WishAssignment.wish_id == Wish.id)
         .join(Person, WishAssignment.member_id == Person.id)
         .join(Building, Wish.building_id == Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
         .outerjoin(done, done.c.wish_id == Wish.id)
         .outerjoin(
             earned,
             and_(earned.c.wish_id == Wish.id, earned.c.person_id == WishAssignment.member_id),
         )
         .where(
-            Grid.community_id == community_id,
+            *_area(community_id, buildings),
             Wish.status == WishStatus.CLOSED,
             WishAssignment.status == AssignmentStatus.ACTIVE,
             *_in_range(Wish.closed_at, start, end, timezone),
@@ -280,19 +292,23 @@ async def points_ledger(
     start: dt.date | None,
     end: dt.date | None,
     timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
 ) -> Sheet:
     """Ledger rows of the community's people (members, or living in its buildings).
 
     A row for a wish of another community stays out: it belongs to that community's list.
+    With buildings given, only rows for wishes there and for the people living there.
     """
-    buildings = _buildings_of(community_id)
     rows = await session.execute(
         select(PointsEntry, Person.name, Wish.code)
         .join(Person, PointsEntry.person_id == Person.id)
         .outerjoin(Wish, PointsEntry.wish_id == Wish.id)
         .where(
-            or_(Person.id.in_(_members_of(community_id)), Person.building_id.in_(buildings)),
-            or_(PointsEntry.wish_id.is_(None), Wish.building_id.in_(buildings)),
+            or_(
+                Person.id.in_(_members_of(community_id)),
+                and_(*_people_area(community_id, buildings)),
+            ),
+            or_(PointsEntry.wish_id.is_(None), and_(*_area(community_id, buildings))),
             *_in_range(PointsEntry.at, start, end, timezone),
         )
         .order_by(PointsEntry.at, PointsEntry.id)
@@ -314,9 +330,17 @@ async def points_ledger(
     )
 
 
-ListQuery = Callable[
-    [AsyncSession, int, dt.date | None, dt.date | None, ZoneInfo], Awaitable[Sheet]
-]
+class ListQuery(Protocol):
+    def __call__(
+        self,
+        session: AsyncSession,
+        community_id: int,
+        start: dt.date | None,
+        end: dt.date | None,
+        timezone: ZoneInfo,
+        buildings: Select[int] | None = None,
+    ) -> Awaitable[Sheet]: ...
+
 
 # The lists by the name the command line and the dashboard use.
 LISTS: dict[str, ListQuery] = {

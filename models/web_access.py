@@ -22,7 +22,8 @@ from models.directory import link_identity
 from models.errors import N_, InvalidInput, NotAllowed, NotFound, checked_text
 from models.inbox import InboxUpdate
 from models.people import Identity, Person, Role
-from models.permissions import grants_of, has_role, place_of_building
+from models.permissions import has_role
+from models.reach import grants_of, place_of_building
 from models.reminders import Reminder, ReminderStatus
 
 WEB = "web"

@@ -25,17 +25,10 @@ from models.errors import (
     checked_text,
 )
 from models.people import MemberProfile, Person, Role
-from models.permissions import (
-    LADDER,
-    TOP_LEVEL,
-    Place,
-    grants_of,
-    has_role,
-    ladder_level,
-    place_of_building,
-)
+from models.permissions import LADDER, TOP_LEVEL, has_role, ladder_level
 from models.points import PointsKind
 from models.points_ledger import add_points
+from models.reach import Place, grants_of, place_of_building
 from models.schedule import plan_for_wish
 from models.wishes import (
     AssignmentStatus,

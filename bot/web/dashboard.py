@@ -55,9 +55,9 @@ from models.wishes import Category, WishStatus
 routes = web.RouteTableDef()
 LISTS = ("demand", "supply", "service")
 # Demand columns: Code, Created, Building, Unit, Category, Urgency, Status, ...
-D_CODE, D_BUILDING, D_CATEGORY, D_URGENCY, D_STATUS = 0, 2, 4, 5, 6
+D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 # Service columns: Wish, Category, Building, ...
-S_WISH, S_CATEGORY, S_BUILDING = 0, 1, 2
+S_WISH, S_CATEGORY = 0, 1
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
 COMMANDS = {"/broadcast", "/pending", "/approve", "/stats", "/grant", "/webcode"}
@@ -162,32 +162,28 @@ async def filtered_sheets(
     with headers, statuses and categories in the viewer's language."""
     t: Translator = request[T]
     tz = site_of(request).config.timezone
-    names = {
-        b.name
-        for b in scope.buildings_of(filters.community_id)
-        if (filters.grid_id is None or b.grid_id == filters.grid_id)
-        and (filters.building_id is None or b.id == filters.building_id)
-    }
+    # Narrowed in SQL to the viewer's reach and the chosen grid or building, by id.
+    buildings = scope.reach.buildings(
+        community_id=filters.community_id, grid_id=filters.grid_id, building_id=filters.building_id
+    )
     async with reading(site_of(request).app.sessions) as session:
         args = (session, filters.community_id, filters.start, filters.end, tz)
         demand, supply, service = (
-            await demand_list(*args),
-            await supply_list(*args),
-            await service_list(*args),
+            await demand_list(*args, buildings=buildings),
+            await supply_list(*args, buildings=buildings),
+            await service_list(*args, buildings=buildings),
         )
     demand_rows = [
         row
         for row in demand.rows
-        if row[D_BUILDING] in names
-        and (not filters.status or row[D_STATUS] == filters.status)
+        if (not filters.status or row[D_STATUS] == filters.status)
         and (not filters.category or row[D_CATEGORY] == filters.category)
     ]
     codes = {row[D_CODE] for row in demand_rows}
     service_rows = [
         row
         for row in service.rows
-        if row[S_BUILDING] in names
-        and (not filters.category or row[S_CATEGORY] == filters.category)
+        if (not filters.category or row[S_CATEGORY] == filters.category)
         and (not filters.status or row[S_WISH] in codes)
     ]
     # A grid worker sees the members too: they dispatch to them.
@@ -283,8 +279,9 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     tz = site.config.timezone
     today = site.app.clock.now().astimezone(tz).date()
     ids = [filters.community_id]
-    # Only the buildings the viewer looks after: a grid worker's charts show their grid.
-    mine = {b.id for b in scope.buildings_of(filters.community_id)}
+    # Only the buildings the viewer looks after (a grid worker's charts show their grid),
+    # narrowed to the chosen grid or building as the lists are.
+    mine = scope.building_ids(filters.community_id, filters.grid_id, filters.building_id)
     async with reading(site.app.sessions) as session:
         weeks = await wishes_per_week(session, ids, tz, today, building_ids=mine)
         durations = await time_to_accept_and_close(session, ids, building_ids=mine)

@@ -24,7 +24,7 @@ from handlers.turn import Config
 from models.directory import person_by_identity
 from models.errors import N_
 from models.people import Person, Role
-from models.permissions import grants_of
+from models.reach import grants_of
 from models.web_access import WEB, WebSession, session_by_token, site_secret
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flows.common import (
@@ -32,6 +32,7 @@ from handlers.i18n import Translator
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models import office_work
 from models.broadcasts import (
     BUILDING,
     COMMUNITY,
@@ -42,13 +43,18 @@ from models.broadcasts import (
     start_broadcast,
 )
 from models.clock import now
-from models.community import Building, Community, Grid
+from models.community import Building, Community
 from models.directory import approve_member, grant_role
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
-from models.office_scope import buildings_under
+from models.office_work import (
+    communities_reached,
+    level_over_wish,
+    office_counts,
+    waiting_for_office,
+)
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import LADDER, ladder_level, place_of_building
-from models.points import PointsEntry, PointsKind
+from models.permissions import LADDER
+from models.reach import place_of_building
 from models.service_lists import LISTS, Cell, Sheet
 from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
 from models.wishes import FINAL_STATUSES, AssignmentStatus, Wish, WishAssignment, WishStatus
@@ -88,32 +94,9 @@ LIST_LABELS = {
 # --- scope -----------------------------------------------------------------------------------
 
 
-def buildings_in_scope(turn: Turn, *roles: Role) -> Select[int]:
-    """The buildings the caller's grants of these roles cover."""
-    return buildings_under(
-        turn.scopes(Role.GRID_WORKER) if Role.GRID_WORKER in roles else [],
-        turn.scopes(Role.ADMIN) if Role.ADMIN in roles else [],
-        turn.scopes(Role.STREET_ADMIN) if Role.STREET_ADMIN in roles else [],
-    )
-
-
-def wishes_in_scope(turn: Turn, *roles: Role) -> ColumnElement[bool]:
-    return Wish.building_id.in_(buildings_in_scope(turn, *roles))
-
-
-async def communities_of(turn: Turn) -> list[int]:
-    """The communities the caller works for: as admin, or through the grids they work."""
-    ids = set(turn.scopes(Role.ADMIN))
-    grids = turn.scopes(Role.GRID_WORKER)
-    if grids:
-        found = await turn.session.scalars(select(Grid.community_id).where(Grid.id.in_(grids)))
-        ids.update(found.all())
-    return sorted(ids)
-
-
 async def level_over(turn: Turn, wish: Wish) -> int:
     """The highest rung the caller holds over the wish's building (0: none)."""
-    return ladder_level(turn.grants, await place_of_building(turn.session, wish.building_id))
+    return await level_over_wish(turn.session, turn.grants, wish)
 
 
 def rest_of_command(turn: Turn, skip: int) -> str:
@@ -143,26 +126,9 @@ def role_name(t: Translator, role: Role) -> str:
 @command("pending", N_("wishes waiting for the office"), Role.GRID_WORKER, Role.ADMIN)
 async def pending(turn: Turn) -> None:
     t = turn.t
-    scope = wishes_in_scope(turn, Role.GRID_WORKER, Role.ADMIN)
-    found = (
-        await turn.session.scalars(
-            select(Wish)
-            .where(
-                scope,
-                or_(
-                    Wish.status == S.SUBMITTED,
-                    and_(Wish.status == S.OPEN, Wish.taken_count == 0),
-                    Wish.status == S.ESCALATED,
-                ),
-            )
-            .order_by(Wish.created_at, Wish.id)
-        )
-    ).all()
-    waiting = []
-    for wish in found:
-        if wish.status == S.ESCALATED and wish.escalation_level != await level_over(turn, wish):
-            continue  # it waits on another rung: /escalated shows what is yours to answer
-        waiting.append(wish)
+    waiting = await waiting_for_office(
+        turn.session, turn.reach(Role.GRID_WORKER, Role.ADMIN), turn.grants
+    )
     if not waiting:
         turn.say(t("Nothing is waiting. Well done!"))
         return
@@ -569,35 +535,10 @@ async def grant(turn: Turn) -> None:
     await turn.start(FLOW, GRANT_PERSON, page=0)
 
 
-def people_of(communities: Sequence[int]) -> Select[int]:
-    """Residents of the communities' buildings and their members."""
-    buildings = (
-        select(Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(communities))
-    )
-    return select(Person.id).where(
-        or_(
-            Person.building_id.in_(buildings),
-            Person.id.in_(
-                select(RoleGrant.person_id).where(
-                    or_(
-                        and_(RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)),
-                        and_(RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(communities)),
-                    )
-                )
-            ),
-        )
-    )
-
-
 async def grantable_people(turn: Turn) -> list[Person]:
-    found = await turn.session.scalars(
-        select(Person)
-        .where(Person.id.in_(people_of(turn.scopes(Role.ADMIN))))
-        .order_by(Person.name, Person.id)
+    return await office_work.grantable_people(
+        turn.session, sorted(turn.reach(Role.ADMIN).communities)
     )
-    return list(found.all())
 
 
 async def ask_grant_person(turn: Turn) -> None:
@@ -663,24 +604,9 @@ async def answer_grant_role(turn: Turn) -> None:
 
 async def grant_places(turn: Turn, role: Role) -> list[tuple[int, str]]:
     """Where the role may be given: buildings, grids or the communities the caller runs."""
-    communities = turn.scopes(Role.ADMIN)
-    if role == Role.ADMIN:
-        found = await turn.session.scalars(
-            select(Community).where(Community.id.in_(communities)).order_by(Community.name)
-        )
-        return [(c.id, c.name) for c in found.all()]
-    if role == Role.GRID_WORKER:
-        grids = await turn.session.scalars(
-            select(Grid).where(Grid.community_id.in_(communities)).order_by(Grid.name, Grid.id)
-        )
-        return [(g.id, g.name) for g in grids.all()]
-    buildings = await turn.session.scalars(
-        select(Building)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Grid.community_id.in_(communities))
-        .order_by(Building.name, Building.id)
+    return await office_work.grant_places(
+        turn.session, sorted(turn.reach(Role.ADMIN).communities), role
     )
-    return [(b.id, b.name) for b in buildings.all()]
 
 
 async def ask_grant_scope(turn: Turn) -> None:
@@ -904,37 +830,21 @@ async def answer_broadcast_confirm(turn: Turn) -> None:
 )
 async def stats(turn: Turn) -> None:
     t = turn.t
-    scope = wishes_in_scope(turn, Role.GRID_WORKER, Role.ADMIN)
-    counts: dict[WishStatus, int] = {
-        S(status): int(count)
-        for status, count in (
-            await turn.session.execute(
-                select(Wish.status, func.count()).where(scope).group_by(Wish.status)
-            )
-        ).all()
-    }
     moment = now(turn.session).astimezone(turn.config.timezone)
     monday = moment.date() - dt.timedelta(days=moment.weekday())
     week_start = dt.datetime.combine(monday, dt.time.min, tzinfo=turn.config.timezone)
-    closed_this_week = await turn.session.scalar(
-        select(func.count()).where(scope, Wish.status == S.CLOSED, Wish.closed_at >= week_start)
-    )
-    awarded = await turn.session.scalar(
-        select(func.coalesce(func.sum(PointsEntry.amount), 0))
-        .join(Wish, PointsEntry.wish_id == Wish.id)
-        .where(scope, PointsEntry.kind == PointsKind.AWARD)
-    )
-    lines = [t("<b>Wishes</b>: {total}", total=t.number(sum(counts.values())))]
+    counts = await office_counts(turn.session, turn.reach(Role.GRID_WORKER, Role.ADMIN), week_start)
+    lines = [t("<b>Wishes</b>: {total}", total=t.number(counts.total))]
     for status in S:
         lines.append(
             t(
                 "{status}: {count}",
                 status=status_name(t, status.value),
-                count=t.number(counts.get(status, 0)),
+                count=t.number(counts.by_status.get(status, 0)),
             )
         )
-    lines.append(t("Closed this week: {count}", count=t.number(int(closed_this_week or 0))))
-    lines.append(t("Points awarded: {points}", points=t.number(int(awarded or 0))))
+    lines.append(t("Closed this week: {count}", count=t.number(counts.closed_since)))
+    lines.append(t("Points awarded: {points}", points=t.number(counts.points_awarded)))
     turn.say("\n".join(lines))
 
 
@@ -961,10 +871,19 @@ async def answer_export_list(turn: Turn) -> None:
     t = turn.t
     turn.end()
     day = now(turn.session).astimezone(turn.config.timezone).date().isoformat()
-    for community_id in await communities_of(turn):
-        community = await turn.session.get(Community, community_id)
-        assert community is not None
-        sheet = await query(turn.session, community_id, None, None, turn.config.timezone)
+    # Each community the caller works for, narrowed to their reach: a grid worker's lists
+    # hold their grid's wishes only.
+    reach = turn.reach(Role.GRID_WORKER, Role.ADMIN)
+    for community in await communities_reached(turn.session, reach):
+        community_id = community.id
+        sheet = await query(
+            turn.session,
+            community_id,
+            None,
+            None,
+            turn.config.timezone,
+            buildings=reach.buildings(community_id=community_id),
+        )
         content = await asyncio.to_thread(
             xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
         )

@@ -43,7 +43,7 @@ from models.campaigns import (
     units_of,
 )
 from models.clock import now
-from models.community import Building, Grid
+from models.community import Building
 from models.errors import N_, NotAllowed
 from models.people import Role, RoleGrant
 from models.reminders import Reminder
@@ -514,14 +514,8 @@ def coverage_text(t: Translator, survey: Survey, share: Coverage) -> str:
     Role.ADMIN,
 )
 async def coverage_command(turn: Turn) -> None:
-    communities = set(turn.scopes(Role.ADMIN))
-    for grid_id in turn.scopes(Role.GRID_WORKER):
-        grid = await turn.session.get(Grid, grid_id)
-        if grid is not None:
-            communities.add(grid.community_id)
-    surveys = await open_surveys_for(
-        turn.session, turn.scopes(Role.BUILDING_HEAD), sorted(communities)
-    )
+    communities = await turn.reach(Role.ADMIN, Role.GRID_WORKER).community_ids(turn.session)
+    surveys = await open_surveys_for(turn.session, turn.scopes(Role.BUILDING_HEAD), communities)
     if not surveys:
         turn.say(turn.t("There is no campaign running."))
         return

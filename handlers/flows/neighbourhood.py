@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from handlers.flows.common import building_name, buildings_of, button_number, rows, text_input
+from handlers.flows.common import building_name, button_number, rows, text_input
 from handlers.i18n import Translator, escape
 from handlers.messages import Button, Reply
 from handlers.reminder_kinds import reminder_kind
 from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
 from models.clock import now
-from models.community import Building, Grid
+from models.community import Building
 from models.errors import N_, NotAllowed
 from models.neighbourhood import Dispute, DisputeStatus, VisitPlan
 from models.notices import Notice
@@ -47,7 +47,7 @@ from models.notices_and_visits import (
     visit_plans,
 )
 from models.people import Person, Role, RoleGrant
-from models.permissions import place_of_building
+from models.reach import holders, place_of_building
 from models.reminders import Reminder
 
 # /notice
@@ -73,16 +73,8 @@ NOT_SETTLED = "unsettled"
 
 async def _my_buildings(turn: Turn, *, admin: bool) -> list[Building]:
     """The buildings the caller heads, and (for notices) every building of their communities."""
-    found: dict[int, Building] = {}
-    if admin:
-        for community_id in turn.scopes(Role.ADMIN):
-            for building in await buildings_of(turn, community_id):
-                found[building.id] = building
-    for building_id in turn.scopes(Role.BUILDING_HEAD):
-        headed = await turn.session.get(Building, building_id)
-        if headed is not None:
-            found[headed.id] = headed
-    return sorted(found.values(), key=lambda b: b.name)
+    roles = (Role.BUILDING_HEAD, Role.ADMIN) if admin else (Role.BUILDING_HEAD,)
+    return await turn.reach(*roles).building_list(turn.session)
 
 
 async def _names(turn: Speaker, building_ids: Sequence[int]) -> str:
@@ -365,11 +357,9 @@ async def disputes(turn: Turn) -> None:
     found = await disputes_for(
         turn.session, turn.scopes(Role.BUILDING_HEAD), (DisputeStatus.OPEN, DisputeStatus.ESCALATED)
     )
-    grids = turn.scopes(Role.GRID_WORKER)
-    if grids:
-        in_grids = (
-            await turn.session.scalars(select(Building.id).where(Building.grid_id.in_(grids)))
-        ).all()
+    grids = turn.reach(Role.GRID_WORKER)
+    if not grids.empty:
+        in_grids = await grids.building_ids(turn.session)
         seen = {d.id for d in found}
         found += [
             d
@@ -414,13 +404,7 @@ async def dispute_up(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     item = await escalate_dispute(turn.session, turn.person, button_number(args))
     place = await place_of_building(turn.session, item.building_id)
-    workers = (
-        await turn.session.scalars(
-            select(RoleGrant.person_id).where(
-                RoleGrant.role == Role.GRID_WORKER, RoleGrant.scope_id == place.grid_id
-            )
-        )
-    ).all()
+    workers = await holders(turn.session, place, Role.GRID_WORKER)
     building = await building_name(turn, item.building_id)
 
     def build(t: Translator) -> Reply:
@@ -447,11 +431,7 @@ async def dispute_up(turn: Turn, args: list[str]) -> None:
 async def monthly(turn: Turn) -> None:
     assert turn.person is not None
     t = turn.t
-    communities = list(turn.scopes(Role.ADMIN))
-    for grid_id in turn.scopes(Role.GRID_WORKER):
-        grid = await turn.session.get(Grid, grid_id)
-        if grid is not None and grid.community_id not in communities:
-            communities.append(grid.community_id)
+    communities = await turn.reach(Role.ADMIN, Role.GRID_WORKER).community_ids(turn.session)
     if not communities:
         raise NotAllowed(N_("You may not see this community's report."))
     today = now(turn.session).astimezone(turn.config.timezone)

@@ -16,7 +16,7 @@ from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
 from models.community import Building, Grid
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.permissions import place_of_building
+from models.reach import holders, place_of_building
 from models.wishes import AssignmentStatus, Urgency, Wish, WishAssignment
 
 ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]
@@ -72,34 +72,15 @@ async def helpers_of(turn: Speaker, wish: Wish) -> list[int]:
 
 
 async def heads_of(turn: Speaker, building_id: int) -> list[int]:
-    return list(
-        (
-            await turn.session.scalars(
-                select(RoleGrant.person_id).where(
-                    RoleGrant.role == Role.BUILDING_HEAD, RoleGrant.scope_id == building_id
-                )
-            )
-        ).all()
+    return await holders(
+        turn.session, await place_of_building(turn.session, building_id), Role.BUILDING_HEAD
     )
 
 
 async def ladder_holders(turn: Speaker, wish: Wish, role: Role) -> list[int]:
     """Who holds a rung of the ladder over the wish's building."""
-    place = await place_of_building(turn.session, wish.building_id)
-    scope = {
-        Role.BUILDING_HEAD: place.building_id,
-        Role.GRID_WORKER: place.grid_id,
-        Role.ADMIN: place.community_id,
-        Role.STREET_ADMIN: place.street_id,
-    }[role]
-    return list(
-        (
-            await turn.session.scalars(
-                select(RoleGrant.person_id).where(
-                    RoleGrant.role == role, RoleGrant.scope_id == scope
-                )
-            )
-        ).all()
+    return await holders(
+        turn.session, await place_of_building(turn.session, wish.building_id), role
     )
 
 

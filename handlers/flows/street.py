@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.flows.admin import level_over, role_name, wish_and_text, wishes_in_scope
+from handlers.flows.admin import level_over, role_name, wish_and_text
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import requester_side, tell
 from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.errors import N_, IllegalTransition, NotAllowed
+from models.office_work import escalated_to
 from models.people import Role
 from models.permissions import LADDER, TOP_LEVEL
 from models.wish_life import MAX_NOTE, get_wish, resolve_wish
@@ -27,18 +28,7 @@ ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
 @command("escalated", N_("escalated wishes waiting for your answer"), *ROLES)
 async def escalated(turn: Turn) -> None:
     t = turn.t
-    found = (
-        await turn.session.scalars(
-            select(Wish)
-            .where(wishes_in_scope(turn, *ROLES), Wish.status == WishStatus.ESCALATED)
-            .order_by(Wish.updated_at, Wish.id)
-        )
-    ).all()
-    mine: list[tuple[Wish, int]] = []
-    for wish in found:
-        held = await level_over(turn, wish)
-        if (wish.escalation_level or TOP_LEVEL) <= held:
-            mine.append((wish, held))
+    mine = await escalated_to(turn.session, turn.reach(*ROLES), turn.grants)
     if not mine:
         turn.say(t("No escalated wish waits for your answer."))
         return

@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import func, select
 
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import ButtonsFor, heads_of, helpers_of, requester_side, tell
@@ -17,8 +16,9 @@ from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
-from models.community import Building, Community, Grid
+from models.community import Building, Community
 from models.errors import N_, NotAllowed
+from models.open_tasks import open_wishes_page
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
 from models.wish_life import (
@@ -156,39 +156,7 @@ async def _my_tasks(turn: Turn) -> None:
 
 async def _open_wishes(turn: Turn, page: int) -> tuple[list[Wish], int]:
     """One page of the open wishes the member may take, fitting first, then nearest, oldest."""
-    me = _me(turn)
-    held = select(WishAssignment.wish_id).where(
-        WishAssignment.member_id == me.id, WishAssignment.status == AssignmentStatus.ACTIVE
-    )
-    where = (
-        Wish.status == S.OPEN,
-        Wish.taken_count < Wish.required_count,
-        Grid.community_id.in_(turn.scopes(Role.MEMBER)),
-        Wish.requester_id != me.id,
-        Wish.id.not_in(held),
-    )
-    base = (
-        select(Wish)
-        .join(Building, Wish.building_id == Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(*where)
-    )
-    total = await turn.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    order: list[ColumnElement[Any]] = []
-    profile = await turn.session.get(MemberProfile, me.id)
-    skills = list(profile.skills) if profile else []
-    if skills:
-        order.append(case((Wish.category.in_(skills), 0), else_=1))
-    home = await turn.session.get(Building, me.building_id) if me.building_id else None
-    if home is not None:
-        order.append(
-            case((Wish.building_id == home.id, 0), (Building.grid_id == home.grid_id, 1), else_=2)
-        )
-    order += [Wish.created_at.asc(), Wish.id.asc()]
-    found = (
-        await turn.session.scalars(base.order_by(*order).offset(page * PAGE_SIZE).limit(PAGE_SIZE))
-    ).all()
-    return list(found), int(total)
+    return await open_wishes_page(turn.session, _me(turn), turn.reach(Role.MEMBER), page, PAGE_SIZE)
 
 
 async def _open_page(turn: Turn, page: int) -> None:

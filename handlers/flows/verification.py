@@ -15,6 +15,7 @@ from models.community import Building
 from models.directory import add_person
 from models.errors import N_
 from models.invites import building_invite
+from models.office_work import residents_reached
 from models.people import Person, Role
 from models.wish_life import get_wish, reject_wish, verify_wish
 from models.wishes import Wish, WishStatus
@@ -122,17 +123,7 @@ async def onbehalf(turn: Turn) -> None:
 
 
 async def _residents(turn: Turn) -> list[Person]:
-    buildings = turn.scopes(Role.BUILDING_HEAD)
-    return list(
-        (
-            await turn.session.scalars(
-                select(Person)
-                .where(Person.building_id.in_(buildings))
-                .order_by(Person.building_id, Person.unit, Person.name)
-                .limit(30)
-            )
-        ).all()
-    )
+    return await residents_reached(turn.session, turn.reach(Role.BUILDING_HEAD), limit=30)
 
 
 async def ask_resident(turn: Turn) -> None:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
-from handlers.flows.admin import PAGE, buildings_in_scope
+from handlers.flows.admin import PAGE
 from handlers.flows.common import page_of, rows, turned_page
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
-from models.community import Building
 from models.errors import N_
+from models.office_work import residents_reached
 from models.people import Person, Role
 from models.web_access import make_sign_in_code, shown_code
 
@@ -40,20 +38,8 @@ async def web_code_for_resident(turn: Turn) -> None:
 
 
 async def people_looked_after(turn: Turn) -> list[Person]:
-    heads = select(Building.id).where(Building.id.in_(turn.scopes(Role.BUILDING_HEAD)))
-    found = await turn.session.scalars(
-        select(Person)
-        .where(
-            or_(
-                Person.building_id.in_(heads),
-                Person.building_id.in_(
-                    buildings_in_scope(turn, Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
-                ),
-            )
-        )
-        .order_by(Person.building_id, Person.unit, Person.name, Person.id)
-    )
-    return list(found.all())
+    # Heads their buildings; the office its grids, communities and street.
+    return await residents_reached(turn.session, turn.reach(*LOOKS_AFTER))
 
 
 async def ask_code_person(turn: Turn) -> None:

@@ -1,0 +1,206 @@
+"""What the office's chat commands read, each within a reach (models/reach.py): the wishes
+waiting (/pending, /escalated), the counts (/stats, the digest), exports, people and places."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.community import Building, Community, Grid
+from models.people import Person, Role, RoleGrant
+from models.permissions import TOP_LEVEL, ladder_level
+from models.points import PointsEntry, PointsKind
+from models.reach import Reach, community_buildings, place_of_building
+from models.wishes import Wish, WishStatus
+
+S = WishStatus
+
+
+async def level_over_wish(session: AsyncSession, grants: Sequence[RoleGrant], wish: Wish) -> int:
+    """The highest rung these grants hold over the wish's building (0: none)."""
+    return ladder_level(grants, await place_of_building(session, wish.building_id))
+
+
+async def waiting_for_office(
+    session: AsyncSession, reach: Reach, grants: Sequence[RoleGrant]
+) -> list[Wish]:
+    """What /pending lists: wishes in the reach to verify, without a helper yet, or escalated
+    to the caller's own rung (those on other rungs wait for /escalated), oldest first."""
+    found = await session.scalars(
+        select(Wish)
+        .where(
+            reach.wishes(),
+            or_(
+                Wish.status == S.SUBMITTED,
+                and_(Wish.status == S.OPEN, Wish.taken_count == 0),
+                Wish.status == S.ESCALATED,
+            ),
+        )
+        .order_by(Wish.created_at, Wish.id)
+    )
+    waiting = []
+    for wish in found.all():
+        if wish.status == S.ESCALATED and wish.escalation_level != await level_over_wish(
+            session, grants, wish
+        ):
+            continue
+        waiting.append(wish)
+    return waiting
+
+
+async def escalated_to(
+    session: AsyncSession, reach: Reach, grants: Sequence[RoleGrant]
+) -> list[tuple[Wish, int]]:
+    """What /escalated lists: escalated wishes in the reach that the caller's rung may answer,
+    each with the rung the caller holds over it."""
+    found = await session.scalars(
+        select(Wish)
+        .where(reach.wishes(), Wish.status == S.ESCALATED)
+        .order_by(Wish.updated_at, Wish.id)
+    )
+    mine = []
+    for wish in found.all():
+        held = await level_over_wish(session, grants, wish)
+        if (wish.escalation_level or TOP_LEVEL) <= held:
+            mine.append((wish, held))
+    return mine
+
+
+@dataclass(frozen=True)
+class OfficeCounts:
+    by_status: dict[WishStatus, int]
+    closed_since: int
+    points_awarded: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+async def office_counts(session: AsyncSession, reach: Reach, since: dt.datetime) -> OfficeCounts:
+    """What /stats shows: the reach's wishes by status, those closed since the moment, and
+    the points awarded for them."""
+    in_reach = reach.wishes()
+    by_status = {
+        S(status): int(count)
+        for status, count in (
+            await session.execute(
+                select(Wish.status, func.count()).where(in_reach).group_by(Wish.status)
+            )
+        ).all()
+    }
+    closed = await session.scalar(
+        select(func.count()).where(in_reach, Wish.status == S.CLOSED, Wish.closed_at >= since)
+    )
+    awarded = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.amount), 0))
+        .join(Wish, PointsEntry.wish_id == Wish.id)
+        .where(in_reach, PointsEntry.kind == PointsKind.AWARD)
+    )
+    return OfficeCounts(by_status, int(closed or 0), int(awarded or 0))
+
+
+async def communities_reached(session: AsyncSession, reach: Reach) -> list[Community]:
+    """The communities with a building in the reach, in id order (one export each)."""
+    ids = await reach.community_ids(session)
+    if not ids:
+        return []
+    found = await session.scalars(select(Community).where(Community.id.in_(ids)))
+    return sorted(found.all(), key=lambda c: c.id)
+
+
+async def residents_reached(
+    session: AsyncSession, reach: Reach, limit: int | None = None
+) -> list[Person]:
+    """The people living in the reach's buildings, by building, unit and name."""
+    found = await session.scalars(
+        select(Person)
+        .where(Person.building_id.in_(reach.buildings()))
+        .order_by(Person.building_id, Person.unit, Person.name, Person.id)
+        .limit(limit)
+    )
+    return list(found.all())
+
+
+@dataclass(frozen=True)
+class Digest:
+    new: int
+    open: int
+    overdue: int
+    closed: int
+
+
+async def digest_counts(session: AsyncSession, reach: Reach, moment: dt.datetime) -> Digest:
+    """The admin's morning numbers over the reach: new and closed in the last day, waiting
+    now, and overdue."""
+    day = dt.timedelta(days=1)
+
+    async def count(*conditions: ColumnElement[bool]) -> int:
+        found = await session.scalar(select(func.count()).where(reach.wishes(), *conditions))
+        return int(found or 0)
+
+    return Digest(
+        new=await count(Wish.created_at >= moment - day),
+        open=await count(Wish.status.in_([S.SUBMITTED, S.OPEN, S.ESCALATED])),
+        overdue=await count(
+            Wish.status.in_([S.OPEN, S.ACCEPTED]),
+            Wish.due_at.is_not(None),
+            Wish.due_at < moment,
+        ),
+        closed=await count(Wish.status == S.CLOSED, Wish.closed_at >= moment - day),
+    )
+
+
+def people_of(community_ids: Sequence[int]) -> Select[int]:
+    """Residents of the communities' buildings and their members."""
+    buildings = community_buildings(community_ids)
+    return select(Person.id).where(
+        or_(
+            Person.building_id.in_(buildings),
+            Person.id.in_(
+                select(RoleGrant.person_id).where(
+                    or_(
+                        and_(RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)),
+                        and_(RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(community_ids)),
+                    )
+                )
+            ),
+        )
+    )
+
+
+async def grantable_people(session: AsyncSession, community_ids: Sequence[int]) -> list[Person]:
+    """Whom an admin may give a role: the people of the communities they run, by name."""
+    found = await session.scalars(
+        select(Person)
+        .where(Person.id.in_(people_of(community_ids)))
+        .order_by(Person.name, Person.id)
+    )
+    return list(found.all())
+
+
+async def grant_places(
+    session: AsyncSession, community_ids: Sequence[int], role: Role
+) -> list[tuple[int, str]]:
+    """Where the role may be given in these communities: themselves, their grids or their
+    buildings, by name."""
+    if role == Role.ADMIN:
+        communities = await session.scalars(
+            select(Community).where(Community.id.in_(community_ids)).order_by(Community.name)
+        )
+        return [(c.id, c.name) for c in communities.all()]
+    if role == Role.GRID_WORKER:
+        grids = await session.scalars(
+            select(Grid).where(Grid.community_id.in_(community_ids)).order_by(Grid.name, Grid.id)
+        )
+        return [(g.id, g.name) for g in grids.all()]
+    buildings = await session.scalars(
+        select(Building)
+        .where(Building.id.in_(community_buildings(community_ids)))
+        .order_by(Building.name, Building.id)
+    )
+    return [(b.id, b.name) for b in buildings.all()]

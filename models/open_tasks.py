@@ -1,0 +1,60 @@
+"""Which open wishes a member may take: the one rule /tasks and Open311 share, within the
+communities the member reaches (models/reach.py), the fitting and nearest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.community import Building
+from models.people import MemberProfile, Person
+from models.reach import Reach
+from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
+
+S = WishStatus
+
+
+def held_by(member_id: int) -> Select[int]:
+    """The wishes the member holds a place on now."""
+    return select(WishAssignment.wish_id).where(
+        WishAssignment.member_id == member_id, WishAssignment.status == AssignmentStatus.ACTIVE
+    )
+
+
+def takeable_by(member_id: int, reach: Reach) -> ColumnElement[bool]:
+    """Open, still needing a helper, in the reach, not the member's own, not held already."""
+    return and_(
+        Wish.status == S.OPEN,
+        Wish.taken_count < Wish.required_count,
+        reach.wishes(),
+        Wish.requester_id != member_id,
+        Wish.id.not_in(held_by(member_id)),
+    )
+
+
+async def open_wishes_page(
+    session: AsyncSession, member: Person, reach: Reach, page: int, size: int
+) -> tuple[list[Wish], int]:
+    """One page of the wishes the member may take, fitting their skills first, then nearest
+    (their building, then their grid), then oldest; and how many there are in all."""
+    base = (
+        select(Wish)
+        .join(Building, Wish.building_id == Building.id)
+        .where(takeable_by(member.id, reach))
+    )
+    total = await session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    order: list[ColumnElement[Any]] = []
+    profile = await session.get(MemberProfile, member.id)
+    skills = list(profile.skills) if profile else []
+    if skills:
+        order.append(case((Wish.category.in_(skills), 0), else_=1))
+    home = await session.get(Building, member.building_id) if member.building_id else None
+    if home is not None:
+        order.append(
+            case((Wish.building_id == home.id, 0), (Building.grid_id == home.grid_id, 1), else_=2)
+        )
+    order += [Wish.created_at.asc(), Wish.id.asc()]
+    found = (await session.scalars(base.order_by(*order).offset(page * size).limit(size))).all()
+    return list(found), int(total)
