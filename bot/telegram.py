@@ -31,12 +31,15 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.settings import Settings
+from bot.web.json_body import BadJson, read_json
 from handlers.messages import Incoming, Reply, Sender
 
 log = logging.getLogger("wishbot.telegram")
 
 PLATFORM = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
+# Telegram's updates are a few kB; a message's text is at most 4096 characters.
+WEBHOOK_MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -248,12 +251,17 @@ class TelegramAdapter:
         if request.headers.get(SECRET_HEADER) != self.settings.webhook_secret:
             return web.Response(status=403)
         try:
-            data = await request.json()
+            data = await read_json(request, max_bytes=WEBHOOK_MAX_BODY)
             update_id = int(data["update_id"])
+            key = chat_key(data)
+        except BadJson as refused:
+            return web.Response(status=400, text=refused.key.format(**refused.params))
         except (ValueError, KeyError, TypeError):
-            return web.Response(status=400)
+            return web.Response(status=400, text="The body is not a Telegram update.")
+        if not 0 <= update_id < 2**62:  # the inbox keeps it in a BIGINT
+            return web.Response(status=400, text="The body is not a Telegram update.")
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
-        await self._store_update(update_id, chat_key(data), data)
+        await self._store_update(update_id, key, data)
         self._wake()
         return web.Response(text="ok")
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.database import reading
 from bot.runtime import Runtime
+from bot.web.json_body import BadJson, read_json
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.messages import Incoming, Reply, Sender
@@ -34,6 +35,7 @@ routes = web.RouteTableDef()
 # Browsers pick a random id per message, so a retried post is kept once.
 MAX_UPDATE_ID = 2**52
 MAX_TEXT = 4000
+MAX_BODY = 64 * 1024
 # The small HTML subset handlers write (b, i, code); anything else is shown as text.
 ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 
@@ -186,11 +188,9 @@ async def say(request: web.Request) -> web.Response:
             payload["text"] = str(sent["text"])[:MAX_TEXT]
     else:
         try:
-            sent = await request.json()
-        except ValueError:
-            return web.json_response(
-                {"error": t(N_("That message could not be read."))}, status=400
-            )
+            sent = await read_json(request, max_bytes=MAX_BODY)
+        except BadJson as refused:
+            return web.json_response({"error": t(refused.key, **refused.params)}, status=400)
         if not isinstance(sent, dict):
             return web.json_response(
                 {"error": t(N_("That message could not be read."))}, status=400
