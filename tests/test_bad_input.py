@@ -196,3 +196,24 @@ async def test_telegram_webhook_refuses_deep_json_and_huge_update_ids(
                 assert response.status == 400, body[:40]
     async with sessions() as s:
         assert (await s.scalars(select(InboxUpdate))).all() == []
+
+
+async def test_ids_in_web_addresses_past_any_id_answer_not_found_or_nothing(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.admin)
+    huge = "9" * 30
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        await admin.say("/help")
+        for cursor in (str(2**31), huge, "9" * 4400):
+            status, body = await admin.get(f"/chat/messages?in={cursor}&out={huge}")
+            assert status == 200 and json.loads(body)["messages"] == []
+        for path in (f"/chat/file/{2**31}", f"/chat/file/{huge}", f"/files/{huge}/abc"):
+            status, _ = await admin.get(path)
+            assert status == 404, path
+        for query in (f"grid={2**31}", f"building={huge}", "community=²"):
+            status, page = await admin.get(f"/admin?{query}")
+            assert status == 200 or (status == 400 and "work for" in page), query
+        response = await admin.post(f"/admin/api/{huge}/revoke", {})
+        assert response.status == 404

@@ -20,6 +20,7 @@ from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.messages import Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
+from models.text import MAX_ID, bounded_id
 from models.web_access import (
     WEB,
     ChatLine,
@@ -135,7 +136,11 @@ async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out:
 
 
 def _cursor(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    """Where the browser is in its chat; a number past any id means "nothing newer"."""
+    if not value or not value.isdigit():
+        return 0
+    number = bounded_id(value)
+    return MAX_ID if number is None else number
 
 
 @routes.get("/chat/messages")
@@ -216,7 +221,7 @@ async def say(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/chat/file/{row_id:\\d+}")
+@routes.get("/chat/file/{row_id:\\d{1,9}}")
 async def document(request: web.Request) -> web.StreamResponse:
     viewer = _viewer(request)
     site = site_of(request)
@@ -232,7 +237,7 @@ async def document(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.get("/files/{file_id:\\d+}/{sig}")
+@routes.get("/files/{file_id:\\d{1,9}}/{sig}")
 async def photo(request: web.Request) -> web.StreamResponse:
     _viewer(request)
     site = site_of(request)
