@@ -17,6 +17,7 @@ from typing import NoReturn, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import App, build_app, serve
+from bot.logs import keep_secret, set_up_logging
 from bot.migrate import migrate
 from bot.runtime import CannotListen
 from bot.settings import Settings, SettingsError, load_settings
@@ -183,18 +184,13 @@ def _database_error(settings: Settings, error: Exception) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every step at INFO; we say "up to date" ourselves.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every wake-up of the sweeps; only its trouble is news.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    set_up_logging()
     try:
         settings = load_settings()
     except SettingsError as e:
         print(f"wishbot: {e}", file=sys.stderr)
         return 2
+    keep_secret(settings.telegram_token, settings.webhook_secret, settings.database_url.password)
     commands: dict[str, Callable[[App], Awaitable[None]]] = {
         "run": _run,
         "migrate": _migrate,

@@ -26,9 +26,10 @@ READ_ONLY = "wishbot_read_only"
 
 
 def create_engine(url: URL) -> AsyncEngine:
+    # hide_parameters: an error names the statement, never what a person typed into it.
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
@@ -36,7 +37,9 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None hands transaction control to us (the pysqlite recipe in
     # SQLAlchemy's docs); timeout lets a second writer wait for the first.
-    engine = create_async_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
@@ -22,10 +22,11 @@ from models.directory import (
     add_street,
     approve_member,
     grant_role,
+    link_identity,
     register_member,
 )
-from models.people import Person, Role
-from models.web_access import web_identity
+from models.people import Identity, Person, Role
+from models.web_access import WEB, SiteSecret
 from models.wish_life import (
     accept_wish,
     assign_wish,
@@ -302,8 +303,11 @@ async def seed_demo(session: AsyncSession) -> str:
     community = await add_community(session, street, COMMUNITY)
     demo = await _build_people(session, street, community)
     # Everyone can be tried in the web chat: news for them lands there from the start.
+    # Their web identities are marked as the demo's own, unlike anyone who joins later.
     for person in demo.everyone():
-        await web_identity(session, person)
+        await link_identity(session, person, WEB, f"{DEMO_IDENTITY}{person.id}")
+    # Remember that this database holds the demo (the switch is never open without it).
+    session.add(SiteSecret(name=DEMO_RECORD, value=str(community.id)))
     for script in WISHES:
         demo.wishes.append(await _play(demo, script))
     return _summary(demo)
@@ -329,6 +333,11 @@ def _summary(demo: _Demo) -> str:
     return "\n".join(lines)
 
 
+# In site_secrets: the id of the demo community loaded into this database.
+DEMO_RECORD = "demo"
+# The start of the demo people's web identities ("demo12"); others are "p12" or a guest's "g…".
+DEMO_IDENTITY = "demo"
+
 # Whom a newcomer can be in the web demo, one of each role (names as loaded above).
 DEMO_ROLES: dict[Role, str] = {
     Role.RESIDENT: LAYOUT["North Grid 北网格"]["Building 1 一号楼"][1][0][0],
@@ -341,9 +350,26 @@ DEMO_ROLES: dict[Role, str] = {
 
 
 async def demo_only(session: AsyncSession) -> bool:
-    """True when the demo community is loaded and is the only one: trying roles is then safe."""
-    names = (await session.scalars(select(Community.name))).all()
-    return bool(names) and all(name == COMMUNITY for name in names)
+    """True while anyone may be the demo's people: the demo was loaded here (by seed-demo or
+    the start page), it is the only community, and nobody real has joined it (the only
+    identities are the demo people's own web ones)."""
+    record = await session.scalar(select(SiteSecret.value).where(SiteSecret.name == DEMO_RECORD))
+    if record is None or not record.isdecimal():
+        return False
+    communities = (await session.scalars(select(Community.id))).all()
+    if list(communities) != [int(record)]:
+        return False
+    someone_real = await session.scalar(
+        select(Identity.id)
+        .where(~and_(Identity.platform == WEB, Identity.external_id.startswith(DEMO_IDENTITY)))
+        .limit(1)
+    )
+    return someone_real is None
+
+
+def demo_identity(external_id: str) -> bool:
+    """A web identity the demo made for one of its people (anyone may have been them)."""
+    return external_id.startswith(DEMO_IDENTITY)
 
 
 async def demo_person(session: AsyncSession, role: Role) -> Person | None:

@@ -33,12 +33,15 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.outage import Outage, Pause, pause_until
 from bot.settings import Settings
+from bot.web.json_body import BadJson, read_json
 from handlers.messages import Incoming, Reply, Sender
 
 log = logging.getLogger("wishbot.telegram")
 
 PLATFORM = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
+# Telegram's updates are a few kB; a message's text is at most 4096 characters.
+WEBHOOK_MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -332,13 +335,18 @@ class TelegramAdapter:
         if request.headers.get(SECRET_HEADER) != self.settings.webhook_secret:
             return web.Response(status=403)
         try:
-            data = await request.json()
+            data = await read_json(request, max_bytes=WEBHOOK_MAX_BODY)
             update_id = int(data["update_id"])
+            key = chat_key(data)
+        except BadJson as refused:
+            return web.Response(status=400, text=refused.key.format(**refused.params))
         except (ValueError, KeyError, TypeError):
-            return web.Response(status=400)
+            return web.Response(status=400, text="The body is not a Telegram update.")
+        if not 0 <= update_id < 2**62:  # the inbox keeps it in a BIGINT
+            return web.Response(status=400, text="The body is not a Telegram update.")
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
         try:
-            await self._store_update(update_id, chat_key(data), data)
+            await self._store_update(update_id, key, data)
         except Exception as error:  # the database: not 200, so Telegram delivers it again
             self.storing.failed(error)
             return web.Response(status=503, text="try again")

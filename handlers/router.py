@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,9 @@ from handlers.messages import Incoming, Outgoing
 from handlers.turn import ACTION_PREFIX, BACK, QUIT, STEP_PREFIX, Config, Turn
 from models.conversations import conversation_for
 from models.directory import person_by_identity
-from models.errors import N_, StoreError
+from models.errors import N_, NotFound, StoreError
 from models.people import Role
+from models.text import is_unbounded_number, kept_text, quiet_text
 
 log = logging.getLogger("wishbot.router")
 
@@ -78,6 +79,7 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
     )
     await turn.reload_grants()
     try:
+        turn.incoming = cleaned(incoming)
         async with session.begin_nested():
             await _dispatch(turn)
     except StoreError as refused:
@@ -86,6 +88,30 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
         turn.replies.clear()
         turn.say(refusal_text(turn.t, refused))
     return turn.replies
+
+
+def cleaned(incoming: Incoming) -> Incoming:
+    """What a person sent, as the store may keep it: the one place their text comes in.
+
+    Text with NUL or a lone surrogate is refused, other control characters are dropped; a button
+    carrying such a character or a number no id could be is an old or forged button.
+    """
+    button = incoming.button
+    if button is not None and (
+        quiet_text(button) != button or any(is_unbounded_number(p) for p in button.split(":"))
+    ):
+        raise NotFound(N_("That button does not work any more."))
+    sender = incoming.sender
+    return replace(
+        incoming,
+        sender=replace(sender, name=quiet_text(sender.name), user_id=quiet_text(sender.user_id)),
+        chat_id=quiet_text(incoming.chat_id),
+        text=None if incoming.text is None else kept_text(incoming.text),
+        command=None if incoming.command is None else kept_text(incoming.command),
+        args=tuple(a for a in (kept_text(arg) for arg in incoming.args) if a),
+        phone=None if incoming.phone is None else kept_text(incoming.phone),
+        photo=None if incoming.photo is None else quiet_text(incoming.photo),
+    )
 
 
 async def _dispatch(turn: Turn) -> None:
@@ -137,6 +163,15 @@ async def _dispatch(turn: Turn) -> None:
 
 
 async def _button(turn: Turn, data: str) -> None:
+    try:
+        await _press(turn, data)
+    except (ValueError, OverflowError) as error:
+        # Our own buttons carry well-formed values: this one was forged or garbled.
+        log.warning("a button with a malformed value: %s", type(error).__name__)
+        raise NotFound(N_("That button does not work any more.")) from None
+
+
+async def _press(turn: Turn, data: str) -> None:
     t = turn.t
     prefix, _, rest = data.partition(":")
     if prefix == STEP_PREFIX:

@@ -47,8 +47,11 @@ class NotEnoughPoints(StoreError):
 
 
 def checked_text(value: str | None, *, required: bool, what: str, limit: int) -> str | None:
-    """Free text from a person, trimmed; refused when missing (if required) or too long."""
-    cleaned = (value or "").strip()
+    """Free text from a person, trimmed; refused when missing (if required), too long, or
+    holding what the store cannot keep (models/text.py)."""
+    from models.text import kept_text
+
+    cleaned = kept_text(value or "").strip()
     if not cleaned:
         if required:
             raise InvalidInput(N_("Please add {what}."), what=what)

@@ -15,11 +15,13 @@ from aiohttp import web
 
 from bot.database import reading
 from bot.runtime import Runtime
+from bot.web.json_body import BadJson, read_json
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.messages import Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
+from models.text import MAX_ID, bounded_id
 from models.web_access import (
     WEB,
     ChatLine,
@@ -35,6 +37,7 @@ routes = web.RouteTableDef()
 # Browsers pick a random id per message, so a retried post is kept once.
 MAX_UPDATE_ID = 2**52
 MAX_TEXT = 4000
+MAX_BODY = 64 * 1024
 # The small HTML subset handlers write (b, i, code); anything else is shown as text.
 ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 
@@ -136,7 +139,11 @@ async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out:
 
 
 def _cursor(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    """Where the browser is in its chat; a number past any id means "nothing newer"."""
+    if not value or not value.isdigit():
+        return 0
+    number = bounded_id(value)
+    return MAX_ID if number is None else number
 
 
 @routes.get("/chat/messages")
@@ -189,11 +196,9 @@ async def say(request: web.Request) -> web.Response:
             payload["text"] = str(sent["text"])[:MAX_TEXT]
     else:
         try:
-            sent = await request.json()
-        except ValueError:
-            return web.json_response(
-                {"error": t(N_("That message could not be read."))}, status=400
-            )
+            sent = await read_json(request, max_bytes=MAX_BODY)
+        except BadJson as refused:
+            return web.json_response({"error": t(refused.key, **refused.params)}, status=400)
         if not isinstance(sent, dict):
             return web.json_response(
                 {"error": t(N_("That message could not be read."))}, status=400
@@ -219,7 +224,7 @@ async def say(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/chat/file/{row_id:\\d+}")
+@routes.get("/chat/file/{row_id:\\d{1,9}}")
 async def document(request: web.Request) -> web.StreamResponse:
     viewer = _viewer(request)
     site = site_of(request)
@@ -235,7 +240,7 @@ async def document(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.get("/files/{file_id:\\d+}/{sig}")
+@routes.get("/files/{file_id:\\d{1,9}}/{sig}")
 async def photo(request: web.Request) -> web.StreamResponse:
     _viewer(request)
     site = site_of(request)

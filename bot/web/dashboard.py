@@ -42,6 +42,7 @@ from models.errors import N_, StoreError
 from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
 from models.people import Person, Role
 from models.service_lists import Sheet, demand_list, service_list, supply_list
+from models.text import bounded_id
 from models.web_access import (
     WEB,
     chat_key,
@@ -105,7 +106,7 @@ class BadFilter(Exception):
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return bounded_id(raw) if raw else None
 
 
 def _date(raw: str | None, what: str) -> dt.date | None:
@@ -482,7 +483,7 @@ async def make_api_key(request: web.Request) -> web.Response:
     return await _api_page(request, viewer, key=made[1])
 
 
-@routes.post("/admin/api/{client_id:\\d+}/revoke")
+@routes.post("/admin/api/{client_id:\\d{1,9}}/revoke")
 async def revoke_api_key(request: web.Request) -> web.StreamResponse:
     office = await _office(request)
     if isinstance(office, web.Response):

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.database import reading
+from bot.web.json_body import BadJson, read_json
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name, status_name
 from handlers.flows.verification import tell_heads_about
@@ -325,9 +326,9 @@ async def _posted(request: web.Request) -> dict[str, Any]:
     fields: dict[str, Any] = dict(request.query)
     if request.content_type == "application/json":
         try:
-            body = await request.json()
-        except ValueError:
-            raise Refusal(400, N_("The body is not valid JSON.")) from None
+            body = await read_json(request)
+        except BadJson as refused:
+            raise Refusal(400, refused.key, **refused.params) from None
         if not isinstance(body, dict):
             raise Refusal(400, N_("The body is not valid JSON."))
         fields.update(body)

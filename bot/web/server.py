@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.database import reading
+from bot.demo import demo_identity, demo_only
 from bot.web.attempts import Attempts
 from handlers.i18n import SUPPORTED, Translator, pick_locale
 from handlers.turn import Config
@@ -125,6 +126,8 @@ async def _load_viewer(site: Site, request: web.Request) -> Viewer | None:
         row: WebSession | None = await session_by_token(session, token)
         if row is None:
             return None
+        if demo_identity(row.external_id) and not await demo_only(session):
+            return None  # a real person joined the demo: nobody may be its people any more
         person = await person_by_identity(session, WEB, row.external_id)
         roles = (
             frozenset(g.role for g in await grants_of(session, person)) if person else frozenset()

@@ -16,6 +16,7 @@ from handlers.router import STATUS_NAMES
 from handlers.turn import Speaker, Turn
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
+from models.text import bounded_id
 from models.wishes import Category, Wish
 
 Item = TypeVar("Item")
@@ -40,9 +41,10 @@ def status_name(t: Translator, status: str) -> str:
 
 def button_number(args: Sequence[str]) -> int:
     """The number a button carries; an old or forged button gets a clear refusal."""
-    if not args or not args[0].isdecimal() or len(args[0]) > 12:
+    number = bounded_id(args[0]) if args else None
+    if number is None:
         raise NotFound(N_("That button does not work any more."))
-    return int(args[0])
+    return number
 
 
 def rows(buttons: Sequence[Button], per_row: int = 2) -> list[tuple[Button, ...]]:
