@@ -300,7 +300,7 @@ async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason
 async def _approved_member(session: AsyncSession, person: Person, place: Place) -> None:
     profile = await session.get(MemberProfile, person.id)
     grants = await grants_of(session, person)
-    if profile is None or not has_role(grants, Role.MEMBER, place):
+    if profile is None or not has_role(grants, Role.MEMBER, place) or person.erased_at:
         raise NotAllowed(N_("Only members of this community can take wishes."))
     if not profile.approved:
         raise NotAllowed(N_("An admin has not approved {name} as a member yet."), name=person.name)

@@ -21,6 +21,7 @@ from models.community import Building, Community, Grid
 from models.errors import N_, NotAllowed
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
+from models.privacy import phone_for_helpers
 from models.wish_life import (
     MAX_NOTE,
     accept_wish,
@@ -292,8 +293,8 @@ async def accept(turn: Turn, args: list[str]) -> None:
         )
     else:
         lines.append(t("Where: {building} ({name})", building=building.name, name=requester.name))
-    if requester.phone_consent and requester.phone:
-        lines.append(t("Phone (shared with consent): {phone}", phone=requester.phone))
+    if (phone := phone_for_helpers(requester)) is not None:
+        lines.append(t("Phone (shared with consent): {phone}", phone=phone))
     else:
         lines.append(t("The building head will put you in touch with {name}.", name=requester.name))
     remaining = wish.required_count - wish.taken_count
