@@ -12,6 +12,7 @@ from handlers.flows import (  # noqa: F401
     neighbourhood,
     privacy,
     registration,
+    relay,
     setup,
     street,
     tasks,
