@@ -135,6 +135,8 @@ async def grant_role(
         session, SCOPE_OF_ROLE[role], scope_id
     )
     if actor is not None:
+        if person.erased_at is not None:
+            raise NotFound(N_("There is no such person, or they were erased already."))
         grants = await grants_of(session, actor)
         street_admin = any(g.role == Role.STREET_ADMIN and g.scope_id == street_id for g in grants)
         community_admin = community_id is not None and any(

@@ -8,11 +8,13 @@ attributed to the same (now anonymous) person, so every sum and statistic is unc
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models.clock import now
 from models.community import Building, Community, Grid
@@ -35,6 +37,7 @@ ERASED_NAME = "—"
 # member grants stay, because the statistics count a community's residents and members by them.
 OFFICE_ROLES = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
 WEB_FILE = "web-file:"
+RELAY_BUTTON = "a:relay:"  # handlers/flows/relay.py: a:relay:<wish>:<who wrote it>
 S = WishStatus
 
 
@@ -130,7 +133,7 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     await _end_their_part_in_wishes(session, person)
     secrets.update(await _forget_their_wishes(session, person))
     await _forget_their_words(session, person)
-    await _forget_their_chats(session, person, secrets)
+    await _forget_their_chats(session, person, _patterns(secrets, person.unit))
     await session.execute(
         delete(SurveyAnswer)
         .where(SurveyAnswer.about_person_id == person.id)
@@ -159,9 +162,15 @@ def _strings_of(person: Person) -> set[str]:
     return {s for s in (person.name, person.phone) if s and len(s) >= 2}
 
 
-def _as_sent(secrets: set[str]) -> list[str]:
-    """The strings as a message holds them (values are HTML-escaped), longest first."""
-    return sorted(secrets | {html.escape(s, quote=False) for s in secrets}, key=len, reverse=True)
+def _patterns(secrets: set[str], unit: str | None) -> list[re.Pattern[str]]:
+    """What to take out of other people's messages: each string as a message holds it (values
+    are HTML-escaped), longest first; the unit only as a whole word ("101", not "W-000101")."""
+    plain = secrets | {html.escape(s, quote=False) for s in secrets}
+    found = [re.compile(re.escape(s)) for s in sorted(plain, key=len, reverse=True)]
+    if unit:
+        for form in {unit, html.escape(unit, quote=False)}:
+            found.append(re.compile(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])"))
+    return found
 
 
 async def _end_their_part_in_wishes(session: AsyncSession, person: Person) -> None:
@@ -191,7 +200,9 @@ async def _forget_their_wishes(session: AsyncSession, person: Person) -> set[str
     wishes = (await session.scalars(select(Wish).where(Wish.requester_id == person.id))).all()
     texts: set[str] = set()
     for wish in wishes:
-        texts.update(t for t in (wish.description, wish.rating_comment) if t and len(t) >= 4)
+        texts.update(
+            t for t in (wish.description, wish.rating_comment, *wish.photos) if t and len(t) >= 4
+        )
         await blank_wish(session, wish)
     return texts
 
@@ -264,7 +275,9 @@ async def _forget_their_words(session: AsyncSession, person: Person) -> None:
     )
 
 
-async def _forget_their_chats(session: AsyncSession, person: Person, secrets: set[str]) -> None:
+async def _forget_their_chats(
+    session: AsyncSession, person: Person, secrets: list[re.Pattern[str]]
+) -> None:
     """Identities, conversations, sign-ins, web files, what they sent and what was sent to them;
     messages to others that quoted them keep their shape with the quotes taken out."""
     identities = (
@@ -293,11 +306,21 @@ async def _forget_their_chats(session: AsyncSession, person: Person, secrets: se
         .where(Conversation.person_id == person.id)
         .execution_options(synchronize_session=False)
     )
-    if keys:
-        # Updates still waiting are left to be handled; handled ones lose what was typed.
+    for key in keys:
+        # What they sent loses its text: every update handled, and the one being handled now
+        # (the oldest waiting; the caller has read it already). Later ones are left to be
+        # handled, from a chat the bot no longer knows.
+        current = await session.scalar(
+            select(func.min(InboxUpdate.id)).where(
+                InboxUpdate.chat_key == key, InboxUpdate.handled_at.is_(None)
+            )
+        )
         await session.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.chat_key.in_(keys), InboxUpdate.handled_at.is_not(None))
+            .where(
+                InboxUpdate.chat_key == key,
+                or_(InboxUpdate.handled_at.is_not(None), InboxUpdate.id == current),
+            )
             .values(payload={}, error=None)
             .execution_options(synchronize_session=False)
         )
@@ -320,7 +343,7 @@ async def _forget_their_chats(session: AsyncSession, person: Person, secrets: se
     await session.execute(
         update(ApiClient)
         .where(ApiClient.person_id == person.id, ApiClient.revoked_at.is_(None))
-        .values(revoked_at=now(session))
+        .values(revoked_at=now(session), name=ERASED_NAME)
         .execution_options(synchronize_session=False)
     )
     await _cancel_pending(session, Reminder.target_person_id == person.id)
@@ -329,7 +352,7 @@ async def _forget_their_chats(session: AsyncSession, person: Person, secrets: se
         .where(Identity.person_id == person.id)
         .execution_options(synchronize_session=False)
     )
-    await _scrub_messages_to_others(session, secrets)
+    await _scrub_messages_to_others(session, person.id, secrets)
 
 
 async def _cancel_pending(session: AsyncSession, *where: ColumnElement[bool]) -> None:
@@ -342,42 +365,76 @@ async def _cancel_pending(session: AsyncSession, *where: ColumnElement[bool]) ->
     )
 
 
-async def _scrub_messages_to_others(session: AsyncSession, secrets: set[str]) -> None:
-    """Messages kept in the outbox for other people that quote the person's name, phone or text.
+async def _scrub_messages_to_others(
+    session: AsyncSession, person_id: int, secrets: list[re.Pattern[str]]
+) -> None:
+    """Messages to other people (outbox), what other people typed (inbox) and other people's
+    conversations that quote the person's name, phone or texts: each quote is taken out.
 
-    The outbox is read in batches; a message is rewritten only when it holds one of them.
+    Read in batches; a row is rewritten only when it holds one of them.
     """
-    if not secrets:
-        return
-    ordered = _as_sent(secrets)
+    await _scrub(
+        session,
+        Reminder.id,
+        Reminder.payload,
+        secrets,
+        Reminder.platform.is_not(None),
+        written_by=person_id,
+    )
+    await _scrub(
+        session, InboxUpdate.id, InboxUpdate.payload, secrets, InboxUpdate.handled_at.is_not(None)
+    )
+    await _scrub(session, Conversation.id, Conversation.data, secrets)
+
+
+async def _scrub(
+    session: AsyncSession,
+    key: InstrumentedAttribute[int],
+    column: InstrumentedAttribute[dict[str, Any]],
+    secrets: list[re.Pattern[str]],
+    *where: ColumnElement[bool],
+    written_by: int | None = None,
+) -> None:
+    table = key.class_
     last = 0
     while True:
         batch = (
             await session.execute(
-                select(Reminder.id, Reminder.payload)
-                .where(Reminder.id > last, Reminder.platform.is_not(None))
-                .order_by(Reminder.id)
-                .limit(500)
+                select(key, column).where(key > last, *where).order_by(key).limit(500)
             )
         ).all()
         if not batch:
             return
         for row_id, payload in batch:
             last = row_id
-            cleaned = _without(payload, ordered)
+            cleaned = _without(payload, secrets)
+            if written_by is not None and _relayed_from(payload, written_by):
+                cleaned = {**cleaned, "text": ERASED_NAME}
             if cleaned != payload:
                 await session.execute(
-                    update(Reminder)
-                    .where(Reminder.id == row_id)
-                    .values(payload=cleaned)
+                    update(table)
+                    .where(key == row_id)
+                    .values({column.key: cleaned})
                     .execution_options(synchronize_session=False)
                 )
 
 
-def _without(value: Any, secrets: list[str]) -> Any:
+def _relayed_from(payload: Any, person_id: int) -> bool:
+    """A message the contact relay passed on from this person (its reply button names them)."""
+    if not isinstance(payload, dict):
+        return False
+    for row in payload.get("buttons") or []:
+        for button in row:
+            data = str(button[1]) if isinstance(button, list) and len(button) > 1 else ""
+            if data.startswith(RELAY_BUTTON) and data.split(":")[3:4] == [str(person_id)]:
+                return True
+    return False
+
+
+def _without(value: Any, secrets: list[re.Pattern[str]]) -> Any:
     if isinstance(value, str):
         for secret in secrets:
-            value = value.replace(secret, ERASED_NAME)
+            value = secret.sub(ERASED_NAME, value)
         return value
     if isinstance(value, list):
         return [_without(v, secrets) for v in value]

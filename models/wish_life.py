@@ -227,6 +227,8 @@ async def submit_wish(
     place = await place_of_building(session, building_id)
     grants = await grants_of(session, actor)
     requester = requester or actor
+    if requester.erased_at is not None:
+        raise NotFound(N_("There is no such person, or they were erased already."))
     if requester.id == actor.id:
         if not has_role(grants, Role.RESIDENT, place) and ladder_level(grants, place) == 0:
             raise NotAllowed(N_("You can ask for help only in the building you live in."))

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import App
 from bot.roster_import import import_roster
 from handlers.reminders import fire
 from models.clock import ManualClock
@@ -23,7 +24,9 @@ from models.dashboard_figures import points_by_member, time_to_accept_and_close,
 from models.directory import link_identity
 from models.erasure import ERASED_NAME, erase_person
 from models.errors import NotAllowed
+from models.inbox import InboxUpdate, store_update
 from models.noticeboard import community_board, month_span
+from models.outbox import queue_message
 from models.people import Identity, Person
 from models.points import PointsEntry
 from models.points_ledger import balance
@@ -43,6 +46,7 @@ from models.wish_life import (
 from models.wishes import Wish, WishStatus
 from tests.chat import CONFIG, Chat, World
 from tests.snapshot import STORE, snapshot
+from tests.telegram_bot import telegram_bot
 from tests.town import Town
 from tests.wishes import wish_in
 
@@ -340,3 +344,93 @@ async def test_a_roster_phone_is_shown_to_helpers_only_after_the_person_agrees_i
     async with sessions() as s:
         person = await s.get(Person, erin_person.id)
         assert person is not None and person.phone is None
+
+
+async def test_forget_on_telegram_leaves_nothing_of_her_in_the_inbox_or_the_outbox(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        await link_identity(s, town.head_n1, "telegram", "3801")
+        await link_identity(s, town.fixer, "telegram", "3802")
+    url = app.settings.database_url.render_as_string(hide_password=False)
+    async with telegram_bot(url, clock) as bot:
+        xenia = bot.user(3800, "Xenia")
+        head = bot.user(3801, "Head")
+        fixer = bot.user(3802, "Fixer")
+        await xenia.send("/start")
+        await xenia.press("English")
+        await xenia.press("I live here")
+        await xenia.press("Sunflower")
+        await xenia.press("N1")
+        await xenia.send("Zebra-7")
+        await xenia.press("No, thanks")
+        await xenia.send("/wish")
+        await xenia.press("Repairs")
+        await xenia.send(TEXT)
+        await xenia.send_photo("photo-of-the-door")
+        await xenia.press("Within a day")
+        await xenia.press("Send")
+        await head.press("Verify")
+        await fixer.send("/tasks")
+        await fixer.press("I'll do it")
+        assert "Xenia" in fixer.text() and TEXT in fixer.text()
+        await fixer.press("Message the resident")
+        await fixer.send("Coming at six")
+        await xenia.press("Message the helper")
+        await xenia.send("Thanks, the bell is broken, knock")
+        before = await _figures(sessions, town)
+        secrets = ("Xenia", "Zebra-7", TEXT, "photo-of-the-door", "bell is broken")
+        everything = await _everything(sessions)
+        assert all(secret in everything for secret in secrets)
+
+        await xenia.send("/forget")
+        await xenia.press("Yes, erase me")
+        assert "everything about you is erased" in xenia.text()
+        assert await _figures(sessions, town) == before
+        everything = await _everything(sessions)
+        for secret in secrets:
+            assert secret not in everything, secret
+
+        # The helper's old relay button now answers with where the wish stands, nothing more.
+        await xenia.send("/my")
+        assert "/start" in xenia.text()
+        await fixer.press("Message the resident")
+        await fixer.send("Are you there?")
+        assert "Passed on to" in fixer.text()  # the wish is still theirs, to the anonymous person
+        assert bot.server.violations == []
+
+
+async def test_chat_messages_lose_their_text_after_the_rule(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    start = clock.now()
+
+    async def messages(text: str) -> tuple[int, int, int]:
+        async with sessions.begin() as s:
+            sent = await queue_message(s, platform="test", chat_id="1", payload={"text": text})
+            sent.status = ReminderStatus.SENT
+            waiting = await queue_message(
+                s, platform="test", chat_id="1", payload={"text": text}, due_at=start + 400 * DAY
+            )
+            await store_update(s, "test", sent.id, "test:1", {"text": text})
+            got = await s.scalar(select(InboxUpdate).where(InboxUpdate.update_id == sent.id))
+            assert got is not None
+            got.handled_at = clock.now()
+            return sent.id, waiting.id, got.id
+
+    old = await messages("Old message from Zebra-7")
+    clock.set(start + 2 * DAY)
+    recent = await messages("Recent message from Yak")
+    clock.set(start + 181 * DAY)
+    await _run_retention(sessions, clock.now().date())
+    async with sessions() as s:
+
+        async def payload(model: Any, row_id: int) -> Any:
+            row = await s.get(model, row_id)
+            return row.payload
+
+        assert await payload(Reminder, old[0]) == {}
+        assert await payload(Reminder, old[1]) == {"text": "Old message from Zebra-7"}  # not sent
+        assert await payload(InboxUpdate, old[2]) == {}
+        assert await payload(Reminder, recent[0]) == {"text": "Recent message from Yak"}
+        assert await payload(InboxUpdate, recent[2]) == {"text": "Recent message from Yak"}

@@ -594,7 +594,7 @@ def people_of(communities: Sequence[int]) -> Select[int]:
 async def grantable_people(turn: Turn) -> list[Person]:
     found = await turn.session.scalars(
         select(Person)
-        .where(Person.id.in_(people_of(turn.scopes(Role.ADMIN))))
+        .where(Person.id.in_(people_of(turn.scopes(Role.ADMIN))), Person.erased_at.is_(None))
         .order_by(Person.name, Person.id)
     )
     return list(found.all())

@@ -18,7 +18,7 @@ from models.erasure import erase_person
 from models.errors import N_
 from models.privacy import export_person, share_phone, stop_sharing_phone
 from models.reminders import Reminder
-from models.retention import RETENTION, forget_old_wishes
+from models.retention import RETENTION, forget_old_messages, forget_old_wishes
 
 FORGET_CONFIRM = "forget_confirm"
 PHONE_CHOICE = "phone_choice"
@@ -143,8 +143,10 @@ async def answer_phone_choice(turn: Turn) -> None:
 
 @reminder_kind(RETENTION)
 async def retention(speaker: Speaker, reminder: Reminder) -> None:
-    """Once a day: finished wishes kept past their community's rule lose their details."""
-    await forget_old_wishes(speaker.session, now(speaker.session))
+    """Once a day: finished wishes and chat messages kept past the rule lose their details."""
+    moment = now(speaker.session)
+    await forget_old_wishes(speaker.session, moment)
+    await forget_old_messages(speaker.session, moment)
 
 
 FLOW = register_flow(

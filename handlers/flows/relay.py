@@ -18,10 +18,14 @@ from models.wishes import Urgency, Wish
 RELAY_TEXT = "relay_text"
 
 
-def relay_button(t: Translator, wish: Wish, *, to_helper: bool) -> tuple[Button, ...]:
-    """The row under a wish card that starts a message to the other side."""
+def relay_button(
+    t: Translator, wish: Wish, *, to_helper: bool, written_by: int | None = None
+) -> tuple[Button, ...]:
+    """The row under a wish card that starts a message to the other side. Under a passed-on
+    message it also names who wrote it, so that erasing them finds their words (RELAYED_BY)."""
     label = t.raw("✉️ Message the helper") if to_helper else t.raw("✉️ Message the resident")
-    return (action_button(label, "relay", wish.id),)
+    extra = () if written_by is None else (written_by,)
+    return (action_button(label, "relay", wish.id, *extra),)
 
 
 @action("relay")
@@ -56,7 +60,7 @@ async def answer_text(turn: Turn) -> None:
     relay = await _relay_or_end(turn)
     if relay is None:
         return
-    sender = turn.person.name
+    sender, writer = turn.person.name, turn.person.id
     wish = relay.wish
 
     def build(t: Translator) -> Reply:
@@ -67,7 +71,7 @@ async def answer_text(turn: Turn) -> None:
                 code=wish.code,
                 text=text,
             ),
-            (relay_button(t, wish, to_helper=relay.from_helper),),
+            (relay_button(t, wish, to_helper=relay.from_helper, written_by=writer),),
         )
 
     for person_id in relay.to:

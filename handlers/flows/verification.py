@@ -127,7 +127,7 @@ async def _residents(turn: Turn) -> list[Person]:
         (
             await turn.session.scalars(
                 select(Person)
-                .where(Person.building_id.in_(buildings))
+                .where(Person.building_id.in_(buildings), Person.erased_at.is_(None))
                 .order_by(Person.building_id, Person.unit, Person.name)
                 .limit(30)
             )

@@ -44,12 +44,13 @@ async def people_looked_after(turn: Turn) -> list[Person]:
     found = await turn.session.scalars(
         select(Person)
         .where(
+            Person.erased_at.is_(None),
             or_(
                 Person.building_id.in_(heads),
                 Person.building_id.in_(
                     buildings_in_scope(turn, Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
                 ),
-            )
+            ),
         )
         .order_by(Person.building_id, Person.unit, Person.name, Person.id)
     )
