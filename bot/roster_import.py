@@ -403,7 +403,7 @@ async def import_roster(
             building=building,
             unit=row.unit,
             phone=row.phone,
-            phone_consent=row.phone is not None,
+            office_roster=True,  # the office's list is not the person's consent
         )
         await grant_role(session, None, person, Role.RESIDENT, building.id)
         known[key] = person

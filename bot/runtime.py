@@ -42,6 +42,7 @@ from models.outbox import (
 )
 from models.people import Role
 from models.reminders import Reminder, ReminderStatus
+from models.retention import plan_retention
 from models.schedule import (
     after_quiet_hours,
     claim_due_reminders,
@@ -245,6 +246,7 @@ class Runtime:
         async with self.app.sessions.begin() as session:
             today = now(session).astimezone(self.app.settings.timezone).date()
             await plan_for_role(session, Role.ADMIN, "digest", today)
+            await plan_retention(session, today)
             if today.weekday() == rules.head_prompt_weekday:
                 await plan_for_role(session, Role.BUILDING_HEAD, "head_prompt", today)
         self.reminders_waiting.set()

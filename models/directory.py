@@ -64,9 +64,14 @@ async def add_person(
     unit: str | None = None,
     phone: str | None = None,
     phone_consent: bool = False,
+    office_roster: bool = False,
     locale: str | None = None,
 ) -> Person:
-    if phone and not phone_consent:
+    """A new person. A phone is kept with their consent (given in chat), or, from the office's
+    own roster, for the office only: a roster is never consent (see models/privacy.py)."""
+    if phone and not phone_consent and not office_roster:
+        raise InvalidInput(N_("A phone number is kept only with the person's consent."))
+    if office_roster and phone_consent:
         raise InvalidInput(N_("A phone number is kept only with the person's consent."))
     person = Person(
         name=_name(name, "person"),
@@ -130,6 +135,8 @@ async def grant_role(
         session, SCOPE_OF_ROLE[role], scope_id
     )
     if actor is not None:
+        if person.erased_at is not None:
+            raise NotFound(N_("There is no such person, or they were erased already."))
         grants = await grants_of(session, actor)
         street_admin = any(g.role == Role.STREET_ADMIN and g.scope_id == street_id for g in grants)
         community_admin = community_id is not None and any(

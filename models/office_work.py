@@ -119,7 +119,7 @@ async def residents_reached(
     """The people living in the reach's buildings, by building, unit and name."""
     found = await session.scalars(
         select(Person)
-        .where(Person.building_id.in_(reach.buildings()))
+        .where(Person.building_id.in_(reach.buildings()), Person.erased_at.is_(None))
         .order_by(Person.building_id, Person.unit, Person.name, Person.id)
         .limit(limit)
     )
@@ -177,7 +177,7 @@ async def grantable_people(session: AsyncSession, community_ids: Sequence[int]) 
     """Whom an admin may give a role: the people of the communities they run, by name."""
     found = await session.scalars(
         select(Person)
-        .where(Person.id.in_(people_of(community_ids)))
+        .where(Person.id.in_(people_of(community_ids)), Person.erased_at.is_(None))
         .order_by(Person.name, Person.id)
     )
     return list(found.all())

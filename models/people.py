@@ -57,6 +57,8 @@ class Person(Base):
     # Blocked the bot: skipped by broadcasts and reminders until they write again.
     unreachable: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[dt.datetime]
+    # Erased (/forget or the office): the row stays for the ledger and statistics, anonymous.
+    erased_at: Mapped[dt.datetime | None]
 
 
 class Identity(Base):

@@ -1,6 +1,7 @@
 """What the store holds about one person, for their own export (DESIGN: export of own data).
 
-Only their own rows: profile, roles, the wishes they asked for, points, and sensitive answers.
+Only their own rows: profile, roles, the wishes they asked for, points, and sensitive answers;
+which phone a helper may see, and the person's own consent to it, are decided here too.
 """
 
 from __future__ import annotations
@@ -11,9 +12,39 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.campaigns import privacy_export_for
+from models.errors import N_, InvalidInput
 from models.people import Identity, Person, RoleGrant
 from models.points import PointsEntry
 from models.wishes import Wish
+
+
+def phone_for_helpers(person: Person) -> str | None:
+    """The phone a helper may see: only one the person agreed to share, in chat.
+
+    A phone from the office's roster is kept for the office only and is never shown.
+    """
+    return person.phone if person.phone_consent and person.phone else None
+
+
+MAX_PHONE = 40
+
+
+async def share_phone(session: AsyncSession, person: Person, phone: str | None) -> None:
+    """The person agrees, in chat, that their helpers see a phone: a newly shared one, or the
+    one the office already has (phone None)."""
+    if phone is not None:
+        person.phone = phone.strip()[:MAX_PHONE] or None
+    if person.phone is None:
+        raise InvalidInput(N_("Please share a phone number with the button."))
+    person.phone_consent = True
+    await session.flush()
+
+
+async def stop_sharing_phone(session: AsyncSession, person: Person) -> None:
+    """No helper sees it any more, and it is not kept either."""
+    person.phone = None
+    person.phone_consent = False
+    await session.flush()
 
 
 async def export_person(session: AsyncSession, person: Person) -> dict[str, Any]:
@@ -40,7 +71,8 @@ async def export_person(session: AsyncSession, person: Person) -> dict[str, Any]
     return {
         "name": person.name,
         "unit": person.unit,
-        "phone": person.phone if person.phone_consent else None,
+        "phone": person.phone,
+        "phone_shared_with_helpers": person.phone_consent,
         "language": person.locale,
         "platforms": sorted(set(identities)),
         "roles": [{"role": role.value, "scope": scope} for role, scope in roles],

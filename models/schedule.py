@@ -41,6 +41,7 @@ class ReminderRules:
     quiet_end: str = "08:00"
     digest_time: str = "08:30"  # the admins' daily digest, local time
     head_prompt_weekday: int = 0  # Monday, with the digest: "anything new in your building?"
+    keep_closed_days: float = 180  # a finished wish's personal details, then blanked
 
     def merged(self, overrides: dict[str, Any]) -> ReminderRules:
         """These rules with a community's overrides; an unknown or bad value is refused."""

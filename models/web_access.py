@@ -121,6 +121,8 @@ class SiteSecret(Base):
 
 async def may_make_code_for(session: AsyncSession, actor: Person, person: Person) -> bool:
     """Oneself; or a resident of a building the actor heads, or of a community they run."""
+    if person.erased_at is not None:
+        return False  # erased: nobody may become them again
     if actor.id == person.id:
         return True
     if person.building_id is None:

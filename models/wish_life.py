@@ -220,6 +220,8 @@ async def submit_wish(
     place = await place_of_building(session, building_id)
     grants = await grants_of(session, actor)
     requester = requester or actor
+    if requester.erased_at is not None:
+        raise NotFound(N_("There is no such person, or they were erased already."))
     if requester.id == actor.id:
         if not has_role(grants, Role.RESIDENT, place) and ladder_level(grants, place) == 0:
             raise NotAllowed(N_("You can ask for help only in the building you live in."))
@@ -293,7 +295,7 @@ async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason
 async def _approved_member(session: AsyncSession, person: Person, place: Place) -> None:
     profile = await session.get(MemberProfile, person.id)
     grants = await grants_of(session, person)
-    if profile is None or not has_role(grants, Role.MEMBER, place):
+    if profile is None or not has_role(grants, Role.MEMBER, place) or person.erased_at:
         raise NotAllowed(N_("Only members of this community can take wishes."))
     if not profile.approved:
         raise NotAllowed(N_("An admin has not approved {name} as a member yet."), name=person.name)

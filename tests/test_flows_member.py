@@ -215,7 +215,7 @@ async def test_a_wish_for_two_stays_open_until_both_places_are_taken(
     await fixer.deliver(button=f"a:accept:{wish.id}")
     assert "It still needs 1 more helper." in fixer.last.text
     labels = [b.label for row in fixer.last.buttons for b in row]
-    assert labels == ["↩ Give it back"]  # nothing to report before everyone is there
+    assert labels == ["↩ Give it back", "✉️ Message the resident"]  # nothing to report yet
 
     await fixer.send("/tasks")
     assert "Your task:" in fixer.received[-2].text and wish.code in fixer.received[-2].text

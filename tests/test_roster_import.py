@@ -108,8 +108,8 @@ async def test_a_good_file_imports_people_buildings_and_grants(
     assert await count(sessions, Person) == people_before + 4
     found = await people_of(sessions, ["N1", "N9", "N10"])
     r = [Role.RESIDENT]
-    assert found["Erin"] == ("N1", "102", "13800138000", True, r)
-    assert found["Frank"] == ("N9", "1-101", "+86 21-5555 0000", True, r)
+    assert found["Erin"] == ("N1", "102", "13800138000", False, r)
+    assert found["Frank"] == ("N9", "1-101", "+86 21-5555 0000", False, r)
     assert found["Grace"] == ("N9", "1-102", None, False, r)
     assert found["Heidi"] == ("N10", "3", None, False, r)
     async with sessions() as session:
@@ -184,7 +184,7 @@ async def test_chinese_headers_in_a_gb18030_file(
     assert summary == "Imported 2 residents into 1 building (1 new) of Sunflower."
     found = await people_of(sessions, ["3号楼"])
     assert found == {
-        "王芳": ("3号楼", "2单元-301", "139 1234 5678", True, [Role.RESIDENT]),
+        "王芳": ("3号楼", "2单元-301", "139 1234 5678", False, [Role.RESIDENT]),
         "李雷": ("3号楼", "2单元-302", None, False, [Role.RESIDENT]),
     }
     async with sessions() as session:
@@ -214,7 +214,7 @@ async def test_a_utf8_file_with_a_bom_and_loose_headers(
     summary = await run_import(sessions, path)
 
     assert summary == "Imported 1 resident into 1 building (0 new) of Sunflower."
-    assert (await people_of(sessions, ["N2"]))["Judy"] == ("N2", "7", "110", True, [Role.RESIDENT])
+    assert (await people_of(sessions, ["N2"]))["Judy"] == ("N2", "7", "110", False, [Role.RESIDENT])
 
 
 async def test_a_named_grid_is_made_when_missing(

@@ -6,11 +6,13 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 from handlers.flows import (  # noqa: F401
     admin,
     campaigns,
+    erase_person,
     help,
     my_wishes,
     neighbourhood,
     privacy,
     registration,
+    relay,
     setup,
     street,
     tasks,

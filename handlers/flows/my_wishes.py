@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 
 from handlers.flows.common import button_number, rows, text_input, wish_summary
 from handlers.flows.news import helpers_of, requester_side, tell
+from handlers.flows.relay import relay_button
 from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, register_flow
@@ -52,9 +53,15 @@ def _buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
         return (
             turn.action(t.raw("⭐ It's done"), "confirm", wish.id),
             turn.action(t.raw("Not done yet"), "dispute", wish.id),
+            *relay_button(t, wish, to_helper=True),
         )
+    if wish.status == S.ACCEPTED:
+        return relay_button(t, wish, to_helper=True)
     if wish.status in (S.SUBMITTED, S.OPEN):
-        return (turn.action(t.raw("Cancel this wish"), "cancel", wish.id),)
+        cancel = turn.action(t.raw("Cancel this wish"), "cancel", wish.id)
+        if wish.taken_count > 0:  # someone took a place already
+            return (cancel, *relay_button(t, wish, to_helper=True))
+        return (cancel,)
     return ()
 
 

@@ -95,6 +95,9 @@ async def fitting_members(turn: Speaker, wish: Wish, limit: int = 20) -> list[in
                 RoleGrant.role == Role.MEMBER,
                 RoleGrant.scope_id == place.community_id,
                 MemberProfile.approved,
+                MemberProfile.person_id.not_in(
+                    select(Person.id).where(Person.erased_at.is_not(None))
+                ),
             )
         )
     ).all()

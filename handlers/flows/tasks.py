@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import ButtonsFor, heads_of, helpers_of, requester_side, tell
+from handlers.flows.relay import relay_button
 from handlers.flows.verification import offer_to_members
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Reply
@@ -21,6 +22,7 @@ from models.errors import N_, NotAllowed
 from models.open_tasks import open_wishes_page
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
+from models.privacy import phone_for_helpers
 from models.wish_life import (
     MAX_NOTE,
     accept_wish,
@@ -127,10 +129,13 @@ async def tasks_page(turn: Turn, args: list[str]) -> None:
 def task_buttons(t: Translator, wish: Wish) -> tuple[Button, ...]:
     """What the member who holds the wish can do with it now."""
     give_back = action_button(t.raw("↩ Give it back"), "release", wish.id)
+    message = relay_button(t, wish, to_helper=False)
     if wish.status == S.ACCEPTED:
-        return (action_button(t.raw("✅ Report done"), "done", wish.id), give_back)
+        return (action_button(t.raw("✅ Report done"), "done", wish.id), give_back, *message)
     if wish.status == S.OPEN:
-        return (give_back,)
+        return (give_back, *message)
+    if wish.status == S.DONE:
+        return message
     return ()
 
 
@@ -260,8 +265,8 @@ async def accept(turn: Turn, args: list[str]) -> None:
         )
     else:
         lines.append(t("Where: {building} ({name})", building=building.name, name=requester.name))
-    if requester.phone_consent and requester.phone:
-        lines.append(t("Phone (shared with consent): {phone}", phone=requester.phone))
+    if (phone := phone_for_helpers(requester)) is not None:
+        lines.append(t("Phone (shared with consent): {phone}", phone=phone))
     else:
         lines.append(t("The building head will put you in touch with {name}.", name=requester.name))
     remaining = wish.required_count - wish.taken_count
@@ -282,7 +287,12 @@ async def accept(turn: Turn, args: list[str]) -> None:
 
     side = requester_side(wish)
     await tell(
-        turn, side, wish, N_("Good news: {helper} will help with your wish {code}."), helper=me.name
+        turn,
+        side,
+        wish,
+        N_("Good news: {helper} will help with your wish {code}."),
+        lambda t: [relay_button(t, wish, to_helper=True)],
+        helper=me.name,
     )
     heads = [h for h in await heads_of(turn, wish.building_id) if h not in side]
     await tell(turn, heads, wish, N_("{helper} took wish {code} in your building."), helper=me.name)
