@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ test: $(STAMP) lint
 	else \
 		echo "WISHBOT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped (scripts/with-postgres make test runs it)"; \
 	fi
+
+# Small sizes of every benchmark scenario; fails on a lost or doubled reply or a broken
+# invariant (timings are printed, never asserted). PostgreSQL too when WISHBOT_TEST_POSTGRES_URL is set.
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+# The full benchmark (about 15 minutes with PostgreSQL); writes docs/BENCHMARKS.md.
+# scripts/with-postgres make bench runs it on PostgreSQL as well.
+bench: $(STAMP)
+	$(BIN)/python -m bench --write docs/BENCHMARKS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,278 @@
+"""`python -m bench [--quick] [--postgres URL] [--write docs/BENCHMARKS.md]`: run, print, report.
+
+Ours and the echo bot alternate in pairs; medians and per-pair ratios; a broken invariant exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import scenarios as s
+from bench.harness import Broken
+from bench.report import Row, write_report
+
+
+@dataclass(frozen=True)
+class Sizes:
+    pairs: int
+    first_contacts: int
+    conversations: int
+    steady_users: int
+    during_broadcast: int
+    writers: int
+    broadcast: int
+    pending: int
+    due: int
+    members: int
+    asks: int
+    residents: int
+    start_pairs: int
+
+
+QUICK = Sizes(
+    pairs=1,
+    first_contacts=100,
+    conversations=4,
+    steady_users=40,
+    during_broadcast=150,
+    writers=3,
+    broadcast=200,
+    pending=2_000,
+    due=100,
+    members=1_000,
+    asks=10,
+    residents=2_000,
+    start_pairs=1,
+)
+FULL = Sizes(
+    pairs=3,
+    first_contacts=500,
+    conversations=20,
+    steady_users=200,
+    during_broadcast=2_000,
+    writers=5,
+    broadcast=3_000,
+    pending=100_000,
+    due=1_000,
+    members=10_000,
+    asks=30,
+    residents=100_000,
+    start_pairs=5,
+)
+
+
+@dataclass
+class Outcome:
+    rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+Bench = Callable[[str], Awaitable[s.Run]]
+
+
+async def paired(
+    outcome: Outcome,
+    db: str,
+    what: str,
+    pairs: int,
+    run: Bench,
+    metrics: list[tuple[str, str, bool]],
+) -> None:
+    """``pairs`` times ours then echo; a row per metric: medians and each pair's ratio.
+
+    A metric is (name, unit, higher_is_better); the ratio is always ours / echo.
+    """
+    ours: list[s.Run] = []
+    echo: list[s.Run] = []
+    for number in range(pairs):
+        for kind, runs in (("ours", ours), ("echo", echo)):
+            try:
+                started = time.monotonic()
+                runs.append(await run(kind))
+                shown = {k: round(v, 1) for k, v in runs[-1].numbers.items()}
+                print(
+                    f"  {db} {what} [{kind} {number + 1}] {shown} ({time.monotonic() - started:.0f} s)"
+                )
+            except Broken as broken:
+                outcome.failures.append(f"{db} {what} ({kind}): {broken}")
+                print(f"  BROKEN {db} {what} ({kind}): {broken}", flush=True)
+                return
+    for name, unit, _ in metrics:
+        ratios = [
+            o.numbers[name] / e.numbers[name]
+            for o, e in zip(ours, echo, strict=True)
+            if e.numbers.get(name)
+        ]
+        outcome.rows.append(
+            Row(
+                db,
+                what,
+                f"{name} ({unit})",
+                s.median(ours, name),
+                s.median(echo, name),
+                ratios,
+            )
+        )
+
+
+async def alone(outcome: Outcome, db: str, what: str, run: Callable[[], Awaitable[s.Run]]) -> None:
+    try:
+        started = time.monotonic()
+        result = await run()
+    except Broken as broken:
+        outcome.failures.append(f"{db} {what}: {broken}")
+        print(f"  BROKEN {db} {what}: {broken}", flush=True)
+        return
+    shown = {k: round(v, 2) for k, v in result.numbers.items()}
+    print(f"  {db} {what} {shown} ({time.monotonic() - started:.0f} s)", flush=True)
+    for name, value in result.numbers.items():
+        outcome.rows.append(Row(db, what, name, value, None, []))
+
+
+async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
+    databases: list[tuple[str, str | None]] = [("SQLite", None)]
+    if postgres:
+        databases.append(("PostgreSQL", postgres))
+    for db, url in databases:
+        print(f"== {db} ==", flush=True)
+        await paired(
+            outcome,
+            db,
+            f"first contacts: {sizes.first_contacts} newcomers send /start at once",
+            sizes.pairs,
+            lambda kind, url=url: s.first_contacts(kind, sizes.first_contacts, url),
+            [
+                ("updates_per_s", "updates/s", True),
+                ("p50_ms", "ms", False),
+                ("p99_ms", "ms", False),
+                ("cpu_ms_per_update", "CPU ms", False),
+            ],
+        )
+        await paired(
+            outcome,
+            db,
+            f"full conversations: {sizes.conversations} at once, 21 updates each",
+            sizes.pairs,
+            lambda kind, url=url: s.conversations(kind, sizes.conversations, url),
+            [
+                ("updates_per_s", "updates/s", True),
+                ("p50_ms", "ms", False),
+                ("p99_ms", "ms", False),
+                ("cpu_ms_per_update", "CPU ms", False),
+            ],
+        )
+        await paired(
+            outcome,
+            db,
+            f"steady: {sizes.steady_users} registered residents, 20 /help a second",
+            1,
+            lambda kind, url=url: s.steady(kind, sizes.steady_users, 20, url),
+            [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
+        )
+        await alone(
+            outcome,
+            db,
+            f"/help while a {sizes.during_broadcast:,}-person broadcast drains at 30/s",
+            lambda url=url: s.broadcast(sizes.during_broadcast, sizes.writers, url),
+        )
+        await alone(
+            outcome,
+            db,
+            f"broadcast to {sizes.broadcast:,} at Telegram's limits",
+            lambda url=url: s.broadcast(sizes.broadcast, 0, url),
+        )
+        await alone(
+            outcome,
+            db,
+            f"reminders: {sizes.due:,} fall due among {sizes.pending:,} pending",
+            lambda url=url: s.reminder_sweep(sizes.pending, sizes.due, url),
+        )
+        await alone(
+            outcome,
+            db,
+            f"dispatch: /assign among {sizes.members:,} members, {sizes.asks} times",
+            lambda url=url: s.dispatch(sizes.members, sizes.asks, url),
+        )
+        await paired(
+            outcome,
+            db,
+            f"memory: {sizes.residents:,} residents, then 200 ask /help",
+            1,
+            lambda kind, url=url: s.memory(kind, sizes.residents, 200, url),
+            [("idle_mib", "MiB", False), ("loaded_mib", "MiB", False)],
+        )
+        await paired(
+            outcome,
+            db,
+            "start-up: process start to the answer of a /start that waited",
+            sizes.start_pairs,
+            lambda kind, url=url: s.start_up(kind, url),
+            [("first_reply_s", "s", False)],
+        )
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = "?"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    load = os.getloadavg()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} memory, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the start"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes; for CI")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("WISHBOT_TEST_POSTGRES_URL") or None,
+        help="a PostgreSQL server URL (default: $WISHBOT_TEST_POSTGRES_URL); unset, SQLite only",
+    )
+    parser.add_argument("--write", type=Path, help="write the report (Markdown) here")
+    parser.add_argument("--broadcast", type=int, help="recipients of the broadcast at the limits")
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)
+    sizes = QUICK if args.quick else FULL
+    if args.broadcast:
+        sizes = Sizes(**{**sizes.__dict__, "broadcast": args.broadcast})
+    outcome = Outcome()
+    started = time.monotonic()
+    when = dt.datetime.now(dt.UTC)
+    about = machine()
+    print(f"bench: {'quick' if args.quick else 'full'}; {about}", flush=True)
+    asyncio.run(everything(sizes, args.postgres, outcome))
+    seconds = time.monotonic() - started
+    print(f"bench: {seconds:.0f} s; {len(outcome.failures)} broken invariants")
+    for failure in outcome.failures:
+        print(f"  BROKEN: {failure}")
+    if args.write:
+        command = "make bench" + (" (scripts/with-postgres make bench)" if args.postgres else "")
+        write_report(
+            args.write, outcome.rows, outcome.failures, command, about, when, seconds, sizes
+        )
+        print(f"bench: wrote {args.write}")
+    _ = statistics  # medians come from scenarios.median
+    return 1 if outcome.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
