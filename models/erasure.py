@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.clock import now
-from models.community import Building, Community, Grid
+from models.community import Building, Grid
 from models.conversations import Conversation
 from models.errors import N_, NotAllowed, NotFound
 from models.inbox import InboxUpdate
-from models.office_scope import buildings_under
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
-from models.permissions import grants_of
 from models.points import PointsEntry
+from models.reach import reach
 from models.reminders import Reminder, ReminderStatus
 from models.surveys import SurveyAnswer
 from models.web_access import ApiClient, SignInCode, WebFile, WebSession
@@ -75,33 +74,19 @@ async def may_erase(session: AsyncSession, actor: Person, person: Person) -> boo
     """Oneself; or a community admin (or the street admin) of where the person lives or helps."""
     if actor.id == person.id:
         return True
-    grants = await grants_of(session, actor)
-    admin_of = {g.scope_id for g in grants if g.role == Role.ADMIN}
-    street_of = {g.scope_id for g in grants if g.role == Role.STREET_ADMIN}
-    for community_id in await _communities_of(session, person):
-        if community_id in admin_of:
-            return True
-        street = await session.scalar(
-            select(Community.street_id).where(Community.id == community_id)
-        )
-        if street in street_of:
-            return True
-    return False
+    runs = await reach(session, actor, Role.ADMIN, Role.STREET_ADMIN)
+    return bool(await _communities_of(session, person) & set(await runs.community_ids(session)))
 
 
 async def people_an_admin_may_erase(session: AsyncSession, actor: Person) -> list[Person]:
     """Residents of the buildings and members of the communities the actor runs, not yet erased."""
-    grants = await grants_of(session, actor)
-    communities = [g.scope_id for g in grants if g.role == Role.ADMIN]
-    streets = [g.scope_id for g in grants if g.role == Role.STREET_ADMIN]
-    if not communities and not streets:
+    runs = await reach(session, actor, Role.ADMIN, Role.STREET_ADMIN)
+    if runs.empty:
         return []
-    buildings = buildings_under([], communities, streets)
-    in_communities = select(Community.id).where(
-        or_(Community.id.in_(communities), Community.street_id.in_(streets))
-    )
+    buildings = runs.buildings()
     members = select(RoleGrant.person_id).where(
-        RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(in_communities)
+        RoleGrant.role == Role.MEMBER,
+        RoleGrant.scope_id.in_(await runs.community_ids(session)),
     )
     residents = select(RoleGrant.person_id).where(
         RoleGrant.role == Role.RESIDENT, RoleGrant.scope_id.in_(buildings)
