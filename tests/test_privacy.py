@@ -48,6 +48,7 @@ from tests.chat import CONFIG, Chat, World
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
+from tests.web import web_site
 from tests.wishes import wish_in
 
 S = WishStatus
@@ -433,3 +434,30 @@ async def test_chat_messages_lose_their_text_after_the_rule(
         assert await payload(InboxUpdate, old[2]) == {}
         assert await payload(Reminder, recent[0]) == {"text": "Recent message from Yak"}
         assert await payload(InboxUpdate, recent[2]) == {"text": "Recent message from Yak"}
+
+
+async def test_the_office_erases_a_person_from_the_dashboard(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        for person in (town.admin, town.gw_north):
+            found = await s.get(Person, person.id)
+            assert found is not None
+            found.locale = "en"
+    async with web_site(app) as site:
+        grid = await site.signed_in(town.gw_north)
+        _, page = await grid.get("/admin")
+        assert "Erase a person" not in page  # grid workers do not erase
+        admin = await site.signed_in(town.admin)
+        _, page = await admin.get("/admin")
+        assert "Erase a person&#39;s data" in page or "Erase a person's data" in page
+        response = await admin.post("/admin/act", {"press": "/erase"})
+        assert response.headers["Location"] == "/chat"
+        await admin.say("/help")  # read the chat
+        await admin.press("Carol")
+        assert "Erase Carol?" in admin.text()
+        await admin.press("Yes, erase")
+        assert "Carol is erased" in admin.text()
+    async with sessions() as s:
+        carol = await s.get(Person, town.carol.id)
+        assert carol is not None and carol.name == ERASED_NAME and carol.erased_at is not None
