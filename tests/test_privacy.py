@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
+from bot.app import App, build_app
+from bot.migrate import migrate
 from bot.roster_import import import_roster
+from bot.settings import load_settings
 from handlers.reminders import fire
 from models.clock import ManualClock
 from models.community import Community
@@ -45,6 +47,7 @@ from models.wish_life import (
 )
 from models.wishes import Wish, WishStatus
 from tests.chat import CONFIG, Chat, World
+from tests.databases import fresh_database
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
@@ -189,9 +192,9 @@ async def test_forget_erases_a_resident_and_keeps_every_count_and_sum(
         exported = json.dumps(await export_person(s, person), ensure_ascii=False)
         demand = await demand_list(s, town.sunflower.id, None, None, SHANGHAI)
         service = await service_list(s, town.sunflower.id, None, None, SHANGHAI)
-    for text in (exported, repr(demand.rows), repr(service.rows)):
+    for shown in (exported, repr(demand.rows), repr(service.rows)):
         for secret in secrets:
-            assert secret not in text
+            assert secret not in shown
 
     # The bot no longer knows the chat: it is a stranger now.
     await alice.send("/my")
@@ -461,3 +464,38 @@ async def test_the_office_erases_a_person_from_the_dashboard(
     async with sessions() as s:
         carol = await s.get(Person, town.carol.id)
         assert carol is not None and carol.name == ERASED_NAME and carol.erased_at is not None
+
+
+async def test_the_migration_takes_back_consent_the_roster_gave(tmp_path: Path) -> None:
+    """Before 0006 a roster import marked its phones as consent; nobody without a chat agreed."""
+    async with fresh_database(tmp_path) as url:
+        app = build_app(load_settings({"WISHBOT_DATABASE_URL": url}))
+        try:
+            await migrate(app.engine, "0005")
+            moment = dt.datetime(2026, 11, 1)
+            async with app.engine.begin() as conn:
+                for name in ("From the roster", "Agreed in chat"):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO people (name, phone, phone_consent, points_balance, "
+                            "unreachable, created_at) VALUES (:n, '13700000009', true, 0, false, :at)"
+                        ),
+                        {"n": name, "at": moment},
+                    )
+                await conn.execute(
+                    text(
+                        "INSERT INTO identities (person_id, platform, external_id) "
+                        "SELECT id, 'telegram', '42' FROM people WHERE name = 'Agreed in chat'"
+                    )
+                )
+            await migrate(app.engine)
+            async with app.engine.connect() as conn:
+                rows = dict(
+                    (await conn.execute(text("SELECT name, phone_consent FROM people"))).all()
+                )
+            assert {k: bool(v) for k, v in rows.items()} == {
+                "From the roster": False,
+                "Agreed in chat": True,
+            }
+        finally:
+            await app.close()
