@@ -149,13 +149,17 @@ def _strings_of(person: Person) -> set[str]:
 
 def _patterns(secrets: set[str], unit: str | None) -> list[re.Pattern[str]]:
     """What to take out of other people's messages: each string as a message holds it (values
-    are HTML-escaped), longest first; the unit only as a whole word ("101", not "W-000101")."""
-    plain = secrets | {html.escape(s, quote=False) for s in secrets}
-    found = [re.compile(re.escape(s)) for s in sorted(plain, key=len, reverse=True)]
-    if unit:
-        for form in {unit, html.escape(unit, quote=False)}:
-            found.append(re.compile(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])"))
-    return found
+    are HTML-escaped), longest first, and never inside a longer word or number ("Al" not in
+    "All", the unit "101" not in "W-000101")."""
+    plain = {s for s in (*secrets, unit) if s}
+    plain |= {html.escape(s, quote=False) for s in plain}
+    return [_whole(s) for s in sorted(plain, key=len, reverse=True)]
+
+
+def _whole(text: str) -> re.Pattern[str]:
+    before = r"(?<![A-Za-z0-9])" if text[0].isascii() and text[0].isalnum() else ""
+    after = r"(?![A-Za-z0-9])" if text[-1].isascii() and text[-1].isalnum() else ""
+    return re.compile(before + re.escape(text) + after)
 
 
 async def _end_their_part_in_wishes(session: AsyncSession, person: Person) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.errors import N_, IllegalTransition, NotAllowed
+from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.people import Person
 from models.wish_life import get_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
@@ -70,8 +70,16 @@ async def relay_for(session: AsyncSession, actor: Person, wish_id: int) -> Relay
         )
     if wish.status not in RELAY_OPEN or not helpers:
         raise _ended(wish)
-    to = [p for p in to if p != actor.id]
-    names = (
-        await session.scalars(select(Person.name).where(Person.id.in_(to)).order_by(Person.id))
+    found = (
+        await session.execute(
+            select(Person.id, Person.name)
+            .where(Person.id.in_(to), Person.id != actor.id, Person.erased_at.is_(None))
+            .order_by(Person.id)
+        )
     ).all()
-    return Relay(wish, from_helper, tuple(to), tuple(names))
+    if not found:
+        raise NotFound(
+            N_("Nobody on the other side of wish {code} can be reached through the bot any more."),
+            code=wish.code,
+        )
+    return Relay(wish, from_helper, tuple(p for p, _ in found), tuple(n for _, n in found))

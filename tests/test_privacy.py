@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
+from bot.app import App, build_app
+from bot.migrate import migrate
 from bot.roster_import import import_roster
+from bot.settings import load_settings
 from handlers.reminders import fire
 from models.clock import ManualClock
 from models.community import Community
@@ -45,9 +47,11 @@ from models.wish_life import (
 )
 from models.wishes import Wish, WishStatus
 from tests.chat import CONFIG, Chat, World
+from tests.databases import fresh_database
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
+from tests.web import web_site
 from tests.wishes import wish_in
 
 S = WishStatus
@@ -188,9 +192,9 @@ async def test_forget_erases_a_resident_and_keeps_every_count_and_sum(
         exported = json.dumps(await export_person(s, person), ensure_ascii=False)
         demand = await demand_list(s, town.sunflower.id, None, None, SHANGHAI)
         service = await service_list(s, town.sunflower.id, None, None, SHANGHAI)
-    for text in (exported, repr(demand.rows), repr(service.rows)):
+    for shown in (exported, repr(demand.rows), repr(service.rows)):
         for secret in secrets:
-            assert secret not in text
+            assert secret not in shown
 
     # The bot no longer knows the chat: it is a stranger now.
     await alice.send("/my")
@@ -391,12 +395,11 @@ async def test_forget_on_telegram_leaves_nothing_of_her_in_the_inbox_or_the_outb
         for secret in secrets:
             assert secret not in everything, secret
 
-        # The helper's old relay button now answers with where the wish stands, nothing more.
+        # She is a stranger now, and the helper's relay button reaches nobody.
         await xenia.send("/my")
         assert "/start" in xenia.text()
         await fixer.press("Message the resident")
-        await fixer.send("Are you there?")
-        assert "Passed on to" in fixer.text()  # the wish is still theirs, to the anonymous person
+        assert "can be reached through the bot any more" in fixer.text()
         assert bot.server.violations == []
 
 
@@ -434,3 +437,65 @@ async def test_chat_messages_lose_their_text_after_the_rule(
         assert await payload(InboxUpdate, old[2]) == {}
         assert await payload(Reminder, recent[0]) == {"text": "Recent message from Yak"}
         assert await payload(InboxUpdate, recent[2]) == {"text": "Recent message from Yak"}
+
+
+async def test_the_office_erases_a_person_from_the_dashboard(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        for person in (town.admin, town.gw_north):
+            found = await s.get(Person, person.id)
+            assert found is not None
+            found.locale = "en"
+    async with web_site(app) as site:
+        grid = await site.signed_in(town.gw_north)
+        _, page = await grid.get("/admin")
+        assert "Erase a person" not in page  # grid workers do not erase
+        admin = await site.signed_in(town.admin)
+        _, page = await admin.get("/admin")
+        assert "Erase a person&#39;s data" in page or "Erase a person's data" in page
+        response = await admin.post("/admin/act", {"press": "/erase"})
+        assert response.headers["Location"] == "/chat"
+        await admin.say("/help")  # read the chat
+        await admin.press("Carol")
+        assert "Erase Carol?" in admin.text()
+        await admin.press("Yes, erase")
+        assert "Carol is erased" in admin.text()
+    async with sessions() as s:
+        carol = await s.get(Person, town.carol.id)
+        assert carol is not None and carol.name == ERASED_NAME and carol.erased_at is not None
+
+
+async def test_the_migration_takes_back_consent_the_roster_gave(tmp_path: Path) -> None:
+    """Before 0006 a roster import marked its phones as consent; nobody without a chat agreed."""
+    async with fresh_database(tmp_path) as url:
+        app = build_app(load_settings({"WISHBOT_DATABASE_URL": url}))
+        try:
+            await migrate(app.engine, "0005")
+            moment = dt.datetime(2026, 11, 1)
+            async with app.engine.begin() as conn:
+                for name in ("From the roster", "Agreed in chat"):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO people (name, phone, phone_consent, points_balance, "
+                            "unreachable, created_at) VALUES (:n, '13700000009', true, 0, false, :at)"
+                        ),
+                        {"n": name, "at": moment},
+                    )
+                await conn.execute(
+                    text(
+                        "INSERT INTO identities (person_id, platform, external_id) "
+                        "SELECT id, 'telegram', '42' FROM people WHERE name = 'Agreed in chat'"
+                    )
+                )
+            await migrate(app.engine)
+            async with app.engine.connect() as conn:
+                rows = dict(
+                    (await conn.execute(text("SELECT name, phone_consent FROM people"))).all()
+                )
+            assert {k: bool(v) for k, v in rows.items()} == {
+                "From the roster": False,
+                "Agreed in chat": True,
+            }
+        finally:
+            await app.close()
