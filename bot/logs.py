@@ -66,20 +66,28 @@ _installed: logging.Handler | None = None
 
 
 def set_up_logging(handler: logging.Handler | None = None, level: int = logging.INFO) -> None:
-    """Log to stderr (or to `handler`) at `level`, with the libraries held and secrets hidden."""
+    """Log to stderr (or to `handler`) at `level`, with the libraries held and secrets hidden.
+
+    Like logging.basicConfig, nothing is added when the root logger already has handlers and
+    none is given (a host such as pytest set them up); those get the redacting filter too.
+    """
     global _installed
+    root = logging.getLogger()
+    for name, least in QUIET.items():
+        logging.getLogger(name).setLevel(least)
+    if handler is None and any(h is not _installed for h in root.handlers):
+        for existing in root.handlers:
+            existing.addFilter(REDACT)
+        return
     if handler is None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(REDACT)
-    root = logging.getLogger()
-    if _installed is not None:  # set up again (the tests run the command line many times)
+    if _installed is not None:  # set up again (the command line run twice in one process)
         root.removeHandler(_installed)
     root.addHandler(handler)
-    _installed = handler
     root.setLevel(level)
-    for name, least in QUIET.items():
-        logging.getLogger(name).setLevel(least)
+    _installed = handler
 
 
 def keep_secret(*secrets: str | None) -> None:

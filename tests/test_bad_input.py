@@ -173,6 +173,15 @@ async def test_open311_refuses_deep_json_and_nul_in_its_own_error_format(
             assert response.status == 400, await response.text()
             body = await response.json()
             assert body[0]["code"] == 400 and UNKEEPABLE in body[0]["description"]
+        for path, query in (
+            ("/open311/v2/requests.json", {"api_key": key, "service_code": "errand\x00"}),
+            ("/open311/v2/requests.json", {"api_key": key, "status": "open\x00"}),
+            ("/open311/v2/services/errand%00.json", {}),
+        ):
+            response = await client.get(path, params=query, headers={"Accept-Language": "en"})
+            assert response.status == 400, path
+            body = await response.json()
+            assert body[0]["code"] == 400 and UNKEEPABLE in body[0]["description"]
         for big in (str(2**31), "9" * 30):
             response = await client.get(f"/open311/v2/requests/{big}.json", params={"api_key": key})
             assert response.status == 404

@@ -39,6 +39,7 @@ from models.open311_requests import (
     visible_requests,
 )
 from models.people import Person
+from models.text import kept_text
 from models.wish_life import submit_wish
 from models.wishes import Category, WishStatus
 
@@ -128,7 +129,7 @@ def _field(values: Mapping[str, Any], name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise Refusal(400, N_("{name} must be text."), name=name)
-    text = str(value).strip()
+    text = kept_text(str(value)).strip()  # NUL or a lone surrogate: the store's refusal
     limit = FIELD_LIMITS.get(name, MAX_FIELD)
     if limit is not None and len(text) > limit:
         raise Refusal(400, N_("That text is too long (at most {limit} characters)."), limit=limit)
@@ -196,7 +197,7 @@ async def services(request: web.Request) -> web.StreamResponse:
 @routes.get(BASE + "/services/{code}.{format}")
 @api
 async def service_definition(request: web.Request) -> web.StreamResponse:
-    code = request.match_info["code"]
+    code = kept_text(request.match_info["code"])
     async with reading(site_of(request).app.sessions) as session:
         found = await active_category(session, code)
     if found is None:
