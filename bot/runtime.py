@@ -78,6 +78,20 @@ def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
         row.due_at = moment + dt.timedelta(seconds=2**row.attempts)
 
 
+Write = Callable[[AsyncSession], Awaitable[object]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    """An outbox row this process holds until ``claim`` (its lease), as read when claimed."""
+
+    row_id: int
+    chat: str
+    claim: dt.datetime
+    reply: Reply
+    done: int  # parts that went on earlier tries
+
+
 class CannotListen(Exception):
     """The web server's address is taken or not ours; the message is the one line shown."""
 
@@ -261,10 +275,23 @@ class Runtime:
         return sent
 
     async def _send_due(self) -> int:
+        """Claim, send outside any transaction, mark: no lock is held while the network is.
+
+        A send's outcome is written in the transaction that claims the next row (one
+        transaction per message), or alone when nothing more goes now.
+        """
         sent = 0
         for platform, adapter in self.adapters.items():
-            while self._may_send(platform) and await self._send_one(platform, adapter):
+            outcome: Write | None = None
+            while self._may_send(platform):
+                claimed = await self._claim(platform, outcome)
+                outcome = None
+                if claimed is None:
+                    break
+                outcome = await self._deliver(platform, adapter, claimed)
                 sent += 1
+            if outcome is not None:
+                await self._record(outcome)
         return sent
 
     def _may_send(self, platform: str) -> bool:
@@ -278,61 +305,87 @@ class Runtime:
             await self.queue(session, news)
         return len(news)
 
-    async def _send_one(self, platform: str, adapter: Adapter) -> bool:
-        """Claim, send outside any transaction, mark: no lock is held while the network is."""
-        from bot.telegram import RetryLater, Undeliverable
-
+    async def _claim(self, platform: str, outcome: Write | None) -> Claimed | None:
+        """Write the last send's outcome (if any) and claim the next due row for a lease."""
         lease = dt.timedelta(seconds=self.app.settings.send_lease_seconds)
-        async with self.app.sessions.begin() as session:
+        claimed: Claimed | None = None
+
+        async def claim(session: AsyncSession) -> None:
+            nonlocal claimed
+            if outcome is not None:
+                await outcome(session)
             row, expired = await claim_message(session, platform, lease)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
                 log.warning(
                     "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
                 )
-            if row is None:
-                return False
-            row_id, chat = row.id, row.chat_id or ""
-            claim = row.claimed_until
-            assert claim is not None
-            reply, done = Reply.from_json(row.payload), row.parts_sent
+            claimed = None
+            if row is not None:
+                assert row.claimed_until is not None
+                claimed = Claimed(
+                    row.id,
+                    row.chat_id or "",
+                    row.claimed_until,
+                    Reply.from_json(row.payload),
+                    row.parts_sent,
+                )
+
+        if outcome is None:
+            async with self.app.sessions.begin() as session:
+                await claim(session)
+        else:
+            await self._record(claim)  # the outcome must not be lost to an outage
+        return claimed
+
+    async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
+        """Send a claimed row, in no transaction; return how to write what happened."""
+        from bot.telegram import RetryLater, Undeliverable
+
+        row_id, claim = claimed.row_id, claimed.claim
 
         async def went(parts: int) -> None:
             await self._record(lambda session: mark_parts_sent(session, row_id, claim, parts))
 
         outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
         try:
-            await adapter.send(chat, reply, done, went)
+            await adapter.send(claimed.chat, claimed.reply, claimed.done, went)
         except Undeliverable as refused:
             outage.ended()
-            async with self.app.sessions.begin() as session:
-                await mark_refused(session, row_id, claim, str(refused), blocked=refused.blocked)
-            return True
+            why, blocked = str(refused), refused.blocked
+
+            async def ended(session: AsyncSession) -> None:
+                await mark_refused(session, row_id, claim, why, blocked=blocked)
+
+            return ended
         except RetryLater as wait:
-            async with self.app.sessions.begin() as session:
-                # Telegram asked us to slow down: not the message's fault.
-                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
-                until = now(session) + dt.timedelta(seconds=wait.seconds)
-                await postpone_chat(session, platform, chat, until)
+            # Telegram asked us to slow down: not the message's fault; its chat waits.
+            until = self.app.clock.now() + dt.timedelta(seconds=wait.seconds)
             self._hold(platform, until, wait.seconds)
-            return True
+
+            async def slowed(session: AsyncSession) -> None:
+                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
+                await postpone_chat(session, platform, claimed.chat, until)
+
+            return slowed
         except Exception as error:  # the platform is unreachable: the row waits, first in line
             seconds = outage.failed(error)
-            async with self.app.sessions.begin() as session:
-                await release_claim(session, row_id, claim, type(error).__name__)
-                until = now(session) + dt.timedelta(seconds=seconds)
-            self._hold(platform, until, seconds)
-            return True
+            self._hold(platform, self.app.clock.now() + dt.timedelta(seconds=seconds), seconds)
+            reason = type(error).__name__
+
+            async def waits(session: AsyncSession) -> None:
+                await release_claim(session, row_id, claim, reason)
+
+            return waits
         outage.ended()
 
         async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
                 log.warning("outbox row %s was taken over while it was being sent", row_id)
 
-        await self._record(sent)
-        return True
+        return sent
 
-    async def _record(self, write: Callable[[AsyncSession], Awaitable[object]]) -> None:
+    async def _record(self, write: Write) -> None:
         """Write what went: a "sent" lost to a database outage would send the row again once
         its claim lapses, so this waits out the outage (growing waits, logged once)."""
         outage = self._sweep_outages.setdefault("record", Outage("Recording a send", log))
