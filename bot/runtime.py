@@ -144,6 +144,16 @@ class Runtime:
         async with self.app.sessions.begin() as session:
             return await store_update(session, platform, update_id, chat_key, payload)
 
+    async def keep_updates(
+        self, platform: str, updates: list[tuple[int, str, dict[str, Any]]]
+    ) -> int:
+        """Keep a batch of updates in one transaction; how many were new."""
+        async with self.app.sessions.begin() as session:
+            kept = 0
+            for update_id, chat_key, payload in updates:
+                kept += await store_update(session, platform, update_id, chat_key, payload)
+            return kept
+
     async def handle_inbox(self) -> int:
         """Handle every waiting update, each chat's in order; return how many."""
         handled = 0
@@ -416,8 +426,8 @@ class Runtime:
         if settings.telegram_token:
             from bot.telegram import PLATFORM, TelegramAdapter
 
-            async def keep(update_id: int, key: str, payload: dict[str, Any]) -> bool:
-                return await self.keep_update(PLATFORM, update_id, key, payload)
+            async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
+                return await self.keep_updates(PLATFORM, updates)
 
             telegram = TelegramAdapter(settings, keep, self.inbox_waiting.set)
             await telegram.start()

@@ -468,3 +468,27 @@ async def test_a_chats_next_message_waits_while_one_before_it_is_being_sent(
     async with sessions.begin() as s:
         again, _ = await claim_message(s, "telegram", lease)
     assert again is not None and again.id == first.id and again.attempts == 2
+
+
+async def test_a_batch_of_updates_is_stored_in_one_transaction(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    from sqlalchemy import event
+
+    async with telegram_bot(_url(app), clock) as bot:
+        for n in range(20):
+            bot.user(6001 + n, f"Neighbour {n}").user.send("/start")
+        begun: list[object] = []
+
+        def count(connection: object) -> None:
+            begun.append(connection)
+
+        engine = bot.app.engine.sync_engine
+        event.listen(engine, "begin", count)
+        try:
+            assert await bot.telegram.poll_once(timeout=0) == 20
+        finally:
+            event.remove(engine, "begin", count)
+        assert len(begun) == 1
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxUpdate)) == 20
