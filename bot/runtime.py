@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
@@ -53,8 +53,17 @@ log = logging.getLogger("wishbot.runtime")
 
 # A rule reminder whose firing keeps failing (a bug, not an outage) is given up after this.
 MAX_ATTEMPTS = 8
-# Database errors that say "not now" rather than "never": the update waits, it is not failed.
-TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_blinked(error: BaseException) -> bool:
+    """The database, not the statement: a connection lost or refused, a lock, a read-only or
+    restarting server ("not now", so the work waits), as against a bug's "never"."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    # A driver error SQLAlchemy could not sort (asyncpg's "not accepting connections").
+    return type(error) is DBAPIError
 
 
 async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None:
@@ -185,7 +194,7 @@ class Runtime:
                         query = (adapter, query_id)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
-            if row_id is None or isinstance(error, TRANSIENT_DATABASE_ERRORS):
+            if row_id is None or database_blinked(error):
                 # The database itself is in trouble: the update stays waiting (nothing of its
                 # handling was committed). Going round again at once would spin; the sweep
                 # logs it once and tries again after a wait.
@@ -254,11 +263,12 @@ class Runtime:
                 # Somebody moved the wish at the same moment: the reminder no longer applies.
                 row.status = ReminderStatus.CANCELLED
                 row.last_error = refused.key[:500]
-            except TRANSIENT_DATABASE_ERRORS:
-                # The database, not the reminder: nothing is committed, the row stays due and
-                # the sweep tries again after a wait (never counted against the reminder).
-                raise
-            except Exception as error:  # a bug: try again later, then give up with a record
+            except Exception as error:
+                if database_blinked(error):
+                    # The database, not the reminder: nothing is committed, the row stays due
+                    # and the sweep tries again after a wait (never counted against it).
+                    raise
+                # A bug: try again later, then give up with a record.
                 log.exception("reminder %s failed", row.id)
                 back_off(row, now(session), type(error).__name__)
         return True
@@ -403,8 +413,8 @@ class Runtime:
             try:
                 async with self.app.sessions.begin() as session:
                     await write(session)
-            except TRANSIENT_DATABASE_ERRORS as error:
-                if self.app.stopping.is_set():
+            except DBAPIError as error:
+                if not database_blinked(error) or self.app.stopping.is_set():
                     raise
                 await self.pause(outage.failed(error))
                 continue
