@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
@@ -54,8 +54,17 @@ log = logging.getLogger("wishbot.runtime")
 
 # A rule reminder whose firing keeps failing (a bug, not an outage) is given up after this.
 MAX_ATTEMPTS = 8
-# Database errors that say "not now" rather than "never": the update waits, it is not failed.
-TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_blinked(error: BaseException) -> bool:
+    """The database, not the statement: a connection lost or refused, a lock, a read-only or
+    restarting server ("not now", so the work waits), as against a bug's "never"."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    # A driver error SQLAlchemy could not sort (asyncpg's "not accepting connections").
+    return type(error) is DBAPIError
 
 
 async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None:
@@ -77,6 +86,20 @@ def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
         row.status = ReminderStatus.FAILED
     else:
         row.due_at = moment + dt.timedelta(seconds=2**row.attempts)
+
+
+Write = Callable[[AsyncSession], Awaitable[object]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    """An outbox row this process holds until ``claim`` (its lease), as read when claimed."""
+
+    row_id: int
+    chat: str
+    claim: dt.datetime
+    reply: Reply
+    done: int  # parts that went on earlier tries
 
 
 class CannotListen(Exception):
@@ -131,6 +154,16 @@ class Runtime:
         async with self.app.sessions.begin() as session:
             return await store_update(session, platform, update_id, chat_key, payload)
 
+    async def keep_updates(
+        self, platform: str, updates: list[tuple[int, str, dict[str, Any]]]
+    ) -> int:
+        """Keep a batch of updates in one transaction; how many were new."""
+        async with self.app.sessions.begin() as session:
+            kept = 0
+            for update_id, chat_key, payload in updates:
+                kept += await store_update(session, platform, update_id, chat_key, payload)
+            return kept
+
     async def handle_inbox(self) -> int:
         """Handle every waiting update, each chat's in order; return how many."""
         handled = 0
@@ -162,7 +195,7 @@ class Runtime:
                         query = (adapter, query_id)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
-            if row_id is None or isinstance(error, TRANSIENT_DATABASE_ERRORS):
+            if row_id is None or database_blinked(error):
                 # The database itself is in trouble: the update stays waiting (nothing of its
                 # handling was committed). Going round again at once would spin; the sweep
                 # logs it once and tries again after a wait.
@@ -231,11 +264,12 @@ class Runtime:
                 # Somebody moved the wish at the same moment: the reminder no longer applies.
                 row.status = ReminderStatus.CANCELLED
                 row.last_error = refused.key[:500]
-            except TRANSIENT_DATABASE_ERRORS:
-                # The database, not the reminder: nothing is committed, the row stays due and
-                # the sweep tries again after a wait (never counted against the reminder).
-                raise
-            except Exception as error:  # a bug: try again later, then give up with a record
+            except Exception as error:
+                if database_blinked(error):
+                    # The database, not the reminder: nothing is committed, the row stays due
+                    # and the sweep tries again after a wait (never counted against it).
+                    raise
+                # A bug: try again later, then give up with a record.
                 log.exception("reminder %s failed", row.id)
                 back_off(row, now(session), type(error).__name__)
         return True
@@ -263,10 +297,23 @@ class Runtime:
         return sent
 
     async def _send_due(self) -> int:
+        """Claim, send outside any transaction, mark: no lock is held while the network is.
+
+        A send's outcome is written in the transaction that claims the next row (one
+        transaction per message), or alone when nothing more goes now.
+        """
         sent = 0
         for platform, adapter in self.adapters.items():
-            while self._may_send(platform) and await self._send_one(platform, adapter):
+            outcome: Write | None = None
+            while self._may_send(platform):
+                claimed = await self._claim(platform, outcome)
+                outcome = None
+                if claimed is None:
+                    break
+                outcome = await self._deliver(platform, adapter, claimed)
                 sent += 1
+            if outcome is not None:
+                await self._record(outcome)
         return sent
 
     def _may_send(self, platform: str) -> bool:
@@ -280,61 +327,87 @@ class Runtime:
             await self.queue(session, news)
         return len(news)
 
-    async def _send_one(self, platform: str, adapter: Adapter) -> bool:
-        """Claim, send outside any transaction, mark: no lock is held while the network is."""
-        from bot.telegram import RetryLater, Undeliverable
-
+    async def _claim(self, platform: str, outcome: Write | None) -> Claimed | None:
+        """Write the last send's outcome (if any) and claim the next due row for a lease."""
         lease = dt.timedelta(seconds=self.app.settings.send_lease_seconds)
-        async with self.app.sessions.begin() as session:
+        claimed: Claimed | None = None
+
+        async def claim(session: AsyncSession) -> None:
+            nonlocal claimed
+            if outcome is not None:
+                await outcome(session)
             row, expired = await claim_message(session, platform, lease)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
                 log.warning(
                     "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
                 )
-            if row is None:
-                return False
-            row_id, chat = row.id, row.chat_id or ""
-            claim = row.claimed_until
-            assert claim is not None
-            reply, done = Reply.from_json(row.payload), row.parts_sent
+            claimed = None
+            if row is not None:
+                assert row.claimed_until is not None
+                claimed = Claimed(
+                    row.id,
+                    row.chat_id or "",
+                    row.claimed_until,
+                    Reply.from_json(row.payload),
+                    row.parts_sent,
+                )
+
+        if outcome is None:
+            async with self.app.sessions.begin() as session:
+                await claim(session)
+        else:
+            await self._record(claim)  # the outcome must not be lost to an outage
+        return claimed
+
+    async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
+        """Send a claimed row, in no transaction; return how to write what happened."""
+        from bot.telegram import RetryLater, Undeliverable
+
+        row_id, claim = claimed.row_id, claimed.claim
 
         async def went(parts: int) -> None:
             await self._record(lambda session: mark_parts_sent(session, row_id, claim, parts))
 
         outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
         try:
-            await adapter.send(chat, reply, done, went)
+            await adapter.send(claimed.chat, claimed.reply, claimed.done, went)
         except Undeliverable as refused:
             outage.ended()
-            async with self.app.sessions.begin() as session:
-                await mark_refused(session, row_id, claim, str(refused), blocked=refused.blocked)
-            return True
+            why, blocked = str(refused), refused.blocked
+
+            async def ended(session: AsyncSession) -> None:
+                await mark_refused(session, row_id, claim, why, blocked=blocked)
+
+            return ended
         except RetryLater as wait:
-            async with self.app.sessions.begin() as session:
-                # Telegram asked us to slow down: not the message's fault.
-                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
-                until = now(session) + dt.timedelta(seconds=wait.seconds)
-                await postpone_chat(session, platform, chat, until)
+            # Telegram asked us to slow down: not the message's fault; its chat waits.
+            until = self.app.clock.now() + dt.timedelta(seconds=wait.seconds)
             self._hold(platform, until, wait.seconds)
-            return True
+
+            async def slowed(session: AsyncSession) -> None:
+                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
+                await postpone_chat(session, platform, claimed.chat, until)
+
+            return slowed
         except Exception as error:  # the platform is unreachable: the row waits, first in line
             seconds = outage.failed(error)
-            async with self.app.sessions.begin() as session:
-                await release_claim(session, row_id, claim, type(error).__name__)
-                until = now(session) + dt.timedelta(seconds=seconds)
-            self._hold(platform, until, seconds)
-            return True
+            self._hold(platform, self.app.clock.now() + dt.timedelta(seconds=seconds), seconds)
+            reason = type(error).__name__
+
+            async def waits(session: AsyncSession) -> None:
+                await release_claim(session, row_id, claim, reason)
+
+            return waits
         outage.ended()
 
         async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
                 log.warning("outbox row %s was taken over while it was being sent", row_id)
 
-        await self._record(sent)
-        return True
+        return sent
 
-    async def _record(self, write: Callable[[AsyncSession], Awaitable[object]]) -> None:
+    async def _record(self, write: Write) -> None:
         """Write what went: a "sent" lost to a database outage would send the row again once
         its claim lapses, so this waits out the outage (growing waits, logged once)."""
         outage = self._sweep_outages.setdefault("record", Outage("Recording a send", log))
@@ -342,8 +415,8 @@ class Runtime:
             try:
                 async with self.app.sessions.begin() as session:
                     await write(session)
-            except TRANSIENT_DATABASE_ERRORS as error:
-                if self.app.stopping.is_set():
+            except DBAPIError as error:
+                if not database_blinked(error) or self.app.stopping.is_set():
                     raise
                 await self.pause(outage.failed(error))
                 continue
@@ -365,8 +438,8 @@ class Runtime:
         if settings.telegram_token:
             from bot.telegram import PLATFORM, TelegramAdapter
 
-            async def keep(update_id: int, key: str, payload: dict[str, Any]) -> bool:
-                return await self.keep_update(PLATFORM, update_id, key, payload)
+            async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
+                return await self.keep_updates(PLATFORM, updates)
 
             telegram = TelegramAdapter(settings, keep, self.inbox_waiting.set)
             await telegram.start()

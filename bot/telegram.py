@@ -47,7 +47,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
 
-StoreUpdate = Callable[[int, str, dict[str, Any]], Awaitable[bool]]
+# Keeps updates (update id, chat key, payload) in the inbox in one transaction.
+StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
 # Records that the first n parts of a multi-part reply went (so a retry skips them).
 PartsSent = Callable[[int], Awaitable[None]]
 
@@ -235,11 +236,11 @@ def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 class TelegramAdapter:
     def __init__(
-        self, settings: Settings, store_update: StoreUpdate, wake: Callable[[], None]
+        self, settings: Settings, store_updates: StoreUpdates, wake: Callable[[], None]
     ) -> None:
         self.settings = settings
         self.application = build_application(settings)
-        self._store_update = store_update
+        self._store_updates = store_updates
         self._wake = wake
         self._offset: int | None = None
         # Each outage logged once; the waits between tries grow to a ceiling.
@@ -314,19 +315,15 @@ class TelegramAdapter:
         )
 
     async def _keep(self, updates: tuple[Update, ...]) -> int:
-        """Store each update; the offset moves past an update only once it is committed, so
-        one that could not be stored is fetched again (the error is raised after the wake)."""
-        kept = 0
-        try:
-            for update in updates:
-                data = update.to_dict()
-                await self._store_update(update.update_id, chat_key(data), data)
-                self._offset = update.update_id + 1
-                kept += 1
-        finally:
-            if kept:
-                self._wake()
-        return kept
+        """Store a batch of updates in one transaction; the offset moves past them only once
+        it is committed, so a batch that could not be stored is fetched again."""
+        if not updates:
+            return 0
+        batch = [(u.update_id, chat_key(data), data) for u in updates for data in [u.to_dict()]]
+        await self._store_updates(batch)
+        self._offset = updates[-1].update_id + 1
+        self._wake()
+        return len(updates)
 
     def webhook_routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self._webhook)]
@@ -346,7 +343,7 @@ class TelegramAdapter:
             return web.Response(status=400, text="The body is not a Telegram update.")
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
         try:
-            await self._store_update(update_id, key, data)
+            await self._store_updates([(update_id, key, data)])
         except Exception as error:  # the database: not 200, so Telegram delivers it again
             self.storing.failed(error)
             return web.Response(status=503, text="try again")

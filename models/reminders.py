@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum
@@ -43,14 +43,8 @@ class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (
         Index("ix_reminders_status_due", "status", "due_at"),
-        # Each chat's waiting messages (to send them in order): small whatever the history.
-        Index(
-            "ix_reminders_waiting_chat",
-            "platform",
-            "chat_id",
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
-        ),
+        # Each chat's waiting messages, to send them in order: one seek whatever the history.
+        Index("ix_reminders_chat_line", "platform", "chat_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

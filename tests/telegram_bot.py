@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from bot.app import App, build_app
 from bot.runtime import Runtime
@@ -104,8 +105,8 @@ async def telegram_bot(
         app = build_app(settings, clock=clock)
         runtime = Runtime(app)
 
-        async def keep(update_id: int, key: str, payload: dict[str, object]) -> bool:
-            return await runtime.keep_update(PLATFORM, update_id, key, payload)
+        async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
+            return await runtime.keep_updates(PLATFORM, updates)
 
         telegram = TelegramAdapter(settings, keep, runtime.inbox_waiting.set)
         await telegram.start()

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.database import create_engine
+from bot.settings import load_settings
 from models.clock import ManualClock
 from models.inbox import InboxUpdate
 from models.outbox import queue_message
 from models.reminders import Reminder, ReminderStatus
+from tests.databases import server_url
 from tests.fake_bot_api import Fault, parse_html
 from tests.telegram_bot import Person, TelegramBot, telegram_bot
 
@@ -36,30 +38,54 @@ def _url(app: App) -> str:
 
 
 @asynccontextmanager
-async def inbox_away(
+async def database_away(
     app: App, table: str = "inbox"
 ) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """A table renamed away by another connection (as a botched restore would leave it):
-    every statement on it fails with a real database error until ``back()`` is awaited."""
-    engine = create_engine(app.settings.database_url)
-    away = True
+    """The database away for real until ``back()`` is awaited. On PostgreSQL it refuses new
+    connections and its open ones are cut (as a restart does); on SQLite, which has no server,
+    ``table`` is renamed away by another connection (every statement on it fails)."""
+    server = server_url()
+    if server is not None:
+        admin = create_engine(load_settings({"WISHBOT_DATABASE_URL": server}).database_url)
+        admin = admin.execution_options(isolation_level="AUTOCOMMIT")
+        name = app.settings.database_url.database
 
-    async def rename(old: str, new: str) -> None:
-        async with engine.begin() as conn:
-            await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+        async def change(allowed: bool) -> None:
+            async with admin.connect() as conn:
+                await conn.execute(
+                    text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+                )
+                if not allowed:
+                    await conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = :name AND pid <> pg_backend_pid()"
+                        ),
+                        {"name": name},
+                    )
+
+    else:
+        admin = create_engine(app.settings.database_url)
+
+        async def change(allowed: bool) -> None:
+            old, new = (f"{table}_away", table) if allowed else (table, f"{table}_away")
+            async with admin.begin() as conn:
+                await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+    away = True
 
     async def back() -> None:
         nonlocal away
         if away:
-            await rename(f"{table}_away", table)
+            await change(True)
             away = False
 
-    await rename(table, f"{table}_away")
+    await change(False)
     try:
         yield back
     finally:
         await back()
-        await engine.dispose()
+        await admin.dispose()
 
 
 def clock_pause(clock: ManualClock, pauses: list[float]) -> Callable[[float], Awaitable[None]]:
@@ -111,7 +137,7 @@ async def test_database_away_for_twenty_seconds_while_updates_arrive_then_each_a
         bot.telegram.pause = bot.runtime.pause = clock_pause(clock, pauses)
         stopping = asyncio.Event()
         with caplog.at_level(logging.WARNING, logger="wishbot"):
-            async with inbox_away(app) as back:
+            async with database_away(app) as back:
                 started = clock.now()
                 for person in people:
                     person.user.send("/start")
@@ -173,7 +199,7 @@ async def test_webhook_answers_not_200_while_the_database_is_away_so_telegram_de
         try:
             ann = bot.user(5101, "Ann")
             with caplog.at_level(logging.WARNING):
-                async with inbox_away(app) as back:
+                async with database_away(app) as back:
                     ann.user.send("/start")
                     assert await bot.server.deliver_webhook(attempts=3) == 0
                     await back()
@@ -424,7 +450,7 @@ async def test_a_send_that_went_while_the_database_blinked_is_recorded_and_never
         sending = asyncio.create_task(bot.runtime.send_outbox())
         await asyncio.wait_for(hold.arrived.wait(), timeout=10)
         # Telegram carries it out while the outbox table is away: "sent" cannot be written.
-        async with inbox_away(app, "reminders") as back:
+        async with database_away(app, "reminders") as back:
 
             async def pause(seconds: float) -> None:
                 await moving(seconds)
@@ -468,3 +494,27 @@ async def test_a_chats_next_message_waits_while_one_before_it_is_being_sent(
     async with sessions.begin() as s:
         again, _ = await claim_message(s, "telegram", lease)
     assert again is not None and again.id == first.id and again.attempts == 2
+
+
+async def test_a_batch_of_updates_is_stored_in_one_transaction(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    from sqlalchemy import event
+
+    async with telegram_bot(_url(app), clock) as bot:
+        for n in range(20):
+            bot.user(6001 + n, f"Neighbour {n}").user.send("/start")
+        begun: list[object] = []
+
+        def count(connection: object) -> None:
+            begun.append(connection)
+
+        engine = bot.app.engine.sync_engine
+        event.listen(engine, "begin", count)
+        try:
+            assert await bot.telegram.poll_once(timeout=0) == 20
+        finally:
+            event.remove(engine, "begin", count)
+        assert len(begun) == 1
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxUpdate)) == 20

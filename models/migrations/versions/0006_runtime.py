@@ -16,7 +16,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WAITING = sa.text("handled_at IS NULL")
-PENDING = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
@@ -26,11 +25,7 @@ def upgrade() -> None:
             sa.Column("parts_sent", sa.Integer(), server_default="0", nullable=False)
         )
     op.create_index(
-        "ix_reminders_waiting_chat",
-        "reminders",
-        ["platform", "chat_id"],
-        sqlite_where=PENDING,
-        postgresql_where=PENDING,
+        "ix_reminders_chat_line", "reminders", ["platform", "chat_id", "status", "due_at"]
     )
     op.drop_index("ix_inbox_pending", table_name="inbox")
     op.create_index(
@@ -49,7 +44,7 @@ def downgrade() -> None:
     op.drop_index("ix_inbox_waiting_chat", table_name="inbox")
     op.drop_index("ix_inbox_waiting", table_name="inbox")
     op.create_index("ix_inbox_pending", "inbox", ["handled_at", "chat_key", "id"])
-    op.drop_index("ix_reminders_waiting_chat", table_name="reminders")
+    op.drop_index("ix_reminders_chat_line", table_name="reminders")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_column("parts_sent")
         batch_op.drop_column("claimed_until")
