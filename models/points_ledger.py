@@ -15,7 +15,7 @@ from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotEnoughPoints, NotFound
 from models.people import Person, Role
 from models.points import PointsEntry, PointsKind
-from models.reach import grants_of
+from models.reach import grants_of, reach_of
 from models.rewards import Redemption, RedemptionStatus, Reward
 
 MAX_ADJUSTMENT = 10_000
@@ -76,7 +76,7 @@ async def balance(session: AsyncSession, person_id: int) -> int:
 
 
 async def _communities_of(session: AsyncSession, person: Person) -> set[int]:
-    ids = {g.scope_id for g in await grants_of(session, person) if g.role == Role.MEMBER}
+    ids = set(reach_of(await grants_of(session, person), Role.MEMBER).communities)
     if person.building_id is not None:
         home = await session.scalar(
             select(Grid.community_id)
@@ -97,9 +97,7 @@ async def adjust_points(
     if not -MAX_ADJUSTMENT <= amount <= MAX_ADJUSTMENT or amount == 0:
         raise InvalidInput(N_("A points change must be between -10000 and 10000, and not zero."))
     communities = await _communities_of(session, person)
-    if not any(
-        g.role == Role.ADMIN and g.scope_id in communities for g in await grants_of(session, actor)
-    ):
+    if not communities & reach_of(await grants_of(session, actor), Role.ADMIN).communities:
         raise NotAllowed(N_("Only an admin of their community can change someone's points."))
     return await add_points(
         session,
