@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.clock import now
 from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotEnoughPoints, NotFound
-from models.people import Person, Role
+from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
 from models.reach import grants_of, reach_of
 from models.rewards import Redemption, RedemptionStatus, Reward
@@ -155,3 +155,28 @@ async def redeem_reward(
     session.add(redemption)
     await session.flush()
     return redemption
+
+
+async def rank_among_members(
+    session: AsyncSession, community_id: int, balance: int
+) -> tuple[int, int]:
+    """(place, of how many) among the approved members of the community, by balance."""
+    members = (
+        select(Person.points_balance)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .join(MemberProfile, MemberProfile.person_id == Person.id)
+        .where(
+            RoleGrant.role == Role.MEMBER,
+            RoleGrant.scope_id == community_id,
+            MemberProfile.approved,
+        )
+        .subquery()
+    )
+    total = await session.scalar(select(func.count()).select_from(members)) or 0
+    higher = (
+        await session.scalar(
+            select(func.count()).select_from(members).where(members.c.points_balance > balance)
+        )
+        or 0
+    )
+    return int(higher) + 1, int(total)

@@ -55,6 +55,7 @@ from models.office_work import (
 )
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER
+from models.reach import holders_at
 from models.service_lists import LISTS, Cell, Sheet
 from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
 from models.wishes import FINAL_STATUSES, Wish, WishStatus
@@ -427,14 +428,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
     community = await turn.session.get(Community, community_id)
     if profile is None or community is None:
         return
-    admins = (
-        await turn.session.scalars(
-            select(RoleGrant.person_id).where(
-                RoleGrant.role == Role.ADMIN, RoleGrant.scope_id == community_id
-            )
-        )
-    ).all()
-    for admin_id in dict.fromkeys(admins):
+    for admin_id in await holders_at(turn.session, Role.ADMIN, community_id):
         if admin_id == person.id:
             continue
 
