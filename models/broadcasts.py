@@ -19,7 +19,7 @@ from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.outbox import BLOCKED, MESSAGE
 from models.people import SCOPE_OF_ROLE, Identity, Person, Role, RoleGrant, ScopeKind
-from models.reach import grants_of
+from models.reach import grants_of, reach_of
 from models.reminders import Broadcast, Reminder, ReminderStatus
 
 MAX_TEXT = 3000
@@ -59,7 +59,7 @@ async def resolve_audience(
     For "community" and a role, scope_id is the community (None: the one the sender runs).
     Only community admins broadcast: a grid worker or a head asks the office.
     """
-    admin_of = [g.scope_id for g in await grants_of(session, sender) if g.role == Role.ADMIN]
+    admin_of = sorted(reach_of(await grants_of(session, sender), Role.ADMIN).communities)
     if audience in (GRID, BUILDING):
         if scope_id is None:
             raise InvalidInput(N_("Which place should the broadcast go to?"))

@@ -21,7 +21,7 @@ from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import Person, Role, RoleGrant
 from models.permissions import has_role
-from models.reach import Place, grants_of, place_of_building
+from models.reach import Place, grants_of, place_of_building, reach_of
 from models.schedule import add_reminder
 from models.surveys import (
     QuestionKind,
@@ -225,10 +225,7 @@ async def get_survey(session: AsyncSession, survey_id: int) -> Survey:
 
 
 async def _is_admin(session: AsyncSession, person: Person, community_id: int) -> bool:
-    return any(
-        g.role == Role.ADMIN and g.scope_id == community_id
-        for g in await grants_of(session, person)
-    )
+    return community_id in reach_of(await grants_of(session, person), Role.ADMIN).communities
 
 
 async def _require_admin(session: AsyncSession, actor: Person, community_id: int) -> None:

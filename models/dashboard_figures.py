@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.campaigns import coverage, open_surveys_for
@@ -229,11 +229,15 @@ async def time_to_accept_and_close(
 
 
 async def points_by_member(
-    session: AsyncSession, community_ids: Sequence[int], limit: int = 10
+    session: AsyncSession,
+    community_ids: Sequence[int],
+    limit: int = 10,
+    building_ids: Collection[int] | None = None,
 ) -> list[MemberPoints]:
     """The members who earned most: positive ledger rows (awards, raises), not what they spent.
 
-    A row for a wish of a community outside the scope is left out, as in the points list.
+    A row for a wish of a community outside the scope is left out, as in the points list;
+    so is one for a wish outside the given buildings (a grid worker's chart: their grid).
     """
     members = select(RoleGrant.person_id).where(
         RoleGrant.role == Role.MEMBER, RoleGrant.scope_id.in_(list(community_ids))
@@ -246,10 +250,7 @@ async def points_by_member(
         .where(
             Person.id.in_(members),
             PointsEntry.amount > 0,
-            or_(
-                PointsEntry.wish_id.is_(None),
-                Wish.building_id.in_(community_buildings(community_ids)),
-            ),
+            or_(PointsEntry.wish_id.is_(None), and_(*_within(community_ids, building_ids))),
         )
         .group_by(Person.id, Person.name)
     )

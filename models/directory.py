@@ -14,7 +14,7 @@ from models.clock import now
 from models.community import Building, Community, Grid, Street
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import SCOPE_OF_ROLE, Identity, MemberProfile, Person, Role, RoleGrant, ScopeKind
-from models.reach import grants_of
+from models.reach import grants_of, reach_of
 
 MAX_NAME = 200
 
@@ -138,10 +138,8 @@ async def grant_role(
         if person.erased_at is not None:
             raise NotFound(N_("There is no such person, or they were erased already."))
         grants = await grants_of(session, actor)
-        street_admin = any(g.role == Role.STREET_ADMIN and g.scope_id == street_id for g in grants)
-        community_admin = community_id is not None and any(
-            g.role == Role.ADMIN and g.scope_id == community_id for g in grants
-        )
+        street_admin = street_id in reach_of(grants, Role.STREET_ADMIN).streets
+        community_admin = community_id in reach_of(grants, Role.ADMIN).communities
         if not (street_admin or (community_admin and role != Role.STREET_ADMIN)):
             raise NotAllowed(N_("Only an admin of that community can grant this role."))
     existing = await session.scalar(
@@ -185,19 +183,20 @@ async def register_member(
     return profile
 
 
+async def admin_of_member(session: AsyncSession, actor: Person, person: Person) -> bool:
+    """Whether the actor is an admin of a community the person volunteers for."""
+    theirs = reach_of(await grants_of(session, person), Role.MEMBER).communities
+    return bool(theirs & reach_of(await grants_of(session, actor), Role.ADMIN).communities)
+
+
 async def approve_member(
     session: AsyncSession, actor: Person | None, person: Person
 ) -> MemberProfile:
     profile = await session.get(MemberProfile, person.id)
     if profile is None:
         raise NotFound(N_("{name} has not registered as a member."), name=person.name)
-    if actor is not None:
-        communities = [
-            g.scope_id for g in await grants_of(session, person) if g.role == Role.MEMBER
-        ]
-        actor_grants = await grants_of(session, actor)
-        if not any(g.role == Role.ADMIN and g.scope_id in communities for g in actor_grants):
-            raise NotAllowed(N_("Only an admin of the member's community can approve them."))
+    if actor is not None and not await admin_of_member(session, actor, person):
+        raise NotAllowed(N_("Only an admin of the member's community can approve them."))
     profile.approved = True
     profile.approved_by_id = actor.id if actor else None
     profile.approved_at = now(session)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
-from models.people import MemberProfile, Person, Role, RoleGrant
+from models.office_work import volunteers_waiting
+from models.people import Person
 from models.reach import OFFICE_ROLES, Reach, reach
 from models.wishes import Wish, WishAssignment, WishEvent
 
@@ -168,18 +169,11 @@ class WaitingMember:
 
 
 async def members_waiting(session: AsyncSession, community_id: int) -> list[WaitingMember]:
-    """Volunteers of the community who registered and wait for an admin's approval."""
-    rows = (
-        await session.execute(
-            select(Person.id, Person.name, MemberProfile.organisation, MemberProfile.skills)
-            .join(MemberProfile, MemberProfile.person_id == Person.id)
-            .join(RoleGrant, RoleGrant.person_id == Person.id)
-            .where(
-                RoleGrant.role == Role.MEMBER,
-                RoleGrant.scope_id == community_id,
-                MemberProfile.approved.is_(False),
-            )
-            .order_by(Person.id)
+    """Volunteers of the community who registered and wait for an admin's approval (the same
+    list as /approve in the chat)."""
+    return [
+        WaitingMember(
+            person.id, person.name, profile.organisation or "", tuple(profile.skills or ())
         )
-    ).all()
-    return [WaitingMember(i, n, o or "", tuple(s or ())) for i, n, o, s in rows]
+        for person, profile in await volunteers_waiting(session, [community_id])
+    ]

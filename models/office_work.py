@@ -11,13 +11,15 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
-from models.people import Person, Role, RoleGrant
+from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import TOP_LEVEL, ladder_level
 from models.points import PointsEntry, PointsKind
 from models.reach import Reach, community_buildings, place_of_building
-from models.wishes import Wish, WishStatus
+from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
+# A member holding a place on a wish in these states is busy with it.
+BUSY = (S.OPEN, S.ACCEPTED, S.DONE)
 
 
 async def level_over_wish(session: AsyncSession, grants: Sequence[RoleGrant], wish: Wish) -> int:
@@ -204,3 +206,77 @@ async def grant_places(
         .order_by(Building.name, Building.id)
     )
     return [(b.id, b.name) for b in buildings.all()]
+
+
+async def suggestions(
+    session: AsyncSession, wish: Wish, limit: int
+) -> list[tuple[Person, MemberProfile, int]]:
+    """Approved members of the wish's community who could take it, best first.
+
+    Those whose skills contain the category come first, then the less busy, then the
+    higher balance (who has shown they do things), then by name.
+    """
+    place = await place_of_building(session, wish.building_id)
+    busy = (
+        select(WishAssignment.member_id.label("member_id"), func.count().label("busy"))
+        .join(Wish, WishAssignment.wish_id == Wish.id)
+        .where(WishAssignment.status == AssignmentStatus.ACTIVE, Wish.status.in_(BUSY))
+        .group_by(WishAssignment.member_id)
+        .subquery()
+    )
+    holding = select(WishAssignment.member_id).where(
+        WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
+    )
+    found = (
+        await session.execute(
+            select(Person, MemberProfile, func.coalesce(busy.c.busy, 0))
+            .join(MemberProfile, MemberProfile.person_id == Person.id)
+            .join(
+                RoleGrant,
+                and_(
+                    RoleGrant.person_id == Person.id,
+                    RoleGrant.role == Role.MEMBER,
+                    RoleGrant.scope_id == place.community_id,
+                ),
+            )
+            .outerjoin(busy, busy.c.member_id == Person.id)
+            .where(
+                MemberProfile.approved,
+                Person.id != wish.requester_id,
+                Person.id.not_in(holding),
+            )
+        )
+    ).all()
+    ranked = sorted(
+        ((person, profile, int(count)) for person, profile, count in found),
+        key=lambda r: (
+            not r[1].fits(wish.category),
+            r[2],
+            -r[0].points_balance,
+            r[0].name,
+            r[0].id,
+        ),
+    )
+    return ranked[:limit]
+
+
+async def volunteers_waiting(
+    session: AsyncSession, community_ids: Sequence[int]
+) -> list[tuple[Person, MemberProfile]]:
+    """Volunteers of these communities who registered and wait for an admin's approval,
+    by name (each once, even when they registered with two of the communities)."""
+    found = await session.execute(
+        select(Person, MemberProfile)
+        .join(MemberProfile, MemberProfile.person_id == Person.id)
+        .join(
+            RoleGrant,
+            and_(
+                RoleGrant.person_id == Person.id,
+                RoleGrant.role == Role.MEMBER,
+                RoleGrant.scope_id.in_(community_ids),
+            ),
+        )
+        .where(MemberProfile.approved.is_(False))
+        .order_by(Person.name, Person.id)
+    )
+    return list({person.id: (person, profile) for person, profile in found.all()}.values())

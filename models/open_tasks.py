@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building
-from models.people import MemberProfile, Person
-from models.reach import Reach
+from models.people import MemberProfile, Person, Role, RoleGrant
+from models.reach import Reach, place_of_building
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -58,3 +58,26 @@ async def open_wishes_page(
     order += [Wish.created_at.asc(), Wish.id.asc()]
     found = (await session.scalars(base.order_by(*order).offset(page * size).limit(size))).all()
     return list(found), int(total)
+
+
+async def members_fitting(session: AsyncSession, wish: Wish, limit: int) -> list[int]:
+    """Approved members of the wish's community whose skills fit it (not the requester)."""
+    place = await place_of_building(session, wish.building_id)
+    rows = (
+        await session.execute(
+            select(MemberProfile, RoleGrant.person_id)
+            .join(RoleGrant, RoleGrant.person_id == MemberProfile.person_id)
+            .where(
+                RoleGrant.role == Role.MEMBER,
+                RoleGrant.scope_id == place.community_id,
+                MemberProfile.approved,
+                MemberProfile.person_id.not_in(
+                    select(Person.id).where(Person.erased_at.is_not(None))
+                ),
+            )
+        )
+    ).all()
+    fitting = [
+        pid for profile, pid in rows if profile.fits(wish.category) and pid != wish.requester_id
+    ]
+    return fitting[:limit]

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.clock import now
 from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotEnoughPoints, NotFound
-from models.people import Person, Role
+from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
-from models.reach import grants_of
+from models.reach import grants_of, reach_of
 from models.rewards import Redemption, RedemptionStatus, Reward
 
 MAX_ADJUSTMENT = 10_000
@@ -76,7 +76,7 @@ async def balance(session: AsyncSession, person_id: int) -> int:
 
 
 async def _communities_of(session: AsyncSession, person: Person) -> set[int]:
-    ids = {g.scope_id for g in await grants_of(session, person) if g.role == Role.MEMBER}
+    ids = set(reach_of(await grants_of(session, person), Role.MEMBER).communities)
     if person.building_id is not None:
         home = await session.scalar(
             select(Grid.community_id)
@@ -97,9 +97,7 @@ async def adjust_points(
     if not -MAX_ADJUSTMENT <= amount <= MAX_ADJUSTMENT or amount == 0:
         raise InvalidInput(N_("A points change must be between -10000 and 10000, and not zero."))
     communities = await _communities_of(session, person)
-    if not any(
-        g.role == Role.ADMIN and g.scope_id in communities for g in await grants_of(session, actor)
-    ):
+    if not communities & reach_of(await grants_of(session, actor), Role.ADMIN).communities:
         raise NotAllowed(N_("Only an admin of their community can change someone's points."))
     return await add_points(
         session,
@@ -157,3 +155,28 @@ async def redeem_reward(
     session.add(redemption)
     await session.flush()
     return redemption
+
+
+async def rank_among_members(
+    session: AsyncSession, community_id: int, balance: int
+) -> tuple[int, int]:
+    """(place, of how many) among the approved members of the community, by balance."""
+    members = (
+        select(Person.points_balance)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .join(MemberProfile, MemberProfile.person_id == Person.id)
+        .where(
+            RoleGrant.role == Role.MEMBER,
+            RoleGrant.scope_id == community_id,
+            MemberProfile.approved,
+        )
+        .subquery()
+    )
+    total = await session.scalar(select(func.count()).select_from(members)) or 0
+    higher = (
+        await session.scalar(
+            select(func.count()).select_from(members).where(members.c.points_balance > balance)
+        )
+        or 0
+    )
+    return int(higher) + 1, int(total)

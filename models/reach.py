@@ -184,22 +184,28 @@ async def reach(session: AsyncSession, person: Person | int, *roles: Role) -> Re
     return reach_of(await grants_of(session, person), *roles)
 
 
+def community_reach(community_ids: Collection[int] | int) -> Reach:
+    """The whole of these communities, whoever asks (a list or a choice of the community)."""
+    ids = [community_ids] if isinstance(community_ids, int) else community_ids
+    return Reach(communities=frozenset(ids))
+
+
 def community_buildings(community_ids: Collection[int] | int) -> Select[int]:
-    """The ids of the buildings of these communities, whoever asks (a list of the community)."""
-    ids = [community_ids] if isinstance(community_ids, int) else sorted(community_ids)
-    return Reach(communities=frozenset(ids)).buildings()
-
-
-def grid_buildings(grid_ids: Sequence[int]) -> Select[int]:
-    """The ids of the buildings of these grids."""
-    return Reach(grids=frozenset(grid_ids)).buildings()
+    """The ids of the buildings of these communities, whoever asks."""
+    return community_reach(community_ids).buildings()
 
 
 async def holders(session: AsyncSession, place: Place, role: Role) -> list[int]:
     """Who reaches this building in the role (the other way round): their person ids."""
+    return await holders_at(session, role, place.scope_id(SCOPE_OF_ROLE[role]))
+
+
+async def holders_at(session: AsyncSession, role: Role, scope_id: int) -> list[int]:
+    """Who holds the role over this place itself (a building for heads and residents, a
+    community for admins and members...), in the order they were given it."""
     found = await session.scalars(
         select(RoleGrant.person_id)
-        .where(RoleGrant.role == role, RoleGrant.scope_id == place.scope_id(SCOPE_OF_ROLE[role]))
+        .where(RoleGrant.role == role, RoleGrant.scope_id == scope_id)
         .order_by(RoleGrant.id)
     )
     return list(dict.fromkeys(found.all()))

@@ -89,10 +89,19 @@ def charted(page: str) -> int:
     return sum(int(n) for n in re.findall(r'data-key="[a-z]+" data-value="(\d+)"', first_chart))
 
 
+def points_charted(page: str, person: Person) -> int:
+    """The points the points chart gives the person (0 when they are not on it)."""
+    found = re.search(
+        rf'<g class="row" data-person="{person.id}">.*?data-value="(\d+)"', page, re.S
+    )
+    return int(found.group(1)) if found else 0
+
+
 async def test_each_grid_worker_sees_only_their_own_on_the_dashboard_and_its_downloads(
     app: App, sessions: async_sessionmaker[AsyncSession], town: Town, twins: Twins
 ) -> None:
     everyone = twins.north | twins.south
+    earned: dict[int, int] = {}
     async with web_site(app) as site:
         for person, mine, theirs in (
             (town.gw_north, twins.north, twins.south),
@@ -104,6 +113,9 @@ async def test_each_grid_worker_sees_only_their_own_on_the_dashboard_and_its_dow
             assert mine <= codes_in(page) and not theirs & codes_in(page)
             # Both wishes of their 1号楼 were asked this week: the chart counts those two.
             assert charted(page) == 2
+            # Fixer's points for their grid's closed wish only.
+            earned[person.id] = points_charted(page, town.fixer)
+            assert earned[person.id] > 0
             for fmt in ("csv", "xlsx"):
                 for name in ("demand", "service"):
                     response = await worker.client.get(f"/admin/export/{name}.{fmt}")
@@ -125,6 +137,7 @@ async def test_each_grid_worker_sees_only_their_own_on_the_dashboard_and_its_dow
         status, page = await admin.get("/admin")
         assert everyone <= codes_in(page)
         assert charted(page) == 4
+        assert points_charted(page, town.fixer) == sum(earned.values())
         # The building filter carries the id, and says which grid each 1号楼 is in.
         for building, grid in ((twins.north_building, "North"), (twins.south_building, "South")):
             option = re.search(rf'<option value="{building}"[^>]*>([^<]*)</option>', page)

@@ -286,7 +286,7 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     async with reading(site.app.sessions) as session:
         weeks = await wishes_per_week(session, ids, tz, today, building_ids=mine)
         durations = await time_to_accept_and_close(session, ids, building_ids=mine)
-        points = await points_by_member(session, ids)
+        points = await points_by_member(session, ids, building_ids=mine)
         coverage = [
             replace(c, buildings=tuple(b for b in c.buildings if b.building_id in mine))
             for c in await coverage_by_building(session, ids)

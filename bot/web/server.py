@@ -25,7 +25,7 @@ from handlers.turn import Config
 from models.directory import person_by_identity
 from models.errors import N_
 from models.people import Person, Role
-from models.reach import grants_of
+from models.reach import OFFICE_ROLES, grants_of
 from models.web_access import WEB, WebSession, session_by_token, site_secret
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Viewer:
     @property
     def office(self) -> bool:
         """May open the dashboard (its pages still limit what they show to the scope)."""
-        return bool(self.roles & {Role.ADMIN, Role.GRID_WORKER, Role.STREET_ADMIN})
+        return bool(self.roles & set(OFFICE_ROLES))
 
 
 @dataclass

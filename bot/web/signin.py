@@ -24,6 +24,7 @@ from handlers.i18n import SUPPORTED, Translator
 from handlers.router import ROLE_NAMES, refusal_text
 from models.errors import N_, StoreError, checked_text
 from models.people import Person, Role
+from models.reach import OFFICE_ROLES
 from models.web_access import (
     end_web_session,
     normal_code,
@@ -172,9 +173,7 @@ async def demo_as(request: web.Request) -> web.StreamResponse:
         # The newcomer reads the demo in the language of the page they came from.
         person.locale = t.locale
         token = await open_web_session(session, await web_identity(session, person))
-    response = web.HTTPFound(
-        "/admin" if role in (Role.ADMIN, Role.GRID_WORKER, Role.STREET_ADMIN) else "/chat"
-    )
+    response = web.HTTPFound("/admin" if role in OFFICE_ROLES else "/chat")
     set_session_cookie(response, site, token)
     raise response
 

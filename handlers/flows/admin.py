@@ -13,8 +13,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from handlers.flows.common import (
     button_number,
@@ -44,20 +43,22 @@ from models.broadcasts import (
 )
 from models.clock import now
 from models.community import Building, Community
-from models.directory import approve_member, grant_role
+from models.directory import admin_of_member, approve_member, grant_role
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.office_work import (
     communities_reached,
     level_over_wish,
     office_counts,
+    suggestions,
+    volunteers_waiting,
     waiting_for_office,
 )
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER
-from models.reach import place_of_building
+from models.reach import holders_at
 from models.service_lists import LISTS, Cell, Sheet
 from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
-from models.wishes import FINAL_STATUSES, AssignmentStatus, Wish, WishAssignment, WishStatus
+from models.wishes import FINAL_STATUSES, Wish, WishStatus
 
 S = WishStatus
 
@@ -77,7 +78,6 @@ SUGGESTED = 5  # members offered for one wish
 SHOWN = 20  # wishes listed by /pending
 PAGE = 8  # people per page in /grant
 MAX_BROADCAST = MAX_TEXT  # the store's limit
-BUSY = (S.OPEN, S.ACCEPTED, S.DONE)  # a member holding a place on these is busy with it
 
 # The rungs of the ladder, as people read them.
 # What /grant may give, and the kind of place each is given over.
@@ -189,62 +189,10 @@ async def start_assigning(turn: Turn, wish: Wish) -> None:
     await turn.start(FLOW, ASSIGN_MEMBER, wish_id=wish.id, code=wish.code)
 
 
-async def suggestions(
-    session: AsyncSession, wish: Wish, limit: int = SUGGESTED
-) -> list[tuple[Person, MemberProfile, int]]:
-    """Approved members of the wish's community who could take it, best first.
-
-    Those whose skills contain the category come first, then the less busy, then the
-    higher balance (who has shown they do things), then by name.
-    """
-    place = await place_of_building(session, wish.building_id)
-    busy = (
-        select(WishAssignment.member_id.label("member_id"), func.count().label("busy"))
-        .join(Wish, WishAssignment.wish_id == Wish.id)
-        .where(WishAssignment.status == AssignmentStatus.ACTIVE, Wish.status.in_(BUSY))
-        .group_by(WishAssignment.member_id)
-        .subquery()
-    )
-    holding = select(WishAssignment.member_id).where(
-        WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
-    )
-    found = (
-        await session.execute(
-            select(Person, MemberProfile, func.coalesce(busy.c.busy, 0))
-            .join(MemberProfile, MemberProfile.person_id == Person.id)
-            .join(
-                RoleGrant,
-                and_(
-                    RoleGrant.person_id == Person.id,
-                    RoleGrant.role == Role.MEMBER,
-                    RoleGrant.scope_id == place.community_id,
-                ),
-            )
-            .outerjoin(busy, busy.c.member_id == Person.id)
-            .where(
-                MemberProfile.approved,
-                Person.id != wish.requester_id,
-                Person.id.not_in(holding),
-            )
-        )
-    ).all()
-    ranked = sorted(
-        ((person, profile, int(count)) for person, profile, count in found),
-        key=lambda r: (
-            not r[1].fits(wish.category),
-            r[2],
-            -r[0].points_balance,
-            r[0].name,
-            r[0].id,
-        ),
-    )
-    return ranked[:limit]
-
-
 async def ask_assign_member(turn: Turn) -> None:
     t = turn.t
     wish = await get_wish(turn.session, turn.data["wish_id"])
-    ranked = await suggestions(turn.session, wish)
+    ranked = await suggestions(turn.session, wish, SUGGESTED)
     if not ranked:
         turn.end()
         turn.say(
@@ -419,24 +367,7 @@ async def do_escalate(turn: Turn, wish_id: int, reason: str) -> None:
 @command("approve", N_("approve new volunteers"), Role.ADMIN)
 async def approve(turn: Turn) -> None:
     t = turn.t
-    communities = turn.scopes(Role.ADMIN)
-    found = (
-        await turn.session.execute(
-            select(Person, MemberProfile)
-            .join(MemberProfile, MemberProfile.person_id == Person.id)
-            .join(
-                RoleGrant,
-                and_(
-                    RoleGrant.person_id == Person.id,
-                    RoleGrant.role == Role.MEMBER,
-                    RoleGrant.scope_id.in_(communities),
-                ),
-            )
-            .where(MemberProfile.approved.is_(False))
-            .order_by(Person.name, Person.id)
-        )
-    ).all()
-    waiting = list({person.id: (person, profile) for person, profile in found}.values())
+    waiting = await volunteers_waiting(turn.session, sorted(turn.reach(Role.ADMIN).communities))
     if not waiting:
         turn.say(t("No volunteer is waiting for approval."))
         return
@@ -474,15 +405,7 @@ async def approve_button(turn: Turn, args: list[str]) -> None:
     was_approved = profile is not None and profile.approved
     if was_approved:
         # Nothing to change, but only their own admins may learn that.
-        theirs = {
-            g.scope_id
-            for g in await turn.session.scalars(
-                select(RoleGrant).where(
-                    RoleGrant.person_id == person.id, RoleGrant.role == Role.MEMBER
-                )
-            )
-        }
-        if not theirs & set(turn.scopes(Role.ADMIN)):
+        if not await admin_of_member(turn.session, turn.person, person):
             raise NotAllowed(N_("Only an admin of the member's community can approve them."))
         turn.say(turn.t("{name} is already approved.", name=person.name))
         return
@@ -505,14 +428,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
     community = await turn.session.get(Community, community_id)
     if profile is None or community is None:
         return
-    admins = (
-        await turn.session.scalars(
-            select(RoleGrant.person_id).where(
-                RoleGrant.role == Role.ADMIN, RoleGrant.scope_id == community_id
-            )
-        )
-    ).all()
-    for admin_id in dict.fromkeys(admins):
+    for admin_id in await holders_at(turn.session, Role.ADMIN, community_id):
         if admin_id == person.id:
             continue
 

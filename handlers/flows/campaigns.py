@@ -45,7 +45,8 @@ from models.campaigns import (
 from models.clock import now
 from models.community import Building
 from models.errors import N_, NotAllowed
-from models.people import Role, RoleGrant
+from models.people import Role
+from models.reach import holders_at
 from models.reminders import Reminder
 from models.surveys import QuestionKind, Survey, SurveyUnit, UnitStatus
 
@@ -268,15 +269,7 @@ def _invitation(survey: Survey, building: str, total: int) -> Any:
 
 
 async def _heads(turn: Speaker, building_id: int) -> list[int]:
-    return list(
-        (
-            await turn.session.scalars(
-                select(RoleGrant.person_id).where(
-                    RoleGrant.role == Role.BUILDING_HEAD, RoleGrant.scope_id == building_id
-                )
-            )
-        ).all()
-    )
+    return await holders_at(turn.session, Role.BUILDING_HEAD, building_id)
 
 
 # --- /survey: answer unit by unit ---------------------------------------------------------------

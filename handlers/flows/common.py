@@ -14,8 +14,9 @@ from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import STATUS_NAMES
 from handlers.turn import Speaker, Turn
-from models.community import Building, Community, Grid
+from models.community import Building, Community
 from models.errors import N_, NotFound
+from models.reach import community_reach
 from models.text import bounded_id
 from models.wishes import Category, Wish
 
@@ -81,16 +82,7 @@ async def communities(turn: Turn) -> list[Community]:
 
 
 async def buildings_of(turn: Turn, community_id: int) -> list[Building]:
-    return list(
-        (
-            await turn.session.scalars(
-                select(Building)
-                .join(Grid, Building.grid_id == Grid.id)
-                .where(Grid.community_id == community_id)
-                .order_by(Building.name)
-            )
-        ).all()
-    )
+    return await community_reach(community_id).building_list(turn.session)
 
 
 async def building_name(turn: Speaker, building_id: int) -> str:

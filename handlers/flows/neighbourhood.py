@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
 from handlers.flows.common import building_name, button_number, rows, text_input
 from handlers.i18n import Translator, escape
 from handlers.messages import Button, Reply
@@ -46,8 +44,8 @@ from models.notices_and_visits import (
     unread_people,
     visit_plans,
 )
-from models.people import Person, Role, RoleGrant
-from models.reach import holders, place_of_building
+from models.people import Person, Role
+from models.reach import holders, holders_at, place_of_building
 from models.reminders import Reminder
 
 # /notice
@@ -607,15 +605,9 @@ async def _visit_due(speaker: Speaker, reminder: Reminder) -> None:
     plan = await due_plan(speaker.session, reminder)
     if plan is None:
         return  # visited already, or no longer planned
-    heads: list[int | None] = list(
-        (
-            await speaker.session.scalars(
-                select(RoleGrant.person_id).where(
-                    RoleGrant.role == Role.BUILDING_HEAD, RoleGrant.scope_id == plan.building_id
-                )
-            )
-        ).all()
-    ) or [reminder.target_person_id]
+    heads: list[int | None] = [
+        *await holders_at(speaker.session, Role.BUILDING_HEAD, plan.building_id)
+    ] or [reminder.target_person_id]
     building = await building_name(speaker, plan.building_id)
     for head_id in dict.fromkeys(heads):
         if head_id is None:

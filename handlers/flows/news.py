@@ -15,8 +15,9 @@ from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
 from models.community import Building, Grid
-from models.people import MemberProfile, Person, Role, RoleGrant
-from models.reach import holders, place_of_building
+from models.open_tasks import members_fitting
+from models.people import Person, Role
+from models.reach import holders, holders_at, place_of_building
 from models.wishes import AssignmentStatus, Urgency, Wish, WishAssignment
 
 ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]
@@ -72,9 +73,7 @@ async def helpers_of(turn: Speaker, wish: Wish) -> list[int]:
 
 
 async def heads_of(turn: Speaker, building_id: int) -> list[int]:
-    return await holders(
-        turn.session, await place_of_building(turn.session, building_id), Role.BUILDING_HEAD
-    )
+    return await holders_at(turn.session, Role.BUILDING_HEAD, building_id)
 
 
 async def ladder_holders(turn: Speaker, wish: Wish, role: Role) -> list[int]:
@@ -85,26 +84,8 @@ async def ladder_holders(turn: Speaker, wish: Wish, role: Role) -> list[int]:
 
 
 async def fitting_members(turn: Speaker, wish: Wish, limit: int = 20) -> list[int]:
-    """Approved members of the community whose skills fit, nearest first."""
-    place = await place_of_building(turn.session, wish.building_id)
-    rows = (
-        await turn.session.execute(
-            select(MemberProfile, RoleGrant.person_id)
-            .join(RoleGrant, RoleGrant.person_id == MemberProfile.person_id)
-            .where(
-                RoleGrant.role == Role.MEMBER,
-                RoleGrant.scope_id == place.community_id,
-                MemberProfile.approved,
-                MemberProfile.person_id.not_in(
-                    select(Person.id).where(Person.erased_at.is_not(None))
-                ),
-            )
-        )
-    ).all()
-    fitting = [
-        pid for profile, pid in rows if profile.fits(wish.category) and pid != wish.requester_id
-    ]
-    return fitting[:limit]
+    """Approved members of the community whose skills fit."""
+    return await members_fitting(turn.session, wish, limit)
 
 
 def accept_button(wish: Wish) -> ButtonsFor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import ButtonsFor, heads_of, helpers_of, requester_side, tell
@@ -20,8 +20,9 @@ from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.community import Building, Community
 from models.errors import N_, NotAllowed
 from models.open_tasks import open_wishes_page
-from models.people import MemberProfile, Person, Role, RoleGrant
+from models.people import MemberProfile, Person, Role
 from models.points import PointsEntry, PointsKind
+from models.points_ledger import rank_among_members
 from models.privacy import phone_for_helpers
 from models.wish_life import (
     MAX_NOTE,
@@ -493,25 +494,7 @@ def level_of(balance: int) -> tuple[str, tuple[int, str] | None]:
 
 async def _rank(turn: Turn, community_id: int, balance: int) -> tuple[int, int]:
     """(place, of how many) among the approved members of the community, by balance."""
-    members = (
-        select(Person.points_balance)
-        .join(RoleGrant, RoleGrant.person_id == Person.id)
-        .join(MemberProfile, MemberProfile.person_id == Person.id)
-        .where(
-            RoleGrant.role == Role.MEMBER,
-            RoleGrant.scope_id == community_id,
-            MemberProfile.approved,
-        )
-        .subquery()
-    )
-    total = await turn.session.scalar(select(func.count()).select_from(members)) or 0
-    higher = (
-        await turn.session.scalar(
-            select(func.count()).select_from(members).where(members.c.points_balance > balance)
-        )
-        or 0
-    )
-    return int(higher) + 1, int(total)
+    return await rank_among_members(turn.session, community_id, balance)
 
 
 @command("points", N_("your points, level and rank"), Role.MEMBER)
