@@ -309,7 +309,11 @@ async def answer_assign_member(turn: Turn) -> None:
 
 
 @command(
-    "escalate", N_("pass a wish up to the next rung, with a reason"), Role.GRID_WORKER, Role.ADMIN
+    "escalate",
+    N_("pass a wish up to the next rung, with a reason"),
+    Role.BUILDING_HEAD,
+    Role.GRID_WORKER,
+    Role.ADMIN,
 )
 async def escalate(turn: Turn) -> None:
     await wish_and_text(

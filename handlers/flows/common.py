@@ -17,7 +17,7 @@ from handlers.turn import Speaker, Turn
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
 from models.text import bounded_id
-from models.wishes import Category, Wish
+from models.wishes import Category, Urgency, Wish
 
 Item = TypeVar("Item")
 
@@ -103,7 +103,7 @@ async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -
     if t is None:
         assert isinstance(turn, Turn), "a summary for someone else needs their translator"
         t = turn.t
-    return t(
+    summary = t(
         "<b>{code}</b> · {category} · {status}\n{building}\n{description}",
         code=wish.code,
         category=category_name(t, wish.category),
@@ -111,6 +111,9 @@ async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -
         building=await building_name(turn, wish.building_id),
         description=wish.description,
     )
+    if wish.urgency == Urgency.URGENT:
+        summary = t("🚨 Urgent") + " " + summary
+    return summary
 
 
 def page_of(
