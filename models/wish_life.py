@@ -523,12 +523,9 @@ async def cancel_wish(
 # --- escalation ----------------------------------------------------------------------------
 
 
-async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
-    """Pass the wish one rung up the ladder: head, grid worker, community admin, street admin.
-
-    It leaves the members who held it; whoever holds the new rung answers it.
-    """
-    wish = await get_wish(session, wish_id)
+async def escalation_target(session: AsyncSession, actor: Person, wish: Wish) -> int:
+    """The rung the actor would pass the wish up to; refused when they may not (asked before
+    the reason, so a head's second press is refused at once)."""
     place = await place_of_building(session, wish.building_id)
     held = await _require_level(
         session, actor, place, 1, N_("Only the building head or an admin can escalate this wish.")
@@ -540,6 +537,16 @@ async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reas
     level = max(held, current) + 1
     if level > TOP_LEVEL:
         raise IllegalTransition(N_("Wish {code} is already at the top."), code=wish.code)
+    return level
+
+
+async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    """Pass the wish one rung up the ladder: head, grid worker, community admin, street admin.
+
+    It leaves the members who held it; whoever holds the new rung answers it.
+    """
+    wish = await get_wish(session, wish_id)
+    level = await escalation_target(session, actor, wish)
     note = _text(reason, required=True, what=N_("a reason"))
     await _release_everyone(session, wish)
     return await _move(

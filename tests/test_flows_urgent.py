@@ -72,6 +72,12 @@ async def test_a_head_escalates_a_new_wish_from_its_card(
     assert wish is not None
     assert wish.status == S.ESCALATED and wish.escalation_level == 2
 
+    # The card's button again: refused at once, nothing asked.
+    await head.press("Escalate")
+    assert "has already gone above you" in head.last.text
+    await head.send("hello")
+    assert (await _wish(sessions, wish.id)).version == wish.version
+
 
 async def test_a_head_escalates_with_the_command_only_in_their_building(
     sessions: async_sessionmaker[AsyncSession], town: Town

@@ -56,7 +56,14 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER
 from models.reach import place_of_building
 from models.service_lists import LISTS, Cell, Sheet
-from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
+from models.wish_life import (
+    MAX_NOTE,
+    assign_wish,
+    escalate_wish,
+    escalation_target,
+    get_wish,
+    wish_by_code,
+)
 from models.wishes import FINAL_STATUSES, AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -360,6 +367,8 @@ async def wish_and_text(
 async def check_may_escalate(turn: Turn, wish: Wish) -> None:
     if await level_over(turn, wish) < 1:
         raise NotAllowed(N_("Only the building head or an admin can escalate this wish."))
+    assert turn.person is not None
+    await escalation_target(turn.session, turn.person, wish)  # gone above them, at the top
 
 
 async def ask_escalate_reason(turn: Turn) -> None:
