@@ -92,7 +92,11 @@ async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
         await heads_of(speaker, wish.building_id),
         wish,
         N_("Reminder: wish {code} is still waiting for your check."),
-        _buttons((N_("✅ Verify"), "verify", wish.id), (N_("✖ Reject"), "reject", wish.id)),
+        _buttons(
+            (N_("✅ Verify"), "verify", wish.id),
+            (N_("✖ Reject"), "reject", wish.id),
+            (N_("⬆ Escalate"), "escalate", wish.id),
+        ),
     )
 
 

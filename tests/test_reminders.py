@@ -82,6 +82,7 @@ async def test_an_unverified_wish_reminds_the_head_then_the_grid_worker(
         await _at(bot, clock, start, 12 * HOUR)
         assert len(p["head_n1"].inbox()) == 1
         assert "still waiting for your check" in p["head_n1"].text()
+        assert p["head_n1"].button("Escalate") == f"a:escalate:{wish.id}"
         assert p["gw_north"].inbox() == []
         await _at(bot, clock, start, 24 * HOUR)
         assert "waited a long time" in p["gw_north"].text()
