@@ -33,10 +33,11 @@ from models.clock import now
 from models.errors import N_
 from models.office_work import digest_counts
 from models.people import Person, Role
+from models.permissions import LADDER
 from models.reach import reach
 from models.reminders import Reminder
-from models.schedule import WISH_PREFIX, add_reminder, rules_for_building
-from models.wish_life import auto_confirm, auto_escalate, auto_release
+from models.schedule import WISH_PREFIX, add_reminder, rules_for_building, waiting_hours
+from models.wish_life import auto_confirm, auto_escalate, auto_release, climb
 from models.wishes import Wish, WishStatus
 
 S = WishStatus
@@ -54,6 +55,8 @@ APPLIES = {
     "auto_release": S.ACCEPTED,
     "confirm_remind": S.DONE,
     "auto_confirm": S.DONE,
+    "escalated_climb": S.ESCALATED,
+    "escalated_top": S.ESCALATED,
 }
 
 
@@ -89,7 +92,11 @@ async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
         await heads_of(speaker, wish.building_id),
         wish,
         N_("Reminder: wish {code} is still waiting for your check."),
-        _buttons((N_("✅ Verify"), "verify", wish.id), (N_("✖ Reject"), "reject", wish.id)),
+        _buttons(
+            (N_("✅ Verify"), "verify", wish.id),
+            (N_("✖ Reject"), "reject", wish.id),
+            (N_("⬆ Escalate"), "escalate", wish.id),
+        ),
     )
 
 
@@ -211,6 +218,40 @@ async def _auto_confirm(speaker: Speaker, wish: Wish, _: Reminder) -> None:
     )
 
 
+async def _escalated_climb(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    wish = await climb(speaker.session, wish.id, "Nobody answered in time")
+    role = LADDER[(wish.escalation_level or len(LADDER)) - 1]
+    await tell(
+        speaker,
+        await ladder_holders(speaker, wish, role),
+        wish,
+        N_("Nobody below answered wish {code} in time; it is now with you."),
+        _buttons((N_("💬 Answer"), "resolve", wish.id)),
+    )
+
+
+async def _escalated_top(speaker: Speaker, wish: Wish, reminder: Reminder) -> None:
+    """The top rung has nobody above: remind its holders again, a few times."""
+    rules = await rules_for_building(speaker.session, wish.building_id)
+    round_ = int(reminder.payload.get("round", 1))
+    if round_ < rules.top_reminders:
+        await add_reminder(
+            speaker.session,
+            reminder.kind,
+            now(speaker.session) + rules.escalated_hours * waiting_hours(wish, rules),
+            wish=wish,
+            key=f"{reminder.kind}:{wish.id}:{wish.version}:{round_ + 1}",
+            payload={"round": round_ + 1},
+        )
+    await tell(
+        speaker,
+        await ladder_holders(speaker, wish, LADDER[-1]),
+        wish,
+        N_("Reminder: wish {code} still waits for your answer."),
+        _buttons((N_("💬 Answer"), "resolve", wish.id)),
+    )
+
+
 WISH_REMINDERS: dict[str, Fire] = {
     "verify_head": _verify_head,
     "verify_grid": _verify_grid,
@@ -222,6 +263,8 @@ WISH_REMINDERS: dict[str, Fire] = {
     "auto_release": _auto_release,
     "confirm_remind": _confirm_remind,
     "auto_confirm": _auto_confirm,
+    "escalated_climb": _escalated_climb,
+    "escalated_top": _escalated_top,
 }
 
 

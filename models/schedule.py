@@ -18,6 +18,7 @@ from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput
 from models.people import Role, RoleGrant
+from models.permissions import TOP_LEVEL
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Urgency, Wish, WishStatus
 
@@ -37,6 +38,9 @@ class ReminderRules:
     answer_hours: float = 24  # ...and with no answer, give the wish back to open
     confirm_hours: float = 24  # done, not confirmed: remind the requester
     auto_confirm_hours: float = 72  # ...and confirm it for them
+    escalated_hours: float = 24  # escalated, unanswered: it climbs a rung (at the top: reminded)
+    top_reminders: int = 7  # how many times the street admin is reminded at the top
+    urgent_factor: float = 0.5  # an urgent wish's waiting timers (verify, open, escalated) x this
     quiet_start: str = "22:00"
     quiet_end: str = "08:00"
     digest_time: str = "08:30"  # the admins' daily digest, local time
@@ -107,9 +111,24 @@ def after_quiet_hours(moment: dt.datetime, rules: ReminderRules, tz: ZoneInfo) -
     return morning.astimezone(dt.UTC)
 
 
+def waiting_hours(wish: Wish, rules: ReminderRules) -> dt.timedelta:
+    """An hour of waiting for someone to answer the wish: shorter when it is urgent."""
+    return dt.timedelta(hours=rules.urgent_factor if wish.urgency == Urgency.URGENT else 1)
+
+
 def _plan(wish: Wish, rules: ReminderRules, moment: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    hours = dt.timedelta(hours=1)
-    days = dt.timedelta(days=1)
+    hours = waiting_hours(wish, rules)  # the office's and the members' answers: shorter if urgent
+    days = 24 * hours
+    if wish.status == S.ESCALATED:
+        # Nobody at this rung answered in time: it climbs; at the top, the street admin is
+        # reminded (handlers/reminders.py plans the next reminders, up to top_reminders).
+        at_top = (wish.escalation_level or TOP_LEVEL) >= TOP_LEVEL
+        return [
+            (
+                "escalated_top" if at_top else "escalated_climb",
+                moment + rules.escalated_hours * hours,
+            )
+        ]
     if wish.status == S.SUBMITTED:
         return [
             ("verify_head", moment + rules.verify_hours * hours),
@@ -120,6 +139,7 @@ def _plan(wish: Wish, rules: ReminderRules, moment: dt.datetime) -> list[tuple[s
             ("open_grid", moment + rules.open_hours * hours),
             ("open_escalate", moment + rules.open_escalate_days * days),
         ]
+    hours, days = dt.timedelta(hours=1), dt.timedelta(days=1)  # the helper's own pace
     if wish.status == S.ACCEPTED:
         plan = [("still_on_it", moment + rules.progress_days * days)]
         if wish.preferred_time is not None and wish.preferred_time > moment:

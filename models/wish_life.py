@@ -45,6 +45,7 @@ MAX_DESCRIPTION = 1000
 MAX_NOTE = 1000
 MAX_PHOTOS = 5
 MAX_REQUIRED = 20
+MAX_URGENT_REASON = 500
 
 # The legal moves, by action; the tests check the code against this table.
 TRANSITIONS: dict[str, tuple[frozenset[WishStatus], frozenset[WishStatus]]] = {
@@ -67,6 +68,12 @@ TRANSITIONS: dict[str, tuple[frozenset[WishStatus], frozenset[WishStatus]]] = {
     "still_on_it": (frozenset({S.ACCEPTED}), frozenset({S.ACCEPTED})),
     "auto_release": (frozenset({S.ACCEPTED}), frozenset({S.OPEN})),
     "auto_escalate": (frozenset({S.OPEN}), frozenset({S.ESCALATED})),
+    "climb": (frozenset({S.ESCALATED}), frozenset({S.ESCALATED})),
+    # Marking a wish urgent changes its flag and timers, never its state.
+    "mark_urgent": (
+        frozenset({S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.ESCALATED}),
+        frozenset({S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.ESCALATED}),
+    ),
 }
 
 
@@ -212,10 +219,12 @@ async def submit_wish(
     photos: Sequence[str] = (),
     required_count: int = 1,
     requester: Person | None = None,
+    urgent_reason: str | None = None,
 ) -> Wish:
     """A resident asks for help, or a head (or admin) asks on a resident's behalf.
 
-    A wish entered by someone who may verify it in that building is open at once.
+    A wish entered by someone who may verify it in that building is open at once; one with
+    an urgent reason is urgent from the start (the reason is its "mark_urgent" event).
     """
     place = await place_of_building(session, building_id)
     grants = await grants_of(session, actor)
@@ -241,6 +250,11 @@ async def submit_wish(
     moment = now(session)
     if preferred_time is not None and preferred_time < moment:
         raise InvalidInput(N_("The preferred time has already passed."))
+    why_urgent = _text(
+        urgent_reason, required=False, what=N_("why it is urgent"), limit=MAX_URGENT_REASON
+    )
+    if why_urgent:
+        urgency = Urgency.URGENT
     wish = Wish(
         building_id=building_id,
         category=category,
@@ -263,6 +277,8 @@ async def submit_wish(
     wish.code = wish_code(wish.id)
     await session.flush()
     await _record(session, wish, actor, "submit", None, None)
+    if why_urgent:
+        await _record(session, wish, actor, "mark_urgent", S.SUBMITTED, why_urgent)
     if ladder_level(grants, place) > 0:
         await _move(session, wish, actor, "verify", S.OPEN)
     return wish
@@ -507,12 +523,9 @@ async def cancel_wish(
 # --- escalation ----------------------------------------------------------------------------
 
 
-async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
-    """Pass the wish one rung up the ladder: head, grid worker, community admin, street admin.
-
-    It leaves the members who held it; whoever holds the new rung answers it.
-    """
-    wish = await get_wish(session, wish_id)
+async def escalation_target(session: AsyncSession, actor: Person, wish: Wish) -> int:
+    """The rung the actor would pass the wish up to; refused when they may not (asked before
+    the reason, so a head's second press is refused at once)."""
     place = await place_of_building(session, wish.building_id)
     held = await _require_level(
         session, actor, place, 1, N_("Only the building head or an admin can escalate this wish.")
@@ -524,6 +537,16 @@ async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reas
     level = max(held, current) + 1
     if level > TOP_LEVEL:
         raise IllegalTransition(N_("Wish {code} is already at the top."), code=wish.code)
+    return level
+
+
+async def escalate_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    """Pass the wish one rung up the ladder: head, grid worker, community admin, street admin.
+
+    It leaves the members who held it; whoever holds the new rung answers it.
+    """
+    wish = await get_wish(session, wish_id)
+    level = await escalation_target(session, actor, wish)
     note = _text(reason, required=True, what=N_("a reason"))
     await _release_everyone(session, wish)
     return await _move(
@@ -550,6 +573,35 @@ async def resolve_wish(session: AsyncSession, actor: Person, wish_id: int, answe
     text = _text(answer, required=True, what=N_("an answer"))
     return await _move(
         session, wish, actor, "resolve", S.CLOSED, text, resolution=text, closed_at=now(session)
+    )
+
+
+async def may_mark_urgent(session: AsyncSession, actor: Person, wish: Wish) -> None:
+    """The requester's side, or whoever holds a rung over the building (its head and up);
+    refused at once when the wish is urgent already or finished."""
+    if not await _is_requester_side(session, actor, wish):
+        place = await place_of_building(session, wish.building_id)
+        await _require_level(
+            session,
+            actor,
+            place,
+            1,
+            N_("Only the person who asked or the building head can mark wish {code} urgent."),
+            code=wish.code,
+        )
+    _check_can_move(wish, "mark_urgent")
+    if wish.urgency == Urgency.URGENT:
+        raise IllegalTransition(N_("Wish {code} is already marked urgent."), code=wish.code)
+
+
+async def mark_urgent(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
+    """The wish becomes urgent, with a reason: its news goes even in quiet hours and its
+    waiting timers are shorter (planned again from now)."""
+    wish = await get_wish(session, wish_id)
+    await may_mark_urgent(session, actor, wish)
+    note = _text(reason, required=True, what=N_("why it is urgent"), limit=MAX_URGENT_REASON)
+    return await _move(
+        session, wish, actor, "mark_urgent", wish.status, note, urgency=Urgency.URGENT
     )
 
 
@@ -589,6 +641,18 @@ async def auto_escalate(session: AsyncSession, wish_id: int, reason: str) -> Wis
         reason,
         escalation_level=level,
         taken_count=0,
+    )
+
+
+async def climb(session: AsyncSession, wish_id: int, reason: str) -> Wish:
+    """Nobody at the wish's rung answered in time: it goes one rung up (never past the top)."""
+    wish = await get_wish(session, wish_id)
+    _check_can_move(wish, "climb")
+    level = wish.escalation_level or TOP_LEVEL
+    if level >= TOP_LEVEL:
+        raise IllegalTransition(N_("Wish {code} is already at the top."), code=wish.code)
+    return await _move(
+        session, wish, None, "climb", S.ESCALATED, reason, escalation_level=level + 1
     )
 
 

@@ -26,9 +26,11 @@ from models.wish_life import (
     auto_escalate,
     auto_release,
     cancel_wish,
+    climb,
     confirm_wish,
     dispute_wish,
     escalate_wish,
+    mark_urgent,
     reject_wish,
     release_wish,
     report_done,
@@ -63,6 +65,8 @@ OPERATIONS: dict[str, Op] = {
     "still_on_it": lambda s, p, w, t, n: still_on_it(s, p, w),
     "auto_release": lambda s, p, w, t, n: auto_release(s, w),
     "auto_escalate": lambda s, p, w, t, n: auto_escalate(s, w, "no taker"),
+    "climb": lambda s, p, w, t, n: climb(s, w, "nobody answered"),
+    "mark_urgent": lambda s, p, w, t, n: mark_urgent(s, p, w, "flooding"),
 }
 
 # Anybody may try anything; half of the time the person who would normally do it tries,
@@ -118,6 +122,8 @@ def natural(operation: str, wish: Wish, n: int, town: Town) -> Person:
         "still_on_it": town.members[n % 3],
         "auto_release": town.admin,
         "auto_escalate": town.admin,
+        "climb": town.admin,
+        "mark_urgent": requester,
     }[operation]
 
 

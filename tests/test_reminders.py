@@ -18,7 +18,7 @@ from models.directory import link_identity
 from models.people import Person
 from models.reminders import Reminder, ReminderStatus
 from models.wish_life import accept_wish, cancel_wish, submit_wish, verify_wish
-from models.wishes import Urgency, Wish, WishStatus
+from models.wishes import Urgency, Wish, WishEvent, WishStatus
 from tests.telegram_bot import Person as TelegramPerson
 from tests.telegram_bot import TelegramBot, telegram_bot
 from tests.town import Town
@@ -27,7 +27,14 @@ from tests.wishes import wish_in
 S = WishStatus
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-IDS = {"alice": 3501, "head_n1": 3502, "gw_north": 3503, "fixer": 3504, "admin": 3505}
+IDS = {
+    "alice": 3501,
+    "head_n1": 3502,
+    "gw_north": 3503,
+    "fixer": 3504,
+    "admin": 3505,
+    "street_admin": 3506,
+}
 
 
 def _url(app: App) -> str:
@@ -52,10 +59,14 @@ async def _at(
 
 
 async def _status(sessions: async_sessionmaker[AsyncSession], wish_id: int) -> WishStatus:
+    return (await _wish(sessions, wish_id)).status
+
+
+async def _wish(sessions: async_sessionmaker[AsyncSession], wish_id: int) -> Wish:
     async with sessions() as s:
         wish = await s.get(Wish, wish_id)
         assert wish is not None
-        return wish.status
+        return wish
 
 
 async def test_an_unverified_wish_reminds_the_head_then_the_grid_worker(
@@ -71,6 +82,7 @@ async def test_an_unverified_wish_reminds_the_head_then_the_grid_worker(
         await _at(bot, clock, start, 12 * HOUR)
         assert len(p["head_n1"].inbox()) == 1
         assert "still waiting for your check" in p["head_n1"].text()
+        assert p["head_n1"].button("Escalate") == f"a:escalate:{wish.id}"
         assert p["gw_north"].inbox() == []
         await _at(bot, clock, start, 24 * HOUR)
         assert "waited a long time" in p["gw_north"].text()
@@ -230,3 +242,88 @@ async def test_the_daily_digest_goes_to_each_admin_once(
         await bot.step()
         assert len(admin.inbox()) == 1
         assert "Good morning" in admin.text() and "1 closed" in admin.text()
+
+
+async def test_an_escalated_wish_nobody_answers_climbs_to_the_admin_then_the_street(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _everyone_on_telegram(sessions, town)
+    start = clock.now()
+    wish = await wish_in(sessions, town, S.ESCALATED)  # the head passed it to the grid worker
+    assert wish.escalation_level == 2
+    async with telegram_bot(_url(app), clock) as bot:
+        p = _people(bot)
+        await _at(bot, clock, start, 24 * HOUR - dt.timedelta(minutes=1))
+        assert (await _wish(sessions, wish.id)).escalation_level == 2
+        assert p["admin"].inbox() == []
+        await _at(bot, clock, start, 24 * HOUR)
+        assert (await _wish(sessions, wish.id)).escalation_level == 3
+        assert "Nobody below answered" in p["admin"].text() and wish.code in p["admin"].text()
+        assert p["street_admin"].inbox() == []
+        await _at(bot, clock, start, 48 * HOUR)
+        climbed = await _wish(sessions, wish.id)
+        assert climbed.escalation_level == 4 and climbed.status == S.ESCALATED
+        assert "Nobody below answered" in p["street_admin"].text()
+        assert len(p["admin"].inbox()) == 1
+        # At the top, the street admin is reminded daily, seven times, then left in peace.
+        for day in range(3, 16):
+            await _at(bot, clock, start, day * DAY)
+        street = p["street_admin"].inbox()
+        assert len(street) == 1 + 7
+        assert all("still waits for your answer" in (m.text or "") for m in street[1:])
+    async with sessions() as s:
+        actions = (
+            await s.scalars(
+                select(WishEvent.action).where(WishEvent.wish_id == wish.id).order_by(WishEvent.id)
+            )
+        ).all()
+    assert actions[-2:] == ["climb", "climb"]
+
+
+async def test_an_answer_stops_the_climb(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _everyone_on_telegram(sessions, town)
+    start = clock.now()
+    wish = await wish_in(sessions, town, S.ESCALATED)
+    async with telegram_bot(_url(app), clock) as bot:
+        p = _people(bot)
+        await _at(bot, clock, start, 24 * HOUR)
+        admin = p["admin"]
+        assert "Nobody below answered" in admin.text()
+        await admin.press("Answer")
+        await admin.send("The property company comes on Friday")
+        assert "answered and closed" in admin.text()
+        for day in range(2, 6):
+            await _at(bot, clock, start, day * DAY)
+        assert p["street_admin"].inbox() == []
+        assert await _status(sessions, wish.id) == S.CLOSED
+
+
+async def test_urgent_news_goes_at_once_at_night_and_the_rest_waits_for_morning(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _everyone_on_telegram(sessions, town)
+    start = clock.now()  # 09:00 in Shanghai
+    async with telegram_bot(_url(app), clock) as bot:
+        p = _people(bot)
+        alice, head = p["alice"], p["head_n1"]
+        clock.set(start + 14 * HOUR)  # 23:00: quiet hours
+        await alice.send("/wish")
+        await alice.press("Repairs")
+        await alice.send("The corridor light on floor 3 is out")
+        await alice.press("Skip")
+        await alice.press("Any time")
+        await alice.press("Send")
+        assert "was sent" in alice.text()
+        assert head.inbox() == []  # not urgent: the head hears of it in the morning
+        await alice.send("/my")
+        await alice.press("It's urgent")
+        await alice.send("Water is coming through the ceiling")
+        assert "marked urgent" in alice.text()
+        assert len(head.inbox()) == 1  # at once, at 23:00
+        assert "is urgent: Water is coming through the ceiling" in head.text()
+        await _at(bot, clock, start, 22 * HOUR + dt.timedelta(minutes=59))  # 07:59
+        assert not any("New wish" in (m.text or "") for m in head.inbox())
+        await _at(bot, clock, start, 23 * HOUR)  # 08:00: the morning
+        assert any("New wish" in (m.text or "") for m in head.inbox())

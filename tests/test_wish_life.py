@@ -22,10 +22,12 @@ from models.wish_life import (
     auto_escalate,
     auto_release,
     cancel_wish,
+    climb,
     confirm_wish,
     dispute_wish,
     escalate_wish,
     events_of,
+    mark_urgent,
     reject_wish,
     release_wish,
     report_done,
@@ -63,6 +65,8 @@ ACTIONS: dict[str, tuple[Callable[[Town], Person | None], Action]] = {
     "still_on_it": (lambda t: t.fixer, lambda s, t, w: still_on_it(s, t.fixer, w)),
     "auto_release": (lambda t: None, lambda s, t, w: auto_release(s, w)),
     "auto_escalate": (lambda t: None, lambda s, t, w: auto_escalate(s, w, "No taker")),
+    "climb": (lambda t: None, lambda s, t, w: climb(s, w, "Nobody answered")),
+    "mark_urgent": (lambda t: t.alice, lambda s, t, w: mark_urgent(s, t.alice, w, "Flooding")),
 }
 
 # DESIGN.md's life of a wish, written out independently of the code's own table.
@@ -88,6 +92,12 @@ LEGAL: dict[tuple[str, WishStatus], WishStatus] = {
     ("still_on_it", S.ACCEPTED): S.ACCEPTED,
     ("auto_release", S.ACCEPTED): S.OPEN,
     ("auto_escalate", S.OPEN): S.ESCALATED,
+    ("climb", S.ESCALATED): S.ESCALATED,
+    ("mark_urgent", S.SUBMITTED): S.SUBMITTED,
+    ("mark_urgent", S.OPEN): S.OPEN,
+    ("mark_urgent", S.ACCEPTED): S.ACCEPTED,
+    ("mark_urgent", S.DONE): S.DONE,
+    ("mark_urgent", S.ESCALATED): S.ESCALATED,
 }
 CASES = [(action, status) for action in ACTIONS for status in WishStatus]
 

@@ -16,6 +16,7 @@ from handlers.flows import (  # noqa: F401
     setup,
     street,
     tasks,
+    urgent,
     verification,
     web_sign_in,
     wish,

@@ -57,7 +57,14 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER
 from models.reach import holders_at
 from models.service_lists import LISTS, Cell, Sheet
-from models.wish_life import MAX_NOTE, assign_wish, escalate_wish, get_wish, wish_by_code
+from models.wish_life import (
+    MAX_NOTE,
+    assign_wish,
+    escalate_wish,
+    escalation_target,
+    get_wish,
+    wish_by_code,
+)
 from models.wishes import FINAL_STATUSES, Wish, WishStatus
 
 S = WishStatus
@@ -257,7 +264,11 @@ async def answer_assign_member(turn: Turn) -> None:
 
 
 @command(
-    "escalate", N_("pass a wish up to the next rung, with a reason"), Role.GRID_WORKER, Role.ADMIN
+    "escalate",
+    N_("pass a wish up to the next rung, with a reason"),
+    Role.BUILDING_HEAD,
+    Role.GRID_WORKER,
+    Role.ADMIN,
 )
 async def escalate(turn: Turn) -> None:
     await wish_and_text(
@@ -304,6 +315,8 @@ async def wish_and_text(
 async def check_may_escalate(turn: Turn, wish: Wish) -> None:
     if await level_over(turn, wish) < 1:
         raise NotAllowed(N_("Only the building head or an admin can escalate this wish."))
+    assert turn.person is not None
+    await escalation_target(turn.session, turn.person, wish)  # gone above them, at the top
 
 
 async def ask_escalate_reason(turn: Turn) -> None:

@@ -18,7 +18,7 @@ from models.community import Building, Community
 from models.errors import N_, NotFound
 from models.reach import community_reach
 from models.text import bounded_id
-from models.wishes import Category, Wish
+from models.wishes import Category, Urgency, Wish
 
 Item = TypeVar("Item")
 
@@ -95,7 +95,7 @@ async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -
     if t is None:
         assert isinstance(turn, Turn), "a summary for someone else needs their translator"
         t = turn.t
-    return t(
+    summary = t(
         "<b>{code}</b> · {category} · {status}\n{building}\n{description}",
         code=wish.code,
         category=category_name(t, wish.category),
@@ -103,6 +103,9 @@ async def wish_summary(turn: Speaker, wish: Wish, t: Translator | None = None) -
         building=await building_name(turn, wish.building_id),
         description=wish.description,
     )
+    if wish.urgency == Urgency.URGENT:
+        summary = t("🚨 Urgent") + " " + summary
+    return summary
 
 
 def page_of(

@@ -16,7 +16,7 @@ from handlers.turn import Flow, Step, Turn, register_flow
 from models.errors import N_, NotAllowed
 from models.people import Role
 from models.wish_life import cancel_wish, confirm_wish, dispute_wish, get_wish
-from models.wishes import Wish, WishStatus
+from models.wishes import Urgency, Wish, WishStatus
 
 RATING = "rating"
 COMMENT = "comment"
@@ -48,6 +48,14 @@ async def my_wishes(turn: Turn) -> None:
 
 
 def _buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
+    t = turn.t
+    if wish.urgency == Urgency.NORMAL and wish.status in (S.SUBMITTED, S.OPEN, S.ACCEPTED):
+        urgent = (turn.action(t.raw("🚨 It's urgent"), "urgent", wish.id),)
+        return (*_state_buttons(turn, wish), *urgent)
+    return _state_buttons(turn, wish)
+
+
+def _state_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
     t = turn.t
     if wish.status == S.DONE:
         return (

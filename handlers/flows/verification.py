@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from handlers.flows.common import button_number, rows, text_input
 from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
+from handlers.i18n import Translator
+from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
 from models.community import Building
@@ -18,7 +20,7 @@ from models.invites import building_invite
 from models.office_work import residents_reached
 from models.people import Person, Role
 from models.wish_life import get_wish, reject_wish, verify_wish
-from models.wishes import Wish, WishStatus
+from models.wishes import Urgency, Wish, WishStatus
 
 REASON = "reason"
 RESIDENT = "resident"
@@ -46,11 +48,20 @@ async def tell_heads_about(turn: Speaker, wish: Wish) -> None:
                 [
                     action_button(t.raw("✅ Verify"), "verify", wish.id),
                     action_button(t.raw("✖ Reject"), "reject", wish.id),
-                ]
+                ],
+                head_buttons(t, wish),
             ],
         )
     elif wish.status == WishStatus.OPEN:
         await offer_to_members(turn, wish)
+
+
+def head_buttons(t: Translator, wish: Wish) -> list[Button]:
+    """A head may pass the wish up to the grid worker, or mark it urgent (once)."""
+    buttons = [action_button(t.raw("⬆ Escalate"), "escalate", wish.id)]
+    if wish.urgency == Urgency.NORMAL:
+        buttons.append(action_button(t.raw("🚨 It's urgent"), "urgent", wish.id))
+    return buttons
 
 
 async def offer_to_members(turn: Speaker, wish: Wish) -> None:

@@ -14,7 +14,7 @@ from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.errors import N_
 from models.people import Person, Role
-from models.wish_life import MAX_DESCRIPTION, submit_wish
+from models.wish_life import MAX_DESCRIPTION, MAX_URGENT_REASON, submit_wish
 from models.wishes import Urgency
 
 CATEGORY = "category"
@@ -22,6 +22,7 @@ DESCRIPTION = "description"
 PHOTO = "photo"
 WHEN = "when"
 SUMMARY = "summary"
+URGENT = "urgent"
 
 # Preferred time, as offered on buttons: how far from now.
 WHEN_CHOICES = {
@@ -123,6 +124,11 @@ async def ask_summary(turn: Turn) -> None:
         when=t.raw(label),
         photo=t.raw("yes") if data.get("photos") else t.raw("no"),
     )
+    if data.get("urgent_reason"):
+        text += "\n" + t("🚨 Urgent: {reason}", reason=data["urgent_reason"])
+        urgent = turn.option(t.raw("Not urgent after all"), "not_urgent")
+    else:
+        urgent = turn.option(t.raw("🚨 It's urgent"), "urgent")
     turn.say(
         text,
         [
@@ -131,6 +137,7 @@ async def ask_summary(turn: Turn) -> None:
                 turn.option(t.raw("Change the kind"), "edit:category"),
                 turn.option(t.raw("Change the text"), "edit:description"),
             ),
+            (urgent,),
             turn.nav(),
         ],
     )
@@ -142,6 +149,13 @@ async def answer_summary(turn: Turn) -> None:
         return
     if turn.value == "edit:description":
         await turn.goto(DESCRIPTION)
+        return
+    if turn.value == "urgent":
+        await turn.goto(URGENT)
+        return
+    if turn.value == "not_urgent":
+        turn.remember(urgent_reason=None)
+        await turn.ask()
         return
     if turn.value != "send":
         turn.say(turn.t("Please use the buttons under your wish."))
@@ -160,6 +174,7 @@ async def answer_summary(turn: Turn) -> None:
         preferred_time=_preferred_time(turn),
         photos=data.get("photos", []),
         requester=requester,
+        urgent_reason=data.get("urgent_reason"),
     )
     turn.end()
     t = turn.t
@@ -182,6 +197,24 @@ async def answer_summary(turn: Turn) -> None:
     await tell_heads_about(turn, wish)
 
 
+async def ask_urgent(turn: Turn) -> None:
+    turn.say(
+        turn.t(
+            "Why is it urgent? Type a few words; the building head will read them at once, "
+            "even at night."
+        ),
+        [turn.nav()],
+    )
+
+
+async def answer_urgent(turn: Turn) -> None:
+    reason = text_input(turn, limit=MAX_URGENT_REASON, what=N_("why it is urgent"))
+    if reason is None:
+        return
+    turn.remember(urgent_reason=reason)
+    await turn.goto(SUMMARY)
+
+
 FLOW = register_flow(
     Flow(
         "wish",
@@ -191,6 +224,7 @@ FLOW = register_flow(
             PHOTO: Step(ask_photo, answer_photo),
             WHEN: Step(ask_when, answer_when),
             SUMMARY: Step(ask_summary, answer_summary),
+            URGENT: Step(ask_urgent, answer_urgent),
         },
     )
 )
