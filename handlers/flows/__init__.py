@@ -13,6 +13,7 @@ from handlers.flows import (  # noqa: F401
     privacy,
     registration,
     relay,
+    resident_list,
     setup,
     street,
     tasks,

@@ -6,6 +6,7 @@ They name the street, community, grids and buildings (or pick a community alread
 from __future__ import annotations
 
 from handlers.flows.common import communities, rows, text_input
+from handlers.flows.resident_list import start_import
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.community import Community
@@ -162,11 +163,12 @@ async def _make_admin(turn: Turn, community: Community) -> None:
     turn.say(
         turn.t(
             "{community} is ready, and you are its admin. Residents register with /start; "
-            'to load the office\'s list of residents, run: wishbot import FILE.csv --community "{community}". '
             "/help lists your commands.",
             community=community.name,
         )
     )
+    # The last step: the office's resident list, sent as a file (or later, with /import).
+    await start_import(turn, after_setup=True)
 
 
 FLOW = register_flow(
