@@ -18,6 +18,7 @@ from handlers.flows import (  # noqa: F401
     street,
     tasks,
     verification,
+    volunteer,
     web_sign_in,
     wish,
 )

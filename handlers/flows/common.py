@@ -16,6 +16,7 @@ from handlers.router import STATUS_NAMES
 from handlers.turn import Speaker, Turn
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
+from models.people import Person
 from models.text import bounded_id
 from models.wishes import Category, Wish
 
@@ -142,3 +143,43 @@ async def turned_page(turn: Turn) -> bool:
     turn.remember(page=int(value[5:]))
     await turn.ask()
     return True
+
+
+def searched(turn: Turn, people: Sequence[Person]) -> list[Person]:
+    """The people whose name or unit holds what the person typed to search (all, untyped)."""
+    typed = str(turn.data.get("search") or "").casefold()
+    if not typed:
+        return list(people)
+    return [p for p in people if typed in p.name.casefold() or typed in (p.unit or "").casefold()]
+
+
+async def typed_search(turn: Turn) -> bool:
+    """Text typed at a person list searches it (page 1 of the matches); « Show all » clears it."""
+    if turn.value == "all":
+        turn.remember(search="", page=0)
+        await turn.ask()
+        return True
+    text = (turn.incoming.text or "").strip()
+    if turn.value is not None or not text or text.startswith("/"):
+        return False
+    turn.remember(search=text[:100], page=0)
+    await turn.ask()
+    return True
+
+
+def search_lines(
+    turn: Turn, question: str, found: int, page_note: str
+) -> tuple[str, tuple[Button, ...]]:
+    """The question over a person list, with how to search; and the « Show all » row while
+    a search narrows it."""
+    t = turn.t
+    typed = str(turn.data.get("search") or "")
+    lines = [question]
+    if typed and not found:
+        lines.append(t("Nobody matches “{text}”.", text=typed))
+    elif typed:
+        lines.append(t("Matching “{text}”:", text=typed))
+    lines.append(page_note)
+    lines.append(t("Type part of a name or unit to search."))
+    clear = (turn.option(t.raw("Show all"), "all"),) if typed else ()
+    return "\n".join(line for line in lines if line), clear

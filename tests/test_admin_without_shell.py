@@ -1,0 +1,116 @@
+"""Admin work in the chat, no shell: /volunteer later, /revoke, /places, and long person
+lists paged and searchable (/onbehalf, /grant). Through the neutral message type.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.conversations import Conversation
+from models.directory import add_person, grant_role, link_identity
+from models.people import MemberProfile, Person, Role, RoleGrant
+from tests.chat import Chat, World
+from tests.town import Town
+
+
+async def _as(world: World, person: Person, language: str = "en") -> Chat:
+    chat = world.chat(person.name, language)
+    async with world.sessions.begin() as s:
+        await link_identity(s, person, "test", chat.user_id)
+    return chat
+
+
+async def _asked_for(sessions: async_sessionmaker[AsyncSession], chat: Chat) -> str | None:
+    """Whom the wish being asked for in this chat is for."""
+    async with sessions() as s:
+        conversation = await s.scalar(
+            select(Conversation).where(Conversation.chat_id == chat.user_id)
+        )
+        assert conversation is not None and conversation.flow == "wish"
+        person = await s.get(Person, conversation.data["requester_id"])
+        return person.name if person else None
+
+
+async def test_a_resident_offers_to_help_later_and_the_admin_approves(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    admin = await _as(world, town.admin)
+    maple = await _as(world, town.maple_admin)
+    bob = await _as(world, town.bob)
+
+    await bob.send("/tasks")
+    assert "not for you" in bob.last.text
+    await bob.send("/volunteer")
+    await bob.press("Errands")
+    await bob.press("Done")
+    await bob.press("Skip")
+    assert "will approve you soon" in bob.last.text
+    assert "A new volunteer for Sunflower" in admin.last.text and "Bob" in admin.last.text
+    assert maple.received == []
+    await bob.send("/volunteer")
+    assert "offered to help already" in bob.last.text
+
+    listed = await admin.send("/approve")
+    assert any("<b>Bob</b>" in r.text for r in listed)
+    await admin.deliver(button=f"a:approve:{town.bob.id}")
+    assert "Bob is approved" in admin.last.text
+    await bob.send("/tasks")
+    assert "not for you" not in bob.last.text
+    async with sessions() as s:
+        bob_now = await s.get(Person, town.bob.id)
+        assert bob_now is not None and bob_now.building_id == town.n2.id  # still a resident
+        roles = set(
+            (
+                await s.scalars(select(RoleGrant.role).where(RoleGrant.person_id == town.bob.id))
+            ).all()
+        )
+        assert roles == {Role.RESIDENT, Role.MEMBER}
+        profile = await s.get(MemberProfile, town.bob.id)
+        assert profile is not None and profile.approved and profile.skills == ["errand"]
+
+
+async def test_onbehalf_finds_the_45th_resident_by_page_and_by_search(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        for n in range(1, 46):
+            person = await add_person(s, f"Neighbour {n:02}", building=town.n1, unit=f"U-{n:02}")
+            await grant_role(s, None, person, Role.RESIDENT, town.n1.id)
+    world = World(sessions)
+    head = await _as(world, town.head_n1)
+
+    await head.send("/onbehalf")
+    assert "Page 1 of 5" in head.last.text and "Type part of a name or unit" in head.last.text
+    for _ in range(4):
+        await head.press("Next")
+    assert "Page 5 of 5" in head.last.text
+    await head.press("Neighbour 45")
+    assert await _asked_for(sessions, head) == "Neighbour 45"  # the wish for them begins
+
+    await head.send("/onbehalf")
+    await head.send("bour 45")
+    labels = [b.label for row in head.last.buttons for b in row]
+    assert [label for label in labels if "Neighbour" in label] == ["U-45 · Neighbour 45"]
+    assert "Matching “bour 45”" in head.last.text
+    await head.send("nobody-like-this")
+    assert "Nobody matches" in head.last.text
+    await head.press("Show all")
+    assert "Page 1 of 5" in head.last.text
+    await head.send("u-45")  # a unit works too
+    await head.press("Neighbour 45")
+    assert await _asked_for(sessions, head) == "Neighbour 45"
+
+
+async def test_grant_finds_a_person_by_typing_part_of_the_name(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    admin = await _as(world, town.admin)
+    await admin.send("/grant")
+    await admin.send("walk")
+    labels = [b.label for row in admin.last.buttons for b in row]
+    assert "🤝 Walker" in labels and not any("Bob" in label for label in labels)
+    await admin.press("Walker")
+    assert "Which role for Walker" in admin.last.text
