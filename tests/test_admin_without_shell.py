@@ -4,11 +4,13 @@ lists paged and searchable (/onbehalf, /grant). Through the neutral message type
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.conversations import Conversation
-from models.directory import add_person, grant_role, link_identity
+from models.directory import add_person, grant_role, link_identity, revoke_role
+from models.errors import NotAllowed
 from models.people import MemberProfile, Person, Role, RoleGrant
 from tests.chat import Chat, World
 from tests.town import Town
@@ -114,3 +116,62 @@ async def test_grant_finds_a_person_by_typing_part_of_the_name(
     assert "🤝 Walker" in labels and not any("Bob" in label for label in labels)
     await admin.press("Walker")
     assert "Which role for Walker" in admin.last.text
+
+
+async def test_revoke_takes_a_role_back_and_only_in_the_admins_community(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    admin = await _as(world, town.admin)
+    maple = await _as(world, town.maple_admin)
+    head = await _as(world, town.head_n2)
+
+    await head.send("/onbehalf")
+    assert "not for you" not in head.last.text
+    # Maple's admin sees nobody of Sunflower, and the store refuses them too.
+    await maple.send("/revoke")
+    await maple.send("Head N2")
+    assert "Nobody matches" in maple.last.text
+    async with sessions() as s:
+        grant_id = await s.scalar(
+            select(RoleGrant.id).where(
+                RoleGrant.person_id == town.head_n2.id, RoleGrant.role == Role.BUILDING_HEAD
+            )
+        )
+    assert grant_id is not None
+    with pytest.raises(NotAllowed):
+        async with sessions.begin() as s:
+            actor = await s.get(Person, town.maple_admin.id)
+            assert actor is not None
+            await revoke_role(s, actor, grant_id)
+
+    await admin.send("/revoke")
+    await admin.send("N2")
+    await admin.press("Head N2")
+    assert "Which role of Head N2" in admin.last.text
+    await admin.press("building head · N2")
+    assert "Take the role building head of N2 away from Head N2?" in admin.last.text
+    await admin.press("Take it back")
+    assert admin.last.text == "Head N2 is no longer building head of N2."
+    assert "You are no longer building head of N2" in head.last.text
+    await head.send("/onbehalf")
+    assert "not for you" in head.last.text
+    async with sessions() as s:
+        assert await s.get(RoleGrant, grant_id) is None
+
+    # Nobody takes away their own admin role.
+    async with sessions() as s:
+        own = await s.scalar(
+            select(RoleGrant.id).where(
+                RoleGrant.person_id == town.admin.id, RoleGrant.role == Role.ADMIN
+            )
+        )
+    assert own is not None
+    await admin.send("/revoke")
+    await admin.send("Admin")
+    await admin.press("Admin")
+    await admin.press("community admin · Sunflower")
+    await admin.press("Take it back")
+    assert "cannot take away your own admin role" in admin.last.text
+    async with sessions() as s:
+        assert await s.get(RoleGrant, own) is not None

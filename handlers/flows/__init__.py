@@ -14,6 +14,7 @@ from handlers.flows import (  # noqa: F401
     registration,
     relay,
     resident_list,
+    revoke,
     setup,
     street,
     tasks,
