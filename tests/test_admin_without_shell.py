@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.community import Building
 from models.conversations import Conversation
 from models.directory import add_person, grant_role, link_identity, revoke_role
 from models.errors import NotAllowed
 from models.people import MemberProfile, Person, Role, RoleGrant
+from models.places import rename_building
 from tests.chat import Chat, World
 from tests.town import Town
 
@@ -175,3 +177,56 @@ async def test_revoke_takes_a_role_back_and_only_in_the_admins_community(
     assert "cannot take away your own admin role" in admin.last.text
     async with sessions() as s:
         assert await s.get(RoleGrant, own) is not None
+
+
+async def test_places_adds_and_renames_grids_and_buildings_seen_at_registration(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    admin = await _as(world, town.admin)
+    maple = await _as(world, town.maple_admin)
+
+    await admin.send("/places")
+    assert "<b>North</b>: N1, N2" in admin.last.text
+    await admin.press("Add a grid")
+    await admin.send("East")
+    assert "Grid East was added." in admin.texts()
+    await admin.press("Add buildings")
+    await admin.press("East")
+    await admin.send("E1, E2")
+    assert "Added to grid East: E1, E2." in admin.texts()
+    await admin.press("Rename a building")
+    await admin.press("E2")
+    await admin.send("N1")  # taken in this community: refused, nothing changed
+    assert "There is a building named N1 already." in admin.last.text
+    await admin.send("East Tower")
+    assert "E2 is now called East Tower." in admin.texts()
+    await admin.press("Rename a grid")
+    await admin.press("East")
+    await admin.send("Riverside")
+    assert "<b>Riverside</b>: E1, East Tower" in admin.last.text
+    await admin.press("Done")
+
+    # Another community's admin cannot reach Sunflower's places, not even through the store.
+    await maple.send("/places")
+    assert "East Tower" not in maple.last.text and "Maple grid" in maple.last.text
+    async with sessions() as s:
+        tower = await s.scalar(select(Building).where(Building.name == "East Tower"))
+        assert tower is not None
+    with pytest.raises(NotAllowed):
+        async with sessions.begin() as s:
+            actor = await s.get(Person, town.maple_admin.id)
+            assert actor is not None
+            await rename_building(s, actor, tower.id, "Mine")
+
+    newcomer = world.chat("Nia")
+    await newcomer.send("/start")
+    await newcomer.press("English")
+    await newcomer.press("I live here")
+    await newcomer.press("Sunflower")
+    labels = [b.label for row in newcomer.last.buttons for b in row]
+    assert "East Tower" in labels and "E1" in labels and "E2" not in labels
+    await newcomer.press("East Tower")
+    await newcomer.send("5-1")
+    await newcomer.press("No, thanks")
+    assert "registered in East Tower" in newcomer.last.text

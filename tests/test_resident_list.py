@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.community import Building
 from models.directory import link_identity
+from models.invites import setup_code
 from models.people import Person, RoleGrant
 from tests.chat import World
 from tests.telegram_bot import telegram_bot
@@ -119,3 +120,46 @@ async def test_an_xlsx_list_through_the_neutral_chat_and_a_resident_cannot_impor
     async with sessions() as s:
         zhou = await s.scalar(select(Person).where(Person.name == "Zhou Ping"))
         assert zhou is not None and zhou.unit == "301" and zhou.building_id == town.s1.id
+
+
+async def test_set_up_ends_by_asking_for_the_list_as_a_file_not_a_shell_command(
+    app: App, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as s:
+        code = await setup_code(s)
+    assert code
+    async with telegram_bot(_url(app), app.clock) as bot:
+        office = bot.user(4301, "Office Zhou")
+        await office.send(f"/start {code}")
+        await office.send("Riverside Street")
+        await office.send("Lotus")
+        await office.send("North")
+        await office.send("1, 2")
+        everything = " ".join(m.text or "" for m in office.inbox())
+        assert "Lotus is ready" in everything and "wishbot import" not in everything
+        assert "Send me the office's list of residents as a file" in office.text()
+        assert office.button("Skip for now")
+        await office.send_document(
+            "楼栋,单元,姓名\n1,101,Wang Fang\n3,301,Li Lei\n".encode(), "名单.csv"
+        )
+        assert "2 new residents" in office.text() and "1 of them new" in office.text()
+        await office.press("Import")
+        assert "Done: 2 new residents in Lotus" in office.text()
+    async with sessions() as s:
+        names = set((await s.scalars(select(Person.name).where(Person.unit.is_not(None)))).all())
+        assert names == {"Wang Fang", "Li Lei"}
+
+
+async def test_set_up_can_skip_the_list(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as s:
+        code = await setup_code(s)
+    assert code
+    world = World(sessions)
+    office = world.chat("Office Li")
+    await office.send(f"/start {code}")
+    for answer in ("Riverside Street", "Lotus", "North", "1, 2"):
+        await office.send(answer)
+    await office.press("Skip for now")
+    assert office.last.text == "Fine. Send /import when you have the list."
+    await office.send("/help")
+    assert "/import" in office.last.text and "/places" in office.last.text

@@ -10,6 +10,7 @@ from handlers.flows import (  # noqa: F401
     help,
     my_wishes,
     neighbourhood,
+    places,
     privacy,
     registration,
     relay,

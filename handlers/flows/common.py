@@ -52,6 +52,12 @@ def rows(buttons: Sequence[Button], per_row: int = 2) -> list[tuple[Button, ...]
     return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
+def split_names(text: str) -> list[str]:
+    """Names typed in one message, separated by commas (also ，、 or new lines)."""
+    parts = text.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
 def text_input(turn: Turn, *, limit: int, what: str) -> str | None:
     """The typed text of this turn, cleaned; None (with a hint said) when there is none."""
     text = (turn.incoming.text or "").strip()

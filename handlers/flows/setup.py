@@ -5,7 +5,7 @@ They name the street, community, grids and buildings (or pick a community alread
 
 from __future__ import annotations
 
-from handlers.flows.common import communities, rows, text_input
+from handlers.flows.common import communities, rows, split_names, text_input
 from handlers.flows.resident_list import start_import
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
@@ -31,11 +31,6 @@ BUILDINGS = "buildings"
 
 MAX_NAME = 100
 MAX_LIST = 30
-
-
-def _names(text: str) -> list[str]:
-    parts = text.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
-    return [p.strip() for p in parts if p.strip()]
 
 
 async def begin_setup(turn: Turn, invite: Invite) -> None:
@@ -108,7 +103,7 @@ async def answer_grids(turn: Turn) -> None:
     text = text_input(turn, limit=1000, what=N_("the grids"))
     if text is None:
         return
-    names = _names(text)
+    names = split_names(text)
     if not names or len(names) > MAX_LIST or any(len(n) > MAX_NAME for n in names):
         turn.say(
             turn.t("Please give from 1 to {limit} names, separated by commas.", limit=MAX_LIST)
@@ -133,7 +128,7 @@ async def answer_buildings(turn: Turn) -> None:
     text = text_input(turn, limit=2000, what=N_("the buildings"))
     if text is None:
         return
-    names = _names(text)
+    names = split_names(text)
     if not names or len(names) > 200 or any(len(n) > MAX_NAME for n in names):
         turn.say(turn.t("Please give from 1 to {limit} names, separated by commas.", limit=200))
         return
