@@ -139,10 +139,10 @@ async def answer_confirm(turn: Turn) -> None:
         return
     await turn.tell(
         person.id,
-        lambda tr: Reply(
-            tr(
+        lambda t: Reply(
+            t(
                 "You are no longer {role} of {place}. /help shows what you can do now.",
-                role=role_name(tr, role),
+                role=role_name(t, role),
                 place=place,
             )
         ),
