@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from aiohttp import FormData
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,7 @@ from models.people import Person, RoleGrant
 from tests.chat import World
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
+from tests.web import web_site
 
 GOOD = "building,unit,name,phone\nN1,105,Wang Fang,13800000000\nN9,1,Li Lei,\nN9,2,Han Mei,\n"
 BAD = "building,unit,name\nN1,106,Zhao Yun\nN1,,Nobody\n"
@@ -163,3 +165,31 @@ async def test_set_up_can_skip_the_list(sessions: async_sessionmaker[AsyncSessio
     assert office.last.text == "Fine. Send /import when you have the list."
     await office.send("/help")
     assert "/import" in office.last.text and "/places" in office.last.text
+
+
+async def test_the_web_chat_takes_the_list_as_a_file_too(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        admin = await s.get(Person, town.admin.id)
+        assert admin is not None
+        admin.locale = "en"
+    async with web_site(app) as site:
+        office = await site.signed_in(town.admin)
+        await office.say("/import")
+        assert "Send me the office's list of residents as a file" in office.text()
+        form = FormData()
+        form.add_field("id", "777001")
+        form.add_field("document", GOOD.encode(), filename="residents.csv", content_type="text/csv")
+        response = await office.client.post(
+            "/chat/say", data=form, headers={"X-CSRF-Token": office.csrf()}
+        )
+        answer = await response.json()
+        assert response.status == 200, answer
+        office.lines.extend(answer["messages"])
+        assert any(m["mine"] and "residents.csv" in m["text"] for m in answer["messages"])
+        assert "3 new residents" in office.text()
+        await office.press("Import")
+        assert "Done: 3 new residents in Sunflower" in office.text()
+    async with sessions() as s:
+        assert await s.scalar(select(Person).where(Person.name == "Han Mei")) is not None
