@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import App
 from models.community import Building
 from models.conversations import Conversation
 from models.directory import add_person, grant_role, link_identity, revoke_role
@@ -16,6 +17,7 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.places import rename_building
 from tests.chat import Chat, World
 from tests.town import Town
+from tests.web import web_site
 
 
 async def _as(world: World, person: Person, language: str = "en") -> Chat:
@@ -230,3 +232,23 @@ async def test_places_adds_and_renames_grids_and_buildings_seen_at_registration(
     await newcomer.send("5-1")
     await newcomer.press("No, thanks")
     assert "registered in East Tower" in newcomer.last.text
+
+
+async def test_the_dashboard_starts_places_revoke_and_import_in_the_web_chat(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        admin = await s.get(Person, town.admin.id)
+        assert admin is not None
+        admin.locale = "en"
+    async with web_site(app) as site:
+        office = await site.signed_in(town.admin)
+        status, page = await office.get("/admin")
+        assert status == 200
+        assert all(f'value="/{name}"' in page for name in ("import", "places", "revoke"))
+        response = await office.post("/admin/act", {"press": "/places"})
+        assert response.headers["Location"] == "/chat"
+        await office.say("/help")  # catch up with the chat (help keeps the conversation)
+        await office.press("Add a grid")  # the chat holds the places menu the dashboard opened
+        await office.say("West")
+        assert any("Grid West was added." in m.get("html", "") for m in office.lines)
