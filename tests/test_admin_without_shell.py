@@ -252,3 +252,28 @@ async def test_the_dashboard_starts_places_revoke_and_import_in_the_web_chat(
         await office.press("Add a grid")  # the chat holds the places menu the dashboard opened
         await office.say("West")
         assert any("Grid West was added." in m.get("html", "") for m in office.lines)
+
+
+async def test_the_new_admin_conversations_speak_chinese(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    admin = await _as(world, town.admin, "zh-hans")
+    async with sessions.begin() as s:
+        found = await s.get(Person, town.admin.id)
+        assert found is not None
+        found.locale = "zh_Hans"
+    await admin.send("/places")
+    await admin.press("添加网格")
+    await admin.send("东区")
+    await admin.send("/revoke")
+    await admin.send("N2")
+    await admin.press("Head N2")
+    await admin.press("楼栋长")
+    await admin.send("/import")
+    english = ("grid", "building", "Please", "Send me", "role", "Type part", "Which")
+    for text in admin.texts():
+        # The file's column names are given in both languages on purpose.
+        text = text.replace("building, unit, name", "")
+        assert not any(word in text for word in english), text
+    assert "已添加网格 东区。" in admin.texts()
