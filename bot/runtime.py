@@ -22,7 +22,7 @@ from bot.app import App
 from bot.outage import Outage, Pause, pause_until
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
-from handlers.messages import Incoming, Outgoing, Reply
+from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Reply
 from handlers.reminders import fire
 from handlers.router import handle
 from handlers.turn import Config
@@ -129,6 +129,7 @@ class Runtime:
             app.settings.locale,
             app.settings.timezone,
             web_url=app.settings.public_url or app.settings.web_address,
+            fetch_file=self.fetch_file,
         )
         self.adapters: dict[str, Adapter] = {}
         self.inbox_waiting = asyncio.Event()
@@ -145,6 +146,21 @@ class Runtime:
         self._sweep_outages: dict[str, Outage] = {}
         # How the sweeps wait after a failure; tests put one that moves their clock.
         self.pause: Pause = pause_until(app.stopping)
+
+    async def fetch_file(self, platform: str, reference: str) -> bytes:
+        """The bytes of a file a person sent, from the adapter of their platform."""
+        fetch = getattr(self.adapters.get(platform), "fetch_file", None)
+        if fetch is None:
+            raise FileUnavailable(platform)
+        try:
+            content: bytes = await fetch(reference)
+        except FileUnavailable:
+            raise
+        except Exception as error:  # the platform's own errors: the file cannot be had now
+            raise FileUnavailable(type(error).__name__) from error
+        if len(content) > MAX_FILE:
+            raise FileUnavailable("too large")
+        return content
 
     # --- the inbox ------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.outage import Outage, Pause, pause_until
 from bot.settings import Settings
 from bot.web.json_body import BadJson, read_json
-from handlers.messages import Incoming, Reply, Sender
+from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply, Sender
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -122,6 +122,14 @@ def to_incoming(update: Update) -> Incoming | None:
         return Incoming(sender, chat_id, text=message.text)
     if message.photo:
         return Incoming(sender, chat_id, photo=message.photo[-1].file_id, text=message.caption)
+    if message.document is not None:
+        return Incoming(
+            sender,
+            chat_id,
+            document=message.document.file_id,
+            document_name=message.document.file_name or "",
+            text=message.caption,
+        )
     if message.contact is not None:
         own = message.contact.user_id in (None, message.from_user.id)
         return Incoming(
@@ -269,6 +277,13 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self.application.shutdown()
+
+    async def fetch_file(self, file_id: str) -> bytes:
+        """The bytes of a file someone sent (getFile, then the download)."""
+        found = await self.bot.get_file(file_id)
+        if found.file_size is not None and found.file_size > MAX_FILE:
+            raise FileUnavailable("too large")
+        return bytes(await found.download_as_bytearray())
 
     # --- receiving --------------------------------------------------------------------------
 

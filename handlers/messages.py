@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+MAX_FILE = 5 * 1024 * 1024  # the largest file a person may send the bot to read
+
+
+class FileUnavailable(Exception):
+    """A sent file could not be fetched: gone, too large, or the platform unreachable."""
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -26,6 +32,10 @@ class Incoming:
     args: tuple[str, ...] = ()
     button: str | None = None  # a pressed button's data
     photo: str | None = None  # the platform's file reference
+    document: str | None = (
+        None  # a sent file: the platform's reference (Config.fetch_file reads it)
+    )
+    document_name: str | None = None  # the file's name as sent
     phone: str | None = None  # a shared contact
     location: tuple[float, float] | None = None
     unsupported: str | None = None  # what it was, when it is nothing we read (a sticker...)

@@ -111,6 +111,8 @@ def cleaned(incoming: Incoming) -> Incoming:
         args=tuple(a for a in (kept_text(arg) for arg in incoming.args) if a),
         phone=None if incoming.phone is None else kept_text(incoming.phone),
         photo=None if incoming.photo is None else quiet_text(incoming.photo),
+        document=None if incoming.document is None else quiet_text(incoming.document),
+        document_name=None if incoming.document_name is None else kept_text(incoming.document_name),
     )
 
 
@@ -156,7 +158,7 @@ async def _dispatch(turn: Turn) -> None:
             return
         await flow.steps[turn.conversation.step].answer(turn)
         return
-    if incoming.unsupported is not None or incoming.photo is not None:
+    if incoming.unsupported is not None or incoming.photo is not None or incoming.document:
         turn.say(t("I can't do anything with that here. /help lists what you can do."))
     else:
         turn.say(t("I didn't understand that. /help lists what you can do."))

@@ -29,6 +29,9 @@ BACK = "back"
 QUIT = "quit"
 
 
+FetchFile = Callable[[str, str], Awaitable[bytes]]
+
+
 @dataclass(frozen=True)
 class Config:
     """What handlers need from the settings."""
@@ -37,6 +40,8 @@ class Config:
     timezone: ZoneInfo
     bot_username: str | None = None  # for t.me deep links, once Telegram has told us
     web_url: str = "http://127.0.0.1:8080"  # where the web chat answers, for sign-in links
+    # The bytes of a file a person sent: (platform, reference) -> content; the adapters'.
+    fetch_file: FetchFile | None = None
 
 
 @dataclass(frozen=True)

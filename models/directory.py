@@ -202,3 +202,28 @@ async def approve_member(
     profile.approved_at = now(session)
     await session.flush()
     return profile
+
+
+# The roles an admin gives with /grant and may take back with /revoke.
+REVOCABLE = (Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN)
+
+
+async def revoke_role(session: AsyncSession, actor: Person, grant_id: int) -> RoleGrant:
+    """Take a role back: only an admin over its place may (the rule of grant_role); nobody
+    takes away their own admin role, so a community always keeps the admin who acts."""
+    grant = await session.get(RoleGrant, grant_id)
+    if grant is None or grant.role not in REVOCABLE:
+        raise NotFound(N_("That role was taken back already."))
+    community_id, street_id = await _scope_community_and_street(
+        session, SCOPE_OF_ROLE[grant.role], grant.scope_id
+    )
+    grants = await grants_of(session, actor)
+    street_admin = any(g.role == Role.STREET_ADMIN and g.scope_id == street_id for g in grants)
+    community_admin = any(g.role == Role.ADMIN and g.scope_id == community_id for g in grants)
+    if not (street_admin or community_admin):
+        raise NotAllowed(N_("Only an admin of that community can take this role back."))
+    if grant.person_id == actor.id and grant.role == Role.ADMIN:
+        raise NotAllowed(N_("You cannot take away your own admin role; ask another admin."))
+    await session.delete(grant)
+    await session.flush()
+    return grant

@@ -280,3 +280,31 @@ async def volunteers_waiting(
         .order_by(Person.name, Person.id)
     )
     return list({person.id: (person, profile) for person, profile in found.all()}.values())
+
+
+async def revocable_grants(
+    session: AsyncSession, community_ids: Sequence[int]
+) -> list[tuple[RoleGrant, Person, str]]:
+    """The roles an admin of these communities may take back, with whom and where, by name."""
+    buildings = community_buildings(community_ids)
+    grids = select(Grid.id).where(Grid.community_id.in_(community_ids))
+    found = await session.execute(
+        select(RoleGrant, Person)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .where(
+            Person.erased_at.is_(None),
+            or_(
+                and_(RoleGrant.role == Role.ADMIN, RoleGrant.scope_id.in_(community_ids)),
+                and_(RoleGrant.role == Role.GRID_WORKER, RoleGrant.scope_id.in_(grids)),
+                and_(RoleGrant.role == Role.BUILDING_HEAD, RoleGrant.scope_id.in_(buildings)),
+            ),
+        )
+        .order_by(Person.name, Person.id, RoleGrant.id)
+    )
+    names: dict[Role, dict[int, str]] = {}
+    result: list[tuple[RoleGrant, Person, str]] = []
+    for grant, person in found.all():
+        if grant.role not in names:
+            names[grant.role] = dict(await grant_places(session, community_ids, grant.role))
+        result.append((grant, person, names[grant.role].get(grant.scope_id, "?")))
+    return result

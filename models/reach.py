@@ -209,3 +209,18 @@ async def holders_at(session: AsyncSession, role: Role, scope_id: int) -> list[i
         .order_by(RoleGrant.id)
     )
     return list(dict.fromkeys(found.all()))
+
+
+async def communities_run(session: AsyncSession, grants: Iterable[RoleGrant]) -> list[int]:
+    """The communities these grants let someone run (their roster, places and roles): an
+    admin's communities and every community of a street admin's streets, by id."""
+    kept = list(grants)
+    ids = {g.scope_id for g in kept if g.role == Role.ADMIN}
+    streets = [g.scope_id for g in kept if g.role == Role.STREET_ADMIN]
+    if streets:
+        ids.update(
+            (
+                await session.scalars(select(Community.id).where(Community.street_id.in_(streets)))
+            ).all()
+        )
+    return sorted(ids)

@@ -35,6 +35,7 @@ SELF_CODE_LIFETIME = dt.timedelta(minutes=15)
 OFFICE_CODE_LIFETIME = dt.timedelta(days=7)
 SESSION_LIFETIME = dt.timedelta(days=30)
 PHOTO_LIMIT = 5 * 1024 * 1024
+DOCUMENT_TYPE = "application/octet-stream"  # a sent file; never served as a photo
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
@@ -302,6 +303,28 @@ async def keep_photo(
     session.add(row)
     await session.flush()
     return f"web-file:{row.id}"
+
+
+async def keep_document(session: AsyncSession, person_key: str, content: bytes) -> str:
+    """Store a file sent from the web chat (a resident list for /import); returns its reference."""
+    if not content or len(content) > PHOTO_LIMIT:
+        raise InvalidInput(N_("That file is empty or too big (at most 5 MB)."))
+    row = WebFile(
+        person_key=person_key,
+        content_type=DOCUMENT_TYPE,
+        content=content,
+        created_at=now(session),
+    )
+    session.add(row)
+    await session.flush()
+    return f"web-file:{row.id}"
+
+
+async def web_document(session: AsyncSession, reference: str) -> bytes | None:
+    """The bytes of a file sent from the web chat, by its reference."""
+    number = reference.removeprefix("web-file:")
+    row = await session.get(WebFile, int(number)) if number.isdigit() else None
+    return row.content if row is not None and row.content_type == DOCUMENT_TYPE else None
 
 
 async def site_secret(session: AsyncSession, name: str) -> str:

@@ -68,6 +68,9 @@ class Person:
     async def send_photo(self, file_id: str) -> list[SentMessage]:
         return await self._then(lambda: self.user.send_photo(file_id))
 
+    async def send_document(self, content: bytes, file_name: str) -> list[SentMessage]:
+        return await self._then(lambda: self.user.send_document(content, file_name, "text/csv"))
+
     async def press(self, label: str) -> list[SentMessage]:
         data = self.button(label)
         return await self._then(lambda: self.user.press(data))

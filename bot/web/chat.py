@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.database import reading
 from bot.runtime import Runtime
 from bot.web.json_body import BadJson, read_json
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
-from handlers.messages import Incoming, Reply, Sender
+from handlers.messages import FileUnavailable, Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
 from models.text import MAX_ID, bounded_id
@@ -28,8 +29,10 @@ from models.web_access import (
     chat_document,
     chat_key,
     chat_lines,
+    keep_document,
     keep_photo,
     last_bot_line,
+    web_document,
     web_photo,
 )
 
@@ -45,6 +48,9 @@ ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 class WebChat:
     """The adapter: the inbox payload is already ours; sending is keeping the row as sent."""
 
+    def __init__(self, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.sessions = sessions  # where files sent from the web are kept
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
         sender = Sender(WEB, payload["user"], payload.get("name", ""), payload.get("lang"))
         chat = payload["user"]
@@ -52,6 +58,9 @@ class WebChat:
             return Incoming(sender, chat, button=payload["button"]), None
         if payload.get("photo"):
             return Incoming(sender, chat, photo=payload["photo"], text=payload.get("text")), None
+        if payload.get("document"):
+            document = (payload["document"], payload.get("document_name") or "")
+            return Incoming(sender, chat, document=document[0], document_name=document[1]), None
         if payload.get("phone"):
             return Incoming(sender, chat, phone=payload["phone"]), None
         text = payload.get("text") or ""
@@ -63,6 +72,16 @@ class WebChat:
     async def answer_button(self, query_id: str) -> None:
         return None
 
+    async def fetch_file(self, reference: str) -> bytes:
+        """A file sent from the web chat is in the store already."""
+        if self.sessions is None:
+            raise FileUnavailable("no store")
+        async with reading(self.sessions) as session:
+            content = await web_document(session, reference)
+        if content is None:
+            raise FileUnavailable("not found")
+        return content
+
     async def send(
         self, chat_id: str, reply: Reply, done: int, went: Callable[[int], Awaitable[None]]
     ) -> None:
@@ -71,7 +90,7 @@ class WebChat:
 
 
 def attach(runtime: Runtime) -> None:
-    runtime.adapters.setdefault(WEB, WebChat())
+    runtime.adapters.setdefault(WEB, WebChat(runtime.app.sessions))
 
 
 def safe_html(text: str) -> str:
@@ -107,7 +126,9 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
         return {
             "id": f"in{line.row_id}",
             "mine": True,
-            "text": payload.get("label") or payload.get("text") or "",
+            "text": payload.get("label")
+            or payload.get("text")
+            or (f"📎 {payload.get('document_name') or ''}" if payload.get("document") else ""),
             "photo": photo_url(request, payload.get("photo")),
         }
     document = payload.get("document")
@@ -179,17 +200,24 @@ async def say(request: web.Request) -> web.Response:
         form = await request.post()
         sent: dict[str, Any] = {k: form.get(k) for k in ("id", "text", "in", "out")}
         upload = form.get("photo")
-        if not isinstance(upload, web.FileField):
+        sent_file = form.get("document")
+        if not isinstance(upload, web.FileField) and not isinstance(sent_file, web.FileField):
             return web.json_response({"error": t(N_("Please choose a photo."))}, status=400)
-        if _update_id(sent) is None:  # checked before the photo is kept: nothing half-stored
+        if _update_id(sent) is None:  # checked before the file is kept: nothing half-stored
             return web.json_response(
                 {"error": t(N_("That message could not be read."))}, status=400
             )
         try:
             async with site.app.sessions.begin() as session:
-                payload["photo"] = await keep_photo(
-                    session, viewer.external_id, upload.content_type, upload.file.read()
-                )
+                if isinstance(sent_file, web.FileField):
+                    payload["document"] = await keep_document(
+                        session, viewer.external_id, sent_file.file.read()
+                    )
+                    payload["document_name"] = str(sent_file.filename or "")[:200]
+                elif isinstance(upload, web.FileField):
+                    payload["photo"] = await keep_photo(
+                        session, viewer.external_id, upload.content_type, upload.file.read()
+                    )
         except StoreError as refused:
             return web.json_response({"error": refusal_text(t, refused)}, status=400)
         if sent.get("text"):

@@ -61,7 +61,18 @@ D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 S_WISH, S_CATEGORY = 0, 1
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
-COMMANDS = {"/broadcast", "/pending", "/approve", "/stats", "/grant", "/webcode", "/erase"}
+COMMANDS = {
+    "/broadcast",
+    "/pending",
+    "/approve",
+    "/stats",
+    "/grant",
+    "/webcode",
+    "/erase",
+    "/import",
+    "/places",
+    "/revoke",
+}
 URGENCY_NAMES = {"normal": N_("normal"), "urgent": N_("urgent")}
 SHOWN_ROWS = 200
 BUCKET_NAMES = {

@@ -20,9 +20,12 @@ from handlers.flows.common import (
     category_name,
     page_of,
     rows,
+    search_lines,
+    searched,
     status_name,
     text_input,
     turned_page,
+    typed_search,
     wish_summary,
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
@@ -472,11 +475,12 @@ async def grantable_people(turn: Turn) -> list[Person]:
 
 async def ask_grant_person(turn: Turn) -> None:
     t = turn.t
-    people = await grantable_people(turn)
-    if not people:
+    everyone = await grantable_people(turn)
+    if not everyone:
         turn.end()
         turn.say(t("Nobody is registered in your community yet."))
         return
+    people = searched(turn, everyone)
     shown, paging, page_note = page_of(turn, people, PAGE)
     buildings = {
         b.id: b.name
@@ -495,12 +499,12 @@ async def ask_grant_person(turn: Turn) -> None:
         )
         for p in shown
     ]
-    text = "\n".join(part for part in (t("Who gets a new role?"), page_note) if part)
-    turn.say(text, [*rows(buttons, 2), paging, turn.nav(back=False)])
+    text, clear = search_lines(turn, t("Who gets a new role?"), len(people), page_note)
+    turn.say(text, [*rows(buttons, 2), paging, clear, turn.nav(back=False)])
 
 
 async def answer_grant_person(turn: Turn) -> None:
-    if await turned_page(turn):
+    if await turned_page(turn) or await typed_search(turn):
         return
     chosen = next((p for p in await grantable_people(turn) if str(p.id) == turn.value), None)
     if chosen is None:

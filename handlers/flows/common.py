@@ -16,6 +16,7 @@ from handlers.router import STATUS_NAMES
 from handlers.turn import Speaker, Turn
 from models.community import Building, Community
 from models.errors import N_, NotFound
+from models.people import Person
 from models.reach import community_reach
 from models.text import bounded_id
 from models.wishes import Category, Urgency, Wish
@@ -50,6 +51,12 @@ def button_number(args: Sequence[str]) -> int:
 
 def rows(buttons: Sequence[Button], per_row: int = 2) -> list[tuple[Button, ...]]:
     return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def split_names(text: str) -> list[str]:
+    """Names typed in one message, separated by commas (also ，、 or new lines)."""
+    parts = text.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
+    return [p.strip() for p in parts if p.strip()]
 
 
 def text_input(turn: Turn, *, limit: int, what: str) -> str | None:
@@ -137,3 +144,43 @@ async def turned_page(turn: Turn) -> bool:
     turn.remember(page=int(value[5:]))
     await turn.ask()
     return True
+
+
+def searched(turn: Turn, people: Sequence[Person]) -> list[Person]:
+    """The people whose name or unit holds what the person typed to search (all, untyped)."""
+    typed = str(turn.data.get("search") or "").casefold()
+    if not typed:
+        return list(people)
+    return [p for p in people if typed in p.name.casefold() or typed in (p.unit or "").casefold()]
+
+
+async def typed_search(turn: Turn) -> bool:
+    """Text typed at a person list searches it (page 1 of the matches); « Show all » clears it."""
+    if turn.value == "all":
+        turn.remember(search="", page=0)
+        await turn.ask()
+        return True
+    text = (turn.incoming.text or "").strip()
+    if turn.value is not None or not text or text.startswith("/"):
+        return False
+    turn.remember(search=text[:100], page=0)
+    await turn.ask()
+    return True
+
+
+def search_lines(
+    turn: Turn, question: str, found: int, page_note: str
+) -> tuple[str, tuple[Button, ...]]:
+    """The question over a person list, with how to search; and the « Show all » row while
+    a search narrows it."""
+    t = turn.t
+    typed = str(turn.data.get("search") or "")
+    lines = [question]
+    if typed and not found:
+        lines.append(t("Nobody matches “{text}”.", text=typed))
+    elif typed:
+        lines.append(t("Matching “{text}”:", text=typed))
+    lines.append(page_note)
+    lines.append(t("Type part of a name or unit to search."))
+    clear = (turn.option(t.raw("Show all"), "all"),) if typed else ()
+    return "\n".join(line for line in lines if line), clear

@@ -5,7 +5,7 @@ resident or member of their community, confirms, and the store erases them; see 
 from __future__ import annotations
 
 from handlers.flows.admin import PAGE
-from handlers.flows.common import page_of, rows, turned_page
+from handlers.flows.common import page_of, rows, search_lines, searched, turned_page, typed_search
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.erasure import erase_person, people_an_admin_may_erase
@@ -33,14 +33,15 @@ async def ask_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody in your community can be erased."))
         return
+    people = searched(turn, people)
     shown, paging, page_note = page_of(turn, people, PAGE)
     buttons = [turn.option(f"{p.name} {p.unit or ''}".strip(), str(p.id)) for p in shown]
-    text = "\n".join(part for part in (t("Whose data should be erased?"), page_note) if part)
-    turn.say(text, [*rows(buttons, 2), paging, turn.nav(back=False)])
+    text, clear = search_lines(turn, t("Whose data should be erased?"), len(people), page_note)
+    turn.say(text, [*rows(buttons, 2), paging, clear, turn.nav(back=False)])
 
 
 async def answer_person(turn: Turn) -> None:
-    if await turned_page(turn):
+    if await turned_page(turn) or await typed_search(turn):
         return
     chosen = next((p for p in await _people(turn) if str(p.id) == turn.value), None)
     if chosen is None:

@@ -261,7 +261,8 @@ async def answer_organisation(turn: Turn) -> None:
         organisation = typed
     from handlers.flows.admin import tell_admins_about_member
 
-    person = await _new_person(turn, building=None, unit=None, phone=None)
+    # A registered resident offering to help later (/volunteer) stays who they are.
+    person = turn.person or await _new_person(turn, building=None, unit=None, phone=None)
     community_id = turn.data["community_id"]
     community = await turn.session.get(Community, community_id)
     assert community is not None

@@ -5,7 +5,8 @@ They name the street, community, grids and buildings (or pick a community alread
 
 from __future__ import annotations
 
-from handlers.flows.common import communities, rows, text_input
+from handlers.flows.common import communities, rows, split_names, text_input
+from handlers.flows.resident_list import start_import
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.community import Community
@@ -30,11 +31,6 @@ BUILDINGS = "buildings"
 
 MAX_NAME = 100
 MAX_LIST = 30
-
-
-def _names(text: str) -> list[str]:
-    parts = text.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
-    return [p.strip() for p in parts if p.strip()]
 
 
 async def begin_setup(turn: Turn, invite: Invite) -> None:
@@ -107,7 +103,7 @@ async def answer_grids(turn: Turn) -> None:
     text = text_input(turn, limit=1000, what=N_("the grids"))
     if text is None:
         return
-    names = _names(text)
+    names = split_names(text)
     if not names or len(names) > MAX_LIST or any(len(n) > MAX_NAME for n in names):
         turn.say(
             turn.t("Please give from 1 to {limit} names, separated by commas.", limit=MAX_LIST)
@@ -132,7 +128,7 @@ async def answer_buildings(turn: Turn) -> None:
     text = text_input(turn, limit=2000, what=N_("the buildings"))
     if text is None:
         return
-    names = _names(text)
+    names = split_names(text)
     if not names or len(names) > 200 or any(len(n) > MAX_NAME for n in names):
         turn.say(turn.t("Please give from 1 to {limit} names, separated by commas.", limit=200))
         return
@@ -162,11 +158,12 @@ async def _make_admin(turn: Turn, community: Community) -> None:
     turn.say(
         turn.t(
             "{community} is ready, and you are its admin. Residents register with /start; "
-            'to load the office\'s list of residents, run: wishbot import FILE.csv --community "{community}". '
             "/help lists your commands.",
             community=community.name,
         )
     )
+    # The last step: the office's resident list, sent as a file (or later, with /import).
+    await start_import(turn, after_setup=True)
 
 
 FLOW = register_flow(

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.flows.common import button_number, rows, text_input
+from handlers.flows.common import (
+    button_number,
+    page_of,
+    rows,
+    search_lines,
+    searched,
+    text_input,
+    turned_page,
+    typed_search,
+)
 from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
 from handlers.i18n import Translator
 from handlers.messages import Button
@@ -27,6 +36,7 @@ RESIDENT = "resident"
 NEW_NAME = "new_name"
 NEW_UNIT = "new_unit"
 INVITE = "invite"
+PAGE = 10  # residents per page in /onbehalf
 
 REASONS = (
     N_("This is not something the community can do"),
@@ -130,22 +140,27 @@ async def answer_reason(turn: Turn) -> None:
 
 @command("onbehalf", N_("ask for help for a resident without the bot"), Role.BUILDING_HEAD)
 async def onbehalf(turn: Turn) -> None:
-    await turn.start(FLOW, RESIDENT)
+    await turn.start(FLOW, RESIDENT, page=0)
 
 
 async def _residents(turn: Turn) -> list[Person]:
-    return await residents_reached(turn.session, turn.reach(Role.BUILDING_HEAD), limit=30)
+    return await residents_reached(turn.session, turn.reach(Role.BUILDING_HEAD))
 
 
 async def ask_resident(turn: Turn) -> None:
     t = turn.t
-    buttons = [
-        turn.option(f"{p.unit or '?'} · {p.name}", str(p.id)) for p in await _residents(turn)
-    ]
+    found = searched(turn, await _residents(turn))
+    shown, paging, page_note = page_of(turn, found, PAGE)
+    buttons = [turn.option(f"{p.unit or '?'} · {p.name}", str(p.id)) for p in shown]
+    text, clear = search_lines(
+        turn, t("For whom? Choose the resident, or add someone not listed."), len(found), page_note
+    )
     turn.say(
-        t("For whom? Choose the resident, or add someone not listed."),
+        text,
         [
             *rows(buttons, 2),
+            paging,
+            clear,
             (turn.option(t.raw("➕ Someone not listed"), "new"),),
             turn.nav(back=False),
         ],
@@ -157,6 +172,8 @@ async def answer_resident(turn: Turn) -> None:
 
     if turn.value == "new":
         await turn.goto(NEW_NAME)
+        return
+    if await turned_page(turn) or await typed_search(turn):
         return
     chosen = next((p for p in await _residents(turn) if str(p.id) == turn.value), None)
     if chosen is None:

@@ -157,6 +157,26 @@
         .finally(function () { busy = false; });
     });
   });
+  // A file (the office's resident list for /import) goes up like a photo, as "document".
+  var sentFile = document.getElementById("document");
+  sentFile.addEventListener("change", function () {
+    if (!sentFile.files.length) return;
+    var file = sentFile.files[0];
+    var id = String(newId());
+    sentFile.value = "";
+    queue = queue.then(function () {
+      busy = true;
+      var data = new FormData();
+      data.append("document", file, file.name);
+      data.append("id", id);
+      data.append("in", String(cursor.in));
+      data.append("out", String(cursor.out));
+      return fetch("/chat/say", {
+        method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
+      }).then(took).catch(function () { note(chat.dataset.error); })
+        .finally(function () { busy = false; });
+    });
+  });
   poll();
   setInterval(poll, 4000);
 })();
