@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import logging
 import os
@@ -21,6 +22,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     Bot,
+    BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -35,6 +38,7 @@ from bot.outage import Outage, Pause, pause_until
 from bot.settings import Settings
 from bot.web.json_body import BadJson, read_json
 from handlers.messages import Incoming, Reply, Sender
+from models.erasure import WEB_FILE
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -389,6 +393,16 @@ class TelegramAdapter:
     def _parts(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
         """The Bot API calls one reply takes, in order; each is sent (and retried) on its own."""
         bot = self.bot
+        if reply.menu is not None:
+            # The chat's own command list (the "/" menu): what this person may use.
+            commands = [BotCommand(name, about[:256]) for name, about in reply.menu.commands]
+            menu = _call(bot.set_my_commands, commands[:100], scope=BotCommandScopeChat(chat_id))
+            if not reply.text:
+                return [menu]
+            return [menu, *self._parts(chat_id, dataclasses.replace(reply, menu=None))]
+        if reply.photo is not None and reply.photo.startswith(WEB_FILE):
+            # A photo kept by the web chat is no Telegram file: the text goes without it.
+            reply = dataclasses.replace(reply, photo=None)
         markup = _keyboard(reply)
         html_mode = ParseMode.HTML
         if reply.ask_phone:

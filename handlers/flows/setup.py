@@ -6,6 +6,7 @@ They name the street, community, grids and buildings (or pick a community alread
 from __future__ import annotations
 
 from handlers.flows.common import communities, rows, text_input
+from handlers.menu import send_menu
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.community import Community
@@ -158,6 +159,7 @@ async def _make_admin(turn: Turn, community: Community) -> None:
     assert turn.person is not None
     await grant_role(turn.session, None, turn.person, Role.ADMIN, community.id)
     await turn.reload_grants()
+    await send_menu(turn, turn.person.id)
     turn.end()
     turn.say(
         turn.t(
