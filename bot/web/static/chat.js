@@ -56,6 +56,8 @@
     var n = parseInt(m.id.replace(/^\D+/, ""), 10);
     if (m.mine) cursor.in = Math.max(cursor.in, n); else cursor.out = Math.max(cursor.out, n);
     if (m.menu) { drawJobs(m.menu.jobs); return; }
+    var hint = document.getElementById("start-hint");
+    if (hint && !m.mine) hint.remove(); // the conversation has begun
     var li = document.createElement("li");
     li.className = "line " + (m.mine ? "mine" : "bot");
     if (m.photo) {
