@@ -269,6 +269,24 @@ class TelegramAdapter:
         else:
             await self.bot.delete_webhook()
             log.info("Telegram: long polling.")
+        await self._newcomers_menu()
+
+    async def _newcomers_menu(self) -> None:
+        """The command list of a chat the bot has no menu for yet (someone new): what anyone
+        may use, in each language. A person's own list replaces it once they register."""
+        import handlers.flows  # noqa: F401  (registers the commands the menu lists)
+        from handlers.i18n import SUPPORTED, Translator
+        from handlers.menu import menu_of
+
+        for locale in (None, *SUPPORTED):
+            t = Translator(locale or self.settings.locale, self.settings.timezone)
+            commands = [BotCommand(n, a) for n, a in menu_of(t, (), registered=False).commands]
+            try:
+                await self.bot.set_my_commands(
+                    commands, language_code=locale.split("_")[0] if locale else None
+                )
+            except TelegramError as e:  # a menu is a comfort: never a reason not to start
+                log.warning("Telegram's command list was not set: %s", type(e).__name__)
 
     async def stop(self) -> None:
         await self.application.shutdown()

@@ -127,6 +127,14 @@ async def test_a_newcomer_is_never_asked_to_type_a_command(
     app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
 ) -> None:
     async with telegram_bot(_url(app), clock) as bot:
+        # Before anyone registers, the bot's own list offers what anyone may use, per language.
+        default = json.dumps({"type": "default"}, sort_keys=True)
+        for language, start in (("", "register, or see where you are"), ("zh", "注册")):
+            newcomers = {
+                c["command"]: c["description"] for c in bot.server.commands[default, language]
+            }
+            assert set(newcomers) == {"start", "help", "language"}, newcomers
+            assert start in newcomers["start"]
         erin = bot.user(4231, "Erin")
         await erin.send("/start")
         await erin.press("English")
