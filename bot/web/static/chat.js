@@ -15,6 +15,9 @@
   // asked something newer they are shown as spent (pressing one would only be refused).
   var stepButtons = [];
   var busy = false;
+  // The page drew the bar from the person's roles as they are now: menu lines of the history
+  // loaded with the page are older than that, only later ones redraw it.
+  var loaded = false;
 
   function newId() {
     var a = new Uint32Array(2);
@@ -55,7 +58,7 @@
     shown[m.id] = true;
     var n = parseInt(m.id.replace(/^\D+/, ""), 10);
     if (m.mine) cursor.in = Math.max(cursor.in, n); else cursor.out = Math.max(cursor.out, n);
-    if (m.menu) { drawJobs(m.menu.jobs); return; }
+    if (m.menu) { if (loaded) drawJobs(m.menu.jobs); return; }
     var hint = document.getElementById("start-hint");
     if (hint && !m.mine) hint.remove(); // the conversation has begun
     var li = document.createElement("li");
@@ -125,6 +128,7 @@
     return response.json().then(function (data) {
       if (data.error) { note(data.error); return; }
       (data.messages || []).forEach(draw);
+      loaded = true;
     });
   }
 
