@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import logging
 import os
@@ -21,6 +22,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     Bot,
+    BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -35,6 +38,7 @@ from bot.outage import Outage, Pause, pause_until
 from bot.settings import Settings
 from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply, Sender
+from models.erasure import WEB_FILE
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -274,6 +278,24 @@ class TelegramAdapter:
         else:
             await self.bot.delete_webhook()
             log.info("Telegram: long polling.")
+        await self._newcomers_menu()
+
+    async def _newcomers_menu(self) -> None:
+        """The command list of a chat the bot has no menu for yet (someone new): what anyone
+        may use, in each language. A person's own list replaces it once they register."""
+        import handlers.flows  # noqa: F401  (registers the commands the menu lists)
+        from handlers.i18n import SUPPORTED, Translator
+        from handlers.menu import menu_of
+
+        for locale in (None, *SUPPORTED):
+            t = Translator(locale or self.settings.locale, self.settings.timezone)
+            commands = [BotCommand(n, a) for n, a in menu_of(t, (), registered=False).commands]
+            try:
+                await self.bot.set_my_commands(
+                    commands, language_code=locale.split("_")[0] if locale else None
+                )
+            except TelegramError as e:  # a menu is a comfort: never a reason not to start
+                log.warning("Telegram's command list was not set: %s", type(e).__name__)
 
     async def stop(self) -> None:
         await self.application.shutdown()
@@ -401,6 +423,16 @@ class TelegramAdapter:
     def _parts(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
         """The Bot API calls one reply takes, in order; each is sent (and retried) on its own."""
         bot = self.bot
+        if reply.menu is not None:
+            # The chat's own command list (the "/" menu): what this person may use.
+            commands = [BotCommand(name, about[:256]) for name, about in reply.menu.commands]
+            menu = _call(bot.set_my_commands, commands[:100], scope=BotCommandScopeChat(chat_id))
+            if not reply.text:
+                return [menu]
+            return [menu, *self._parts(chat_id, dataclasses.replace(reply, menu=None))]
+        if reply.photo is not None and reply.photo.startswith(WEB_FILE):
+            # A photo kept by the web chat is no Telegram file: the text goes without it.
+            reply = dataclasses.replace(reply, photo=None)
         markup = _keyboard(reply)
         html_mode = ParseMode.HTML
         if reply.ask_phone:

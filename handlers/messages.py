@@ -54,6 +54,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Menu:
+    """A person's menu in one chat: every command they may use (name, what it does), and their
+    main jobs as buttons. Telegram sets it as the chat's command list; the web draws a bar."""
+
+    commands: tuple[tuple[str, str], ...]
+    jobs: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
     """Text in the small HTML subset (b, i, code); every value put into it is escaped."""
 
@@ -62,6 +71,7 @@ class Reply:
     photo: str | None = None
     document: Document | None = None
     ask_phone: str | None = None  # the label of the platform's "share my phone" button
+    menu: Menu | None = None  # with no text: only the chat's menu changes
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -77,11 +87,17 @@ class Reply:
             }
         if self.ask_phone:
             payload["ask_phone"] = self.ask_phone
+        if self.menu:
+            payload["menu"] = {
+                "commands": [list(c) for c in self.menu.commands],
+                "jobs": [[b.label, b.data] for b in self.menu.jobs],
+            }
         return payload
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Reply:
         document = payload.get("document")
+        menu = payload.get("menu")
         return cls(
             text=payload["text"],
             buttons=tuple(
@@ -92,6 +108,12 @@ class Reply:
             if document
             else None,
             ask_phone=payload.get("ask_phone"),
+            menu=Menu(
+                tuple((name, about) for name, about in menu["commands"]),
+                tuple(Button(label, data) for label, data in menu["jobs"]),
+            )
+            if menu
+            else None,
         )
 
 

@@ -26,6 +26,7 @@ from handlers.flows.news import (
     requester_side,
     tell,
 )
+from handlers.flows.verification import ask_heads_to_check
 from handlers.i18n import Translator
 from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
@@ -87,16 +88,11 @@ def _buttons(*pairs: tuple[str, str, int]) -> Callable[[Translator], list[list[B
 
 
 async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
-    await tell(
+    await ask_heads_to_check(
         speaker,
         await heads_of(speaker, wish.building_id),
         wish,
-        N_("Reminder: wish {code} is still waiting for your check."),
-        _buttons(
-            (N_("✅ Verify"), "verify", wish.id),
-            (N_("✖ Reject"), "reject", wish.id),
-            (N_("⬆ Escalate"), "escalate", wish.id),
-        ),
+        N_("Reminder: wish {code} from {name} (unit {unit}) is still waiting for your check."),
     )
 
 

@@ -6,7 +6,7 @@ A refusal from the store rolls back this turn's changes and answers in the perso
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,8 @@ from models.text import is_unbounded_number, kept_text, quiet_text
 log = logging.getLogger("wishbot.router")
 
 MAX_TEXT = 2000
+# "a:cmd:<name>": a button that runs a command as if it had been typed (the main menu).
+COMMAND_ACTION = "cmd"
 Handler = Callable[[Turn], Awaitable[None]]
 ActionHandler = Callable[[Turn, list[str]], Awaitable[None]]
 
@@ -60,10 +62,15 @@ def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
     return register
 
 
-def may_use(turn: Turn, cmd: Command) -> bool:
-    if cmd.registered and turn.person is None:
+def allowed(cmd: Command, roles: Collection[Role], *, registered: bool) -> bool:
+    """Whether someone (registered or not) with these roles may use the command."""
+    if cmd.registered and not registered:
         return False
-    return cmd.roles is None or turn.has(*cmd.roles)
+    return cmd.roles is None or any(role in cmd.roles for role in roles)
+
+
+def may_use(turn: Turn, cmd: Command) -> bool:
+    return allowed(cmd, {g.role for g in turn.grants}, registered=turn.person is not None)
 
 
 async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> list[Outgoing]:
@@ -194,6 +201,12 @@ async def _press(turn: Turn, data: str) -> None:
         step = turn.conversation.step
         if step in flow.steps:
             await flow.steps[step].answer(turn)
+        return
+    if prefix == ACTION_PREFIX and rest.startswith(COMMAND_ACTION + ":"):
+        # A menu button: the command runs as if typed, with the same checks.
+        name = rest.split(":")[1]
+        turn.incoming = replace(turn.incoming, button=None, command=name, args=())
+        await _dispatch(turn)
         return
     if prefix == ACTION_PREFIX and turn.person is not None:
         name, *args = rest.split(":")

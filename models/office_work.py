@@ -54,6 +54,24 @@ async def waiting_for_office(
     return waiting
 
 
+async def waiting_for_head(session: AsyncSession, reach: Reach) -> tuple[list[Wish], list[Wish]]:
+    """What a building head's /pending lists, oldest first: the wishes in the reach waiting for
+    their check, and the ones still under way (looking for a helper, taken, done, passed up)."""
+    found = await session.scalars(
+        select(Wish)
+        .where(
+            reach.wishes(),
+            Wish.status.in_((S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.ESCALATED)),
+        )
+        .order_by(Wish.created_at, Wish.id)
+    )
+    wishes = list(found.all())
+    return (
+        [w for w in wishes if w.status == S.SUBMITTED],
+        [w for w in wishes if w.status != S.SUBMITTED],
+    )
+
+
 async def escalated_to(
     session: AsyncSession, reach: Reach, grants: Sequence[RoleGrant]
 ) -> list[tuple[Wish, int]]:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.messages import Button, Incoming, Outgoing, Reply, Sender
+from handlers.messages import Button, Incoming, Menu, Outgoing, Reply, Sender
 from handlers.router import handle
 from handlers.turn import Config
 from models.people import Identity
@@ -30,6 +30,14 @@ class Chat:
     language: str | None
     user_id: str = field(default_factory=lambda: str(next(_ids)))
     received: list[Reply] = field(default_factory=list)
+    # The chat's menu each time it changed (a menu-only reply is no message to read).
+    menus: list[Menu] = field(default_factory=list)
+
+    def receive(self, reply: Reply) -> None:
+        if reply.menu is not None and not reply.text:
+            self.menus.append(reply.menu)
+        else:
+            self.received.append(reply)
 
     @property
     def last(self) -> Reply:
@@ -80,14 +88,14 @@ class World:
     async def handle(self, chat: Chat, incoming: Incoming) -> list[Reply]:
         async with self.sessions.begin() as session:
             outgoing = await handle(session, incoming, self.config)
-            mine = [o.reply for o in outgoing if o.chat_id == chat.user_id]
+            mine = [o.reply for o in outgoing if o.chat_id == chat.user_id and o.reply.text]
             for item in outgoing:
                 await self._route(session, chat, item)
         return mine
 
     async def _route(self, session: AsyncSession, sender: Chat, item: Outgoing) -> None:
         if item.chat_id is not None:
-            self.chats[item.chat_id].received.append(item.reply)
+            self.chats[item.chat_id].receive(item.reply)
             return
         users = (
             await session.scalars(
@@ -98,7 +106,7 @@ class World:
         ).all()
         for user_id in users:
             if user_id in self.chats:
-                self.chats[user_id].received.append(item.reply)
+                self.chats[user_id].receive(item.reply)
 
 
 def at(hour: int) -> dt.datetime:

@@ -59,7 +59,7 @@ class Visitor:
         assert response.status == 200, data
         new = [m for m in data["messages"] if m not in self.lines]
         self.lines.extend(new)
-        return [m for m in new if not m["mine"]]
+        return [m for m in new if not m["mine"] and "menu" not in m]
 
     async def press(self, label: str) -> list[dict[str, Any]]:
         for line in reversed(self.lines):
@@ -70,7 +70,7 @@ class Visitor:
         raise AssertionError(f"no button {label!r} in the chat")
 
     def text(self) -> str:
-        bot = [m for m in self.lines if not m["mine"]]
+        bot = [m for m in self.lines if not m["mine"] and "menu" not in m]
         assert bot, "the bot said nothing"
         return re.sub(r"<[^>]+>", "", bot[-1]["html"])
 

@@ -14,11 +14,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import handlers.flows  # noqa: F401  (registers the commands the menu lists)
 from bot.database import reading
 from bot.runtime import Runtime
 from bot.web.json_body import BadJson, read_json
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
+from handlers.menu import main_jobs
 from handlers.messages import FileUnavailable, Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
@@ -131,6 +133,10 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
             or (f"📎 {payload.get('document_name') or ''}" if payload.get("document") else ""),
             "photo": photo_url(request, payload.get("photo")),
         }
+    menu = payload.get("menu")
+    if menu and not payload.get("text"):
+        # Not a message: the person's main jobs changed; the page redraws its button bar.
+        return {"id": f"out{line.row_id}", "mine": False, "menu": {"jobs": menu["jobs"]}}
     document = payload.get("document")
     return {
         "id": f"out{line.row_id}",
@@ -285,4 +291,6 @@ async def photo(request: web.Request) -> web.StreamResponse:
 @routes.get("/chat")
 async def chat_page(request: web.Request) -> web.Response:
     viewer = _viewer(request)
-    return render(request, "chat.html", office=viewer.office)
+    # The person's main jobs, one tap away; a role given later redraws them (a "menu" line).
+    jobs = main_jobs(request[T], viewer.roles, registered=viewer.person is not None)
+    return render(request, "chat.html", office=viewer.office, jobs=jobs)

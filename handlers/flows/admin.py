@@ -30,7 +30,9 @@ from handlers.flows.common import (
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
 from handlers.flows.tasks import task_buttons
+from handlers.flows.verification import head_pending
 from handlers.i18n import Translator
+from handlers.menu import send_menu
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
@@ -133,8 +135,11 @@ def role_name(t: Translator, role: Role) -> str:
 # --- /pending --------------------------------------------------------------------------------
 
 
-@command("pending", N_("wishes waiting for the office"), Role.GRID_WORKER, Role.ADMIN)
+@command("pending", N_("wishes waiting for you"), Role.BUILDING_HEAD, Role.GRID_WORKER, Role.ADMIN)
 async def pending(turn: Turn) -> None:
+    if not turn.has(Role.GRID_WORKER, Role.ADMIN):
+        await head_pending(turn)  # a building head: their buildings' wishes
+        return
     t = turn.t
     waiting = await waiting_for_office(
         turn.session, turn.reach(Role.GRID_WORKER, Role.ADMIN), turn.grants
@@ -436,6 +441,7 @@ async def approve_button(turn: Turn, args: list[str]) -> None:
             )
         ),
     )
+    await send_menu(turn, person.id)
 
 
 async def tell_admins_about_member(turn: Turn, person: Person, community_id: int) -> None:
@@ -607,6 +613,7 @@ async def do_grant(turn: Turn, scope_id: int) -> None:
             )
         ),
     )
+    await send_menu(turn, person.id)  # their chat's command list gains the role's commands
 
 
 # --- /broadcast ------------------------------------------------------------------------------

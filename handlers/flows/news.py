@@ -33,9 +33,12 @@ async def tell(
     wish: Wish,
     message: str,
     buttons: ButtonsFor = _no_buttons,
+    *,
+    photo: str | None = None,
     **params: Any,
 ) -> None:
-    """Tell each person once (never the actor): the message, then the wish in brief."""
+    """Tell each person once (never the actor): the message, then the wish in brief (with
+    the photo when one is given)."""
     actor = turn.person.id if turn.person else None
     for person_id in dict.fromkeys(people):
         if person_id == actor:
@@ -44,7 +47,7 @@ async def tell(
 
         def build(t: Translator, summary_text: str = for_person) -> Reply:
             text = t(message, code=wish.code, **params) + "\n\n" + summary_text
-            return Reply(text, tuple(tuple(row) for row in buttons(t)))
+            return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
 

@@ -14,6 +14,7 @@ from handlers.flows.common import (
     text_input,
 )
 from handlers.i18n import LANGUAGE_NAMES, SUPPORTED
+from handlers.menu import main_jobs, send_menu
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.community import Building, Community
@@ -63,7 +64,11 @@ async def start(turn: Turn) -> None:
             )
             return
     if turn.person is not None:
-        turn.say(t("Welcome back, {name}! /help lists what you can do.", name=turn.person.name))
+        turn.say(
+            t("Welcome back, {name}! /help lists what you can do.", name=turn.person.name),
+            rows(main_jobs(t, {g.role for g in turn.grants}, registered=True), 2),
+        )
+        await send_menu(turn, turn.person.id)  # the chat's command list, up to date
         return
     await turn.start(FLOW, LANGUAGE)
 
@@ -202,15 +207,19 @@ async def finish_resident(turn: Turn, phone: str | None) -> None:
     await grant_role(turn.session, None, person, Role.RESIDENT, building.id)
     unit = turn.data["unit"]
     turn.end()
+    await turn.reload_grants()
+    t = turn.t
     turn.say(
-        turn.t(
+        t(
             "Welcome, {name}! You are registered in {building}, unit {unit}. "
-            "Send /wish whenever you need a hand.",
+            "Whenever you need a hand, press “Ask for help”.",
             name=person.name,
             building=building.name,
             unit=unit,
-        )
+        ),
+        rows(main_jobs(t, {g.role for g in turn.grants}, registered=True), 2),
     )
+    await send_menu(turn, person.id)
 
 
 async def ask_skills(turn: Turn) -> None:
@@ -271,14 +280,17 @@ async def answer_organisation(turn: Turn) -> None:
     )
     turn.end()
     await turn.reload_grants()
+    t = turn.t
     turn.say(
-        turn.t(
+        t(
             "Thank you, {name}! The office of {community} will approve you soon; "
             "then /tasks shows wishes you can help with.",
             name=person.name,
             community=community.name,
-        )
+        ),
+        rows(main_jobs(t, {g.role for g in turn.grants}, registered=True), 2),
     )
+    await send_menu(turn, person.id)
     await tell_admins_about_member(turn, person, community_id)
 
 

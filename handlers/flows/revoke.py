@@ -14,6 +14,7 @@ from handlers.flows.common import (
     turned_page,
     typed_search,
 )
+from handlers.menu import send_menu
 from handlers.messages import Reply
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
@@ -134,6 +135,8 @@ async def answer_confirm(turn: Turn) -> None:
             place=place,
         )
     )
+    # Their command list and button bar lose the role's jobs at once.
+    await send_menu(turn, person.id)
     if person.id == turn.person.id:
         await turn.reload_grants()
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from handlers.flows.common import communities, rows, split_names, text_input
 from handlers.flows.resident_list import start_import
+from handlers.menu import send_menu
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.community import Community
@@ -154,6 +155,7 @@ async def _make_admin(turn: Turn, community: Community) -> None:
     assert turn.person is not None
     await grant_role(turn.session, None, turn.person, Role.ADMIN, community.id)
     await turn.reload_grants()
+    await send_menu(turn, turn.person.id)
     turn.end()
     turn.say(
         turn.t(

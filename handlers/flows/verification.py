@@ -5,6 +5,8 @@ A rejection asks for a reason; /onbehalf asks for a resident who does not use th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from handlers.flows.common import (
@@ -16,8 +18,16 @@ from handlers.flows.common import (
     text_input,
     turned_page,
     typed_search,
+    wish_summary,
 )
-from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
+from handlers.flows.news import (
+    ButtonsFor,
+    accept_button,
+    fitting_members,
+    heads_of,
+    requester_side,
+    tell,
+)
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import action, command
@@ -26,11 +36,12 @@ from models.community import Building
 from models.directory import add_person
 from models.errors import N_
 from models.invites import building_invite
-from models.office_work import residents_reached
+from models.office_work import residents_reached, waiting_for_head
 from models.people import Person, Role
 from models.wish_life import get_wish, reject_wish, verify_wish
 from models.wishes import Urgency, Wish, WishStatus
 
+SHOWN = 10  # wishes listed by a head's /pending, of each kind
 REASON = "reason"
 RESIDENT = "resident"
 NEW_NAME = "new_name"
@@ -49,18 +60,14 @@ async def tell_heads_about(turn: Speaker, wish: Wish) -> None:
     """A new wish: heads verify it; one a head entered is offered to members at once.
     (The chat's /wish and Open311's filing both say it this way.)"""
     if wish.status == WishStatus.SUBMITTED:
-        await tell(
+        await ask_heads_to_check(
             turn,
             await heads_of(turn, wish.building_id),
             wish,
-            N_("New wish {code} in your building. Is it real and reasonable?"),
-            lambda t: [
-                [
-                    action_button(t.raw("✅ Verify"), "verify", wish.id),
-                    action_button(t.raw("✖ Reject"), "reject", wish.id),
-                ],
-                head_buttons(t, wish),
-            ],
+            N_(
+                "New wish {code} in your building, from {name} (unit {unit}). "
+                "Is it real and reasonable?"
+            ),
         )
     elif wish.status == WishStatus.OPEN:
         await offer_to_members(turn, wish)
@@ -72,6 +79,76 @@ def head_buttons(t: Translator, wish: Wish) -> list[Button]:
     if wish.urgency == Urgency.NORMAL:
         buttons.append(action_button(t.raw("🚨 It's urgent"), "urgent", wish.id))
     return buttons
+
+
+async def requester_of(turn: Speaker, wish: Wish) -> tuple[str, str]:
+    """Who asked, as the verify card shows them to the building's heads: name and unit."""
+    person = await turn.session.get(Person, wish.requester_id)
+    return (person.name, person.unit or "-") if person else ("?", "-")
+
+
+def check_buttons(wish: Wish) -> ButtonsFor:
+    return lambda t: [
+        [
+            action_button(t.raw("✅ Verify"), "verify", wish.id),
+            action_button(t.raw("✖ Reject"), "reject", wish.id),
+        ],
+        head_buttons(t, wish),
+    ]
+
+
+async def ask_heads_to_check(turn: Speaker, heads: Iterable[int], wish: Wish, message: str) -> None:
+    """The verify card: the message (naming {code}, {name} and {unit}), the wish in brief,
+    its photo, and Verify / Reject. New wishes and the reminder send it alike."""
+    name, unit = await requester_of(turn, wish)
+    await tell(
+        turn,
+        heads,
+        wish,
+        message,
+        check_buttons(wish),
+        photo=wish.photos[0] if wish.photos else None,
+        name=name,
+        unit=unit,
+    )
+
+
+async def head_pending(turn: Turn) -> None:
+    """A building head's /pending: their buildings' wishes waiting for their check (each a
+    verify card), then the ones still under way."""
+    t = turn.t
+    to_check, under_way = await waiting_for_head(turn.session, turn.reach(Role.BUILDING_HEAD))
+    if not to_check and not under_way:
+        turn.say(t("Nothing is waiting. Well done!"))
+        return
+    if to_check:
+        turn.say(
+            t.plural(
+                "One wish waits for your check:", "{n} wishes wait for your check:", len(to_check)
+            )
+        )
+    for wish in to_check[:SHOWN]:
+        name, unit = await requester_of(turn, wish)
+        turn.say(
+            t("From {name} (unit {unit})", name=name, unit=unit)
+            + "\n"
+            + await wish_summary(turn, wish),
+            check_buttons(wish)(t),
+            photo=wish.photos[0] if wish.photos else None,
+        )
+    if under_way:
+        lines = [
+            t.plural(
+                "One more wish of your building is under way:",
+                "{n} more wishes of your buildings are under way:",
+                len(under_way),
+            )
+        ]
+        lines += [await wish_summary(turn, wish) for wish in under_way[:SHOWN]]
+        turn.say("\n\n".join(lines))
+    hidden = max(0, len(to_check) - SHOWN) + max(0, len(under_way) - SHOWN)
+    if hidden:
+        turn.say(t.plural("…and one more.", "…and {n} more.", hidden))
 
 
 async def offer_to_members(turn: Speaker, wish: Wish) -> None:

@@ -7,6 +7,7 @@
   var form = document.getElementById("say");
   var input = document.getElementById("text");
   var photo = document.getElementById("photo");
+  var jobs = document.getElementById("jobs");
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var cursor = { in: 0, out: 0 };
   var shown = {};
@@ -14,11 +15,33 @@
   // asked something newer they are shown as spent (pressing one would only be refused).
   var stepButtons = [];
   var busy = false;
+  // The page drew the bar from the person's roles as they are now: menu lines of the history
+  // loaded with the page are older than that, only later ones redraw it.
+  var loaded = false;
 
   function newId() {
     var a = new Uint32Array(2);
     crypto.getRandomValues(a);
     return (a[0] % 1048576) * 4294967296 + a[1] + 1;
+  }
+
+  // The newest line sits just above the dock (the job buttons and the input), never under it:
+  // the dock is the page's last element, so the very bottom of the page shows both.
+  function toBottom() {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+  }
+
+  // The person's main jobs changed (a role given): redraw the button bar.
+  function drawJobs(list) {
+    jobs.textContent = "";
+    list.forEach(function (job) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "secondary";
+      btn.dataset.button = job[1];
+      btn.textContent = job[0];
+      jobs.appendChild(btn);
+    });
   }
 
   function note(text) {
@@ -27,7 +50,7 @@
     li.setAttribute("role", "alert");
     li.textContent = text;
     lines.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    toBottom();
   }
 
   function draw(m) {
@@ -35,12 +58,16 @@
     shown[m.id] = true;
     var n = parseInt(m.id.replace(/^\D+/, ""), 10);
     if (m.mine) cursor.in = Math.max(cursor.in, n); else cursor.out = Math.max(cursor.out, n);
+    if (m.menu) { if (loaded) drawJobs(m.menu.jobs); return; }
+    var hint = document.getElementById("start-hint");
+    if (hint && !m.mine) hint.remove(); // the conversation has begun
     var li = document.createElement("li");
     li.className = "line " + (m.mine ? "mine" : "bot");
     if (m.photo) {
       var img = document.createElement("img");
       img.src = m.photo;
       img.alt = "";
+      img.addEventListener("load", toBottom);
       li.appendChild(img);
     }
     var body = document.createElement("div");
@@ -93,7 +120,7 @@
       li.appendChild(p);
     }
     lines.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    toBottom();
   }
 
   function took(response) {
@@ -101,6 +128,7 @@
     return response.json().then(function (data) {
       if (data.error) { note(data.error); return; }
       (data.messages || []).forEach(draw);
+      loaded = true;
     });
   }
 
@@ -136,8 +164,9 @@
     input.value = "";
     send({ text: text });
   });
-  document.querySelectorAll("[data-say]").forEach(function (b) {
-    b.addEventListener("click", function () { send({ text: b.dataset.say }); });
+  jobs.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-button]");
+    if (b) send({ button: b.dataset.button, label: b.textContent });
   });
   photo.addEventListener("change", function () {
     if (!photo.files.length) return;
