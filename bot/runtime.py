@@ -1,7 +1,7 @@
 """The running bot: inbox -> handlers -> outbox, and the adapters that feed and drain them.
 
 Each update is handled in one transaction with its replies queued; sends happen after commit,
-each outbox row claimed in one short transaction, sent outside any, marked in another.
+each outbox row claimed in a short transaction, sent outside any, and marked in the next.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
 
 def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
     """A rule reminder whose firing failed (a bug): try it again later, twice as late each time;
-    after MAX_ATTEMPTS, give up and say why. Sending it never comes here: see _send_one."""
+    after MAX_ATTEMPTS, give up and say why. Sending never comes here: see _send_due."""
     row.last_error = reason
     if row.attempts >= MAX_ATTEMPTS:
         row.status = ReminderStatus.FAILED

@@ -1,6 +1,8 @@
 """A local fake Telegram Bot API server for end-to-end tests of the real python-telegram-bot.
 
-It records every call, scripts users who send updates, and enforces the Bot API rules that matter.
+It records every call, scripts users who send updates, and enforces the Bot API rules that matter;
+it can hold a call in flight (hold_next) and play faults: 5xx, a hang, a cut connection, a failure
+on the n-th call, a long outage (fail_next, fail_nth, outage; see Fault).
 """
 
 from __future__ import annotations
