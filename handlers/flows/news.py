@@ -33,9 +33,12 @@ async def tell(
     wish: Wish,
     message: str,
     buttons: ButtonsFor = _no_buttons,
+    *,
+    photo: str | None = None,
     **params: Any,
 ) -> None:
-    """Tell each person once (never the actor): the message, then the wish in brief."""
+    """Tell each person once (never the actor): the message, then the wish in brief (under
+    ``photo`` when one is given: the wish's own, for who must judge or do it)."""
     actor = turn.person.id if turn.person else None
     for person_id in dict.fromkeys(people):
         if person_id == actor:
@@ -44,7 +47,7 @@ async def tell(
 
         def build(t: Translator, summary_text: str = for_person) -> Reply:
             text = t(message, code=wish.code, **params) + "\n\n" + summary_text
-            return Reply(text, tuple(tuple(row) for row in buttons(t)))
+            return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
 
@@ -53,6 +56,11 @@ async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) 
     person = await turn.session.get(Person, person_id)
     locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
     return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
+
+
+def wish_photo(wish: Wish) -> str | None:
+    """The photo the requester sent with the wish (the first, when there are several)."""
+    return wish.photos[0] if wish.photos else None
 
 
 def requester_side(wish: Wish) -> list[int]:

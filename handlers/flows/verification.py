@@ -8,7 +8,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.flows.common import button_number, rows, text_input
-from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
+from handlers.flows.news import (
+    accept_button,
+    fitting_members,
+    heads_of,
+    requester_side,
+    tell,
+    wish_photo,
+)
 from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
 from models.community import Building
@@ -48,6 +55,7 @@ async def tell_heads_about(turn: Speaker, wish: Wish) -> None:
                     action_button(t.raw("✖ Reject"), "reject", wish.id),
                 ]
             ],
+            photo=wish_photo(wish),
         )
     elif wish.status == WishStatus.OPEN:
         await offer_to_members(turn, wish)
@@ -60,6 +68,7 @@ async def offer_to_members(turn: Speaker, wish: Wish) -> None:
         wish,
         N_("A neighbour needs a hand: {code}. Can you help?"),
         accept_button(wish),
+        photo=wish_photo(wish),
     )
 
 
