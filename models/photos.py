@@ -46,10 +46,11 @@ async def keep_platform_photo(
     telegram_file_id: str,
     telegram_unique_id: str,
 ) -> str:
-    """Keep a photo fetched from Telegram; the same photo delivered again keeps one row."""
+    """Keep a photo fetched from Telegram; the same photo delivered again keeps one row.
+    (Per sender: erasing one person must not take a photo another forwarded with it.)"""
     known = await session.scalar(
         select(WebFile.id)
-        .where(WebFile.telegram_unique_id == telegram_unique_id)
+        .where(WebFile.telegram_unique_id == telegram_unique_id, WebFile.person_key == person_key)
         .order_by(WebFile.id)
         .limit(1)
     )

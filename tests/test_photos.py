@@ -143,3 +143,39 @@ async def test_a_web_photo_reaches_telegram_as_a_real_photo_uploaded_once(
         assert offered == [remembered], offered
         assert fixer.last.photo is not None or any(m.photo for m in fixer.inbox())
         assert bot.server.violations == []
+
+
+async def test_a_photo_telegram_cannot_give_or_too_big_stays_a_telegram_photo(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    """Fetching fails (Telegram down for a moment), or the photo is over 5 MB: the wish still
+    goes, with Telegram's own file id, and the head on Telegram still sees the photo."""
+    await on_telegram(sessions, town.head_n1, 3501)
+    async with telegram_bot(url_of(app), clock) as bot:
+        head = bot.user(3501, "Head")
+        bot.server.fail_next("getFile")
+        await wish_with_photo_on_telegram(bot, 3500)
+        assert head.last.photo is not None
+        await head.press("Verify")
+        big = bot.user(3502, "Bigpic")
+        await big.send("/start")
+        await big.press("English")
+        await big.press("I live here")
+        await big.press("Sunflower")
+        await big.press("N1")
+        await big.send("5-503")
+        await big.press("No, thanks")
+        await big.send("/wish")
+        await big.press("Repairs")
+        await big.send("A very large picture of the door")
+        fetched = len(bot.server.calls_of("getFile"))
+        await big.send_photo("huge-photo", content=PNG + b"\x00" * (5 * 1024 * 1024))
+        await big.press("Within a day")
+        await big.press("Send")
+        assert len(bot.server.calls_of("getFile")) == fetched  # not even asked for
+        assert head.last.photo is not None and "large picture" in (head.last.caption or "")
+        assert bot.server.violations == []
+    async with sessions() as s:
+        photos = [w.photos for w in (await s.scalars(select(Wish).order_by(Wish.id))).all()]
+        assert photos == [["erin-tap-photo"], ["huge-photo"]]
+        assert (await s.scalars(select(WebFile))).all() == []
