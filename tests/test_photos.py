@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import FormData
+from aiohttp import FormData, web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
+from bot.telegram import SECRET_HEADER, STORED_PHOTO, WEBHOOK_PATH
 from models.clock import ManualClock
 from models.directory import link_identity
+from models.inbox import InboxUpdate
 from models.people import Person
 from models.photos import stored_photo
 from models.web_access import WebFile
@@ -179,3 +182,34 @@ async def test_a_photo_telegram_cannot_give_or_too_big_stays_a_telegram_photo(
         photos = [w.photos for w in (await s.scalars(select(Wish).order_by(Wish.id))).all()]
         assert photos == [["erin-tap-photo"], ["huge-photo"]]
         assert (await s.scalars(select(WebFile))).all() == []
+
+
+async def test_a_photo_through_the_webhook_is_fetched_before_telegram_hears_ok(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with telegram_bot(url_of(app), clock) as bot:
+        hook = web.Application()
+        hook.add_routes(bot.telegram.webhook_routes())
+        sender = {"id": 3600, "is_bot": False, "first_name": "Wendy"}
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": 1796000000,
+                "chat": {"id": 3600, "type": "private", "first_name": "Wendy"},
+                "from": sender,
+                "photo": bot.server._make_photo_sizes(PNG),
+            },
+        }
+        async with TestClient(TestServer(hook)) as client:
+            response = await client.post(
+                WEBHOOK_PATH,
+                json=update,
+                headers={SECRET_HEADER: bot.app.settings.webhook_secret or ""},
+            )
+            assert response.status == 200
+    async with sessions() as s:
+        kept = (await s.scalars(select(WebFile))).all()
+        assert [(row.content, row.person_key) for row in kept] == [(PNG, "telegram:3600")]
+        stored = await s.scalar(select(InboxUpdate.payload))
+        assert stored is not None and stored[STORED_PHOTO] == f"web-file:{kept[0].id}"
