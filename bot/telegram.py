@@ -476,11 +476,23 @@ class TelegramAdapter:
         markup: InlineKeyboardMarkup | None,
     ) -> Callable[[], Awaitable[object]]:
         """Send a photo: a Telegram file id as it is; a stored photo by the id Telegram gave
-        it, or else uploaded (and its new id remembered); one erased meanwhile as its text."""
+        it, or else uploaded (and its new id remembered). One erased meanwhile, or one Telegram
+        refuses (its size or shape), goes as its text alone: the card matters more."""
         bot = self.bot
         store = self.photos
 
         async def send() -> object:
+            try:
+                return await photo()
+            except BadRequest as refused:
+                log.warning("Telegram refused a photo: %s", refused.message)
+                if caption is None:
+                    return None
+                return await bot.send_message(
+                    chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+
+        async def photo() -> object:
             def with_photo(photo: str | InputFile) -> Awaitable[object]:
                 return bot.send_photo(
                     chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup

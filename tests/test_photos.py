@@ -213,3 +213,19 @@ async def test_a_photo_through_the_webhook_is_fetched_before_telegram_hears_ok(
         assert [(row.content, row.person_key) for row in kept] == [(PNG, "telegram:3600")]
         stored = await s.scalar(select(InboxUpdate.payload))
         assert stored is not None and stored[STORED_PHOTO] == f"web-file:{kept[0].id}"
+
+
+async def test_a_photo_telegram_refuses_does_not_cost_the_head_the_card(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await on_telegram(sessions, town.head_n1, 3701)
+    async with telegram_bot(url_of(app), clock) as bot:
+        head = bot.user(3701, "Head")
+        # Its id, then its upload: both refused (as Telegram does a photo of an odd shape).
+        bot.server.fail_next("sendPhoto", times=2, kind=400)
+        await wish_with_photo_on_telegram(bot, 3700)
+        card = head.last
+        assert card.photo is None and "tap drips" in (card.text or "")
+        assert any(data.startswith("a:verify:") for data in card.button_data)
+        await head.press("Verify")
+        assert "open for helpers" in head.text()
