@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.database import reading
-from models.photos import keep_platform_photo, remember_telegram_file, stored_photo
+from models.photos import (
+    keep_platform_photo,
+    remember_telegram_file,
+    stored_photo,
+    telegram_file_of,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class PhotoStore:
                 telegram_file_id=file_id,
                 telegram_unique_id=unique_id,
             )
+
+    async def telegram_file(self, reference: str) -> tuple[bool, str | None]:
+        """Whether the photo is still kept, and Telegram's id for it if it has one."""
+        async with reading(self._sessions) as session:
+            return await telegram_file_of(session, reference)
 
     async def read(self, reference: str) -> Photo | None:
         async with reading(self._sessions) as session:

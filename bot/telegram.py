@@ -500,18 +500,21 @@ class TelegramAdapter:
 
             if stored_photo_id(reference) is None:
                 return await with_photo(reference)
-            stored = await store.read(reference) if store is not None else None
+            kept, telegram_id = (
+                await store.telegram_file(reference) if store is not None else (False, None)
+            )
+            if telegram_id:
+                try:
+                    return await with_photo(telegram_id)
+                except BadRequest:
+                    pass  # an id this bot cannot use (another bot's token): upload the bytes
+            stored = await store.read(reference) if store is not None and kept else None
             if stored is None:
                 if caption is None:
                     return None
                 return await bot.send_message(
                     chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
-            if stored.telegram_file_id:
-                try:
-                    return await with_photo(stored.telegram_file_id)
-                except BadRequest:
-                    pass  # an id this bot cannot use (another bot's token): upload the bytes
             sent = await with_photo(InputFile(stored.content, filename="photo"))
             sizes = getattr(sent, "photo", None)
             if store is not None and sizes:

@@ -76,6 +76,18 @@ async def stored_photo(session: AsyncSession, reference: str) -> WebFile | None:
     return None if file_id is None else await session.get(WebFile, file_id)
 
 
+async def telegram_file_of(session: AsyncSession, reference: str) -> tuple[bool, str | None]:
+    """Whether the stored photo is still there, and Telegram's id for it (without its bytes:
+    a card to twenty members needs the bytes once)."""
+    row_id = stored_photo_id(reference)
+    if row_id is None:
+        return False, None
+    found = (
+        await session.execute(select(WebFile.telegram_file_id).where(WebFile.id == row_id))
+    ).first()
+    return (False, None) if found is None else (True, found[0])
+
+
 async def remember_telegram_file(session: AsyncSession, reference: str, file_id: str) -> None:
     """Telegram's id for a stored photo it now has (after an upload): later sends reuse it."""
     row_id = stored_photo_id(reference)

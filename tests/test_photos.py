@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.telegram import SECRET_HEADER, STORED_PHOTO, WEBHOOK_PATH
+from handlers.messages import Reply
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.inbox import InboxUpdate
@@ -229,3 +230,18 @@ async def test_a_photo_telegram_refuses_does_not_cost_the_head_the_card(
         assert any(data.startswith("a:verify:") for data in card.button_data)
         await head.press("Verify")
         assert "open for helpers" in head.text()
+
+
+async def test_a_card_whose_photo_was_erased_meanwhile_goes_as_text(
+    app: App, clock: ManualClock
+) -> None:
+    async with telegram_bot(url_of(app), clock) as bot:
+        head = bot.user(3801, "Head")
+
+        async def went(parts: int) -> None:
+            return None
+
+        card = Reply("Wish W-1: the <b>tap</b>", (), photo="web-file:999")
+        await bot.telegram.send(str(head.chat_id), card, 0, went)
+        assert head.last.photo is None and head.last.text == "Wish W-1: the tap"
+        assert bot.server.calls_of("sendPhoto") == []
