@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.outage import Outage, Pause, pause_until
+from bot.photo_store import PhotoStore
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Reply
@@ -457,7 +458,9 @@ class Runtime:
             async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
                 return await self.keep_updates(PLATFORM, updates)
 
-            telegram = TelegramAdapter(settings, keep, self.inbox_waiting.set)
+            telegram = TelegramAdapter(
+                settings, keep, self.inbox_waiting.set, PhotoStore(self.app.sessions)
+            )
             await telegram.start()
             self.adapters[PLATFORM] = telegram
             # Handlers build t.me deep links with it (/invite).

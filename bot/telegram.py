@@ -26,6 +26,7 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
@@ -35,10 +36,12 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.outage import Outage, Pause, pause_until
+from bot.photo_store import PhotoStore
 from bot.settings import Settings
 from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply, Sender
-from models.erasure import WEB_FILE
+from models.photos import stored_photo_id
+from models.web_access import PHOTO_LIMIT
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -50,6 +53,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
+# Added to a stored update that had a photo: the store's reference to its fetched bytes.
+STORED_PHOTO = "wishbot_photo"
 
 # Keeps updates (update id, chat key, payload) in the inbox in one transaction.
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
@@ -248,9 +253,15 @@ def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 class TelegramAdapter:
     def __init__(
-        self, settings: Settings, store_updates: StoreUpdates, wake: Callable[[], None]
+        self,
+        settings: Settings,
+        store_updates: StoreUpdates,
+        wake: Callable[[], None],
+        photos: PhotoStore | None = None,
     ) -> None:
         self.settings = settings
+        # Where photos are kept: received ones are fetched into it, stored ones uploaded from it.
+        self.photos = photos
         self.application = build_application(settings)
         self._store_updates = store_updates
         self._wake = wake
@@ -357,6 +368,8 @@ class TelegramAdapter:
         if not updates:
             return 0
         batch = [(u.update_id, chat_key(data), data) for u in updates for data in [u.to_dict()]]
+        for _, _, data in batch:
+            await self._fetch_photo(data)
         await self._store_updates(batch)
         self._offset = updates[-1].update_id + 1
         self._wake()
@@ -378,6 +391,7 @@ class TelegramAdapter:
             return web.Response(status=400, text="The body is not a Telegram update.")
         if not 0 <= update_id < 2**62:  # the inbox keeps it in a BIGINT
             return web.Response(status=400, text="The body is not a Telegram update.")
+        await self._fetch_photo(data)
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
         try:
             await self._store_updates([(update_id, key, data)])
@@ -388,11 +402,42 @@ class TelegramAdapter:
         self._wake()
         return web.Response(text="ok")
 
+    async def _fetch_photo(self, data: dict[str, Any]) -> None:
+        """A photo's bytes into the store before its update is kept (no transaction waits on
+        Telegram); the update then carries the store's reference. A photo that cannot be
+        fetched stays a Telegram file id: Telegram still shows it, the web cannot."""
+        message = data.get("message")
+        if self.photos is None or not isinstance(message, dict) or STORED_PHOTO in data:
+            return
+        sizes = message.get("photo")
+        sender = message.get("from")
+        if not sizes or not isinstance(sender, dict):
+            return
+        # Telegram lists the sizes smallest first: the largest one within the limit.
+        fitting = [s for s in sizes if int(s.get("file_size") or 0) <= PHOTO_LIMIT]
+        if not fitting:
+            return
+        size = fitting[-1]
+        try:
+            file = await self.bot.get_file(size["file_id"])
+            if file.file_size is not None and file.file_size > PHOTO_LIMIT:
+                return
+            content = bytes(await file.download_as_bytearray())
+            data[STORED_PHOTO] = await self.photos.keep(
+                f"{PLATFORM}:{sender['id']}", content, size["file_id"], size["file_unique_id"]
+            )
+        except Exception as error:  # Telegram or the store: the photo stays on Telegram
+            log.warning("A photo could not be fetched: %s", type(error).__name__)
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
         """The neutral message, and the callback query to answer if it was a button."""
-        update = Update.de_json(payload, self.bot)
+        kept = payload.get(STORED_PHOTO)
+        update = Update.de_json({k: v for k, v in payload.items() if k != STORED_PHOTO}, self.bot)
         query_id = update.callback_query.id if update.callback_query else None
-        return to_incoming(update), query_id
+        incoming = to_incoming(update)
+        if incoming is not None and incoming.photo is not None and isinstance(kept, str):
+            incoming = dataclasses.replace(incoming, photo=kept)
+        return incoming, query_id
 
     async def answer_button(self, query_id: str) -> None:
         try:
@@ -430,9 +475,6 @@ class TelegramAdapter:
             if not reply.text:
                 return [menu]
             return [menu, *self._parts(chat_id, dataclasses.replace(reply, menu=None))]
-        if reply.photo is not None and reply.photo.startswith(WEB_FILE):
-            # A photo kept by the web chat is no Telegram file: the text goes without it.
-            reply = dataclasses.replace(reply, photo=None)
         markup = _keyboard(reply)
         html_mode = ParseMode.HTML
         if reply.ask_phone:
@@ -464,18 +506,67 @@ class TelegramAdapter:
                 else [document, *self._text_parts(chat_id, reply.text, None)]
             )
         if reply.photo is not None and fits_caption:
-            return [
-                _call(
-                    bot.send_photo,
-                    chat_id,
-                    reply.photo,
-                    caption=reply.text,
-                    parse_mode=html_mode,
-                    reply_markup=markup,
-                )
-            ]
-        photo = [_call(bot.send_photo, chat_id, reply.photo)] if reply.photo is not None else []
+            return [self._photo(chat_id, reply.photo, reply.text, markup)]
+        photo = [self._photo(chat_id, reply.photo, None, None)] if reply.photo is not None else []
         return photo + self._text_parts(chat_id, reply.text, markup)
+
+    def _photo(
+        self,
+        chat_id: int,
+        reference: str,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> Callable[[], Awaitable[object]]:
+        """Send a photo: a Telegram file id as it is; a stored photo by the id Telegram gave
+        it, or else uploaded (and its new id remembered). One erased meanwhile, or one Telegram
+        refuses (its size or shape), goes as its text alone: the card matters more."""
+        bot = self.bot
+        store = self.photos
+
+        async def send() -> object:
+            try:
+                return await photo()
+            except BadRequest as refused:
+                log.warning("Telegram refused a photo: %s", refused.message)
+                if caption is None:
+                    return None
+                return await bot.send_message(
+                    chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+
+        async def photo() -> object:
+            def with_photo(photo: str | InputFile) -> Awaitable[object]:
+                return bot.send_photo(
+                    chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+
+            if stored_photo_id(reference) is None:
+                return await with_photo(reference)
+            kept, telegram_id = (
+                await store.telegram_file(reference) if store is not None else (False, None)
+            )
+            if telegram_id:
+                try:
+                    return await with_photo(telegram_id)
+                except BadRequest:
+                    pass  # an id this bot cannot use (another bot's token): upload the bytes
+            stored = await store.read(reference) if store is not None and kept else None
+            if stored is None:
+                if caption is None:
+                    return None
+                return await bot.send_message(
+                    chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            sent = await with_photo(InputFile(stored.content, filename="photo"))
+            sizes = getattr(sent, "photo", None)
+            if store is not None and sizes:
+                try:
+                    await store.remember(reference, sizes[-1].file_id)
+                except Exception as error:  # it went; the next send uploads it again
+                    log.warning("Telegram's id for a photo was not kept: %s", type(error).__name__)
+            return sent
+
+        return send
 
     def _text_parts(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None

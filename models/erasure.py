@@ -22,6 +22,7 @@ from models.conversations import Conversation
 from models.errors import N_, NotAllowed, NotFound
 from models.inbox import InboxUpdate
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
+from models.photos import telegram_ids_of
 from models.points import PointsEntry
 from models.reach import reach
 from models.reminders import Reminder, ReminderStatus
@@ -192,6 +193,7 @@ async def _forget_their_wishes(session: AsyncSession, person: Person) -> set[str
         texts.update(
             t for t in (wish.description, wish.rating_comment, *wish.photos) if t and len(t) >= 4
         )
+        texts.update(await telegram_ids_of(session, list(wish.photos)))
         await blank_wish(session, wish)
     return texts
 

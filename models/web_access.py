@@ -97,15 +97,21 @@ class ApiClient(Base):
 
 
 class WebFile(Base):
-    """A photo a person sent from the web chat; the wish keeps its reference."""
+    """A photo a person sent, from the web chat or from Telegram (fetched when it arrived);
+    a wish keeps its reference ("web-file:N"), which every platform can show."""
 
     __tablename__ = "web_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # platform:chat of who sent it (a web chat's is its bare id), so erasure finds it.
     person_key: Mapped[str] = mapped_column(String(100))
     content_type: Mapped[str] = mapped_column(String(40))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime]
+    # Telegram's id for these bytes (the one it came with, or the one an upload returned), so
+    # the photo is uploaded to Telegram once; and its unique id, so a redelivery keeps one row.
+    telegram_file_id: Mapped[str | None] = mapped_column(String(200))
+    telegram_unique_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class SiteSecret(Base):

@@ -448,9 +448,11 @@ class FakeUser:
             extra["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
         return self._send_message(extra)
 
-    def send_photo(self, file_id: str | None = None, caption: str | None = None) -> int:
-        """Send a photo (three sizes); the largest size has ``file_id`` if given."""
-        sizes = self.server._make_photo_sizes(FAKE_JPEG, largest_file_id=file_id)
+    def send_photo(
+        self, file_id: str | None = None, caption: str | None = None, content: bytes | None = None
+    ) -> int:
+        """Send a photo (three sizes, each ``content``); the largest has ``file_id`` if given."""
+        sizes = self.server._make_photo_sizes(content or FAKE_JPEG, largest_file_id=file_id)
         extra: JSON = {"photo": sizes}
         if caption is not None:
             extra["caption"] = caption

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App, build_app
+from bot.photo_store import PhotoStore
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.telegram import PLATFORM, TelegramAdapter
@@ -65,8 +66,8 @@ class Person:
     async def send(self, text: str) -> list[SentMessage]:
         return await self._then(lambda: self.user.send(text))
 
-    async def send_photo(self, file_id: str) -> list[SentMessage]:
-        return await self._then(lambda: self.user.send_photo(file_id))
+    async def send_photo(self, file_id: str, content: bytes | None = None) -> list[SentMessage]:
+        return await self._then(lambda: self.user.send_photo(file_id, content=content))
 
     async def send_document(self, content: bytes, file_name: str) -> list[SentMessage]:
         return await self._then(lambda: self.user.send_document(content, file_name, "text/csv"))
@@ -111,7 +112,9 @@ async def telegram_bot(
         async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
             return await runtime.keep_updates(PLATFORM, updates)
 
-        telegram = TelegramAdapter(settings, keep, runtime.inbox_waiting.set)
+        telegram = TelegramAdapter(
+            settings, keep, runtime.inbox_waiting.set, PhotoStore(app.sessions)
+        )
         await telegram.start()
         runtime.adapters[PLATFORM] = telegram
         try:

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
+from models.photos import stored_photo
 from models.wishes import Wish, WishStatus
+from tests.fake_bot_api import FAKE_JPEG
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
 
@@ -52,8 +54,12 @@ async def test_a_resident_registers_and_sends_a_wish_with_a_photo(
         assert bot.server.unanswered_callbacks() == []
     async with sessions() as s:
         wish = await s.scalar(select(Wish).order_by(Wish.id.desc()))
-    assert wish is not None and wish.status == WishStatus.SUBMITTED
-    assert wish.photos == ["photo-of-the-tap"]
+        assert wish is not None and wish.status == WishStatus.SUBMITTED
+        # The photo's bytes were fetched into the store; the wish keeps the store's reference.
+        assert len(wish.photos) == 1
+        kept = await stored_photo(s, wish.photos[0])
+    assert kept is not None and kept.telegram_file_id == "photo-of-the-tap"
+    assert kept.content == FAKE_JPEG
 
 
 async def test_a_429_holds_the_chat_and_keeps_the_order(

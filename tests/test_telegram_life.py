@@ -16,6 +16,7 @@ from bot.app import App
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.people import Person
+from models.photos import stored_photo
 from models.wishes import Wish, WishStatus
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import TelegramBot, telegram_bot
@@ -130,7 +131,9 @@ async def test_the_life_of_a_wish_on_telegram(
     async with sessions() as s:
         wish = await s.scalar(select(Wish).order_by(Wish.id.desc()))
         assert wish is not None
-        assert (wish.status, wish.rating, wish.photos) == (WishStatus.CLOSED, 5, ["photo-tap"])
+        assert (wish.status, wish.rating, len(wish.photos)) == (WishStatus.CLOSED, 5, 1)
+        kept = await stored_photo(s, wish.photos[0])
+        assert kept is not None and kept.telegram_file_id == "photo-tap"
         fixer_now = await s.get(Person, town.fixer.id)
         assert fixer_now is not None and fixer_now.points_balance == 15
 

@@ -24,6 +24,7 @@ from handlers.menu import main_jobs
 from handlers.messages import FileUnavailable, Incoming, Reply, Sender
 from handlers.router import refusal_text
 from models.errors import N_, StoreError
+from models.photos import stored_photo_id
 from models.text import MAX_ID, bounded_id
 from models.web_access import (
     WEB,
@@ -112,14 +113,13 @@ def photo_ref_sig(secret: bytes, file_id: int) -> str:
 
 
 def photo_url(request: web.Request, ref: str | None) -> str | None:
-    """Only photos sent from the web can be shown here; a Telegram file stays on Telegram."""
-    if not ref or not ref.startswith("web-file:"):
-        return None
-    file_id = ref.removeprefix("web-file:")
-    if not file_id.isdigit():
+    """A stored photo (sent on the web, or fetched from Telegram when it arrived); a Telegram
+    file id the store never got (fetching failed) cannot be shown here."""
+    file_id = stored_photo_id(ref)
+    if file_id is None:
         return None
     # Signed, so a photo opens only for who was shown it, not by counting ids.
-    return f"/files/{file_id}/{photo_ref_sig(site_of(request).secret, int(file_id))}"
+    return f"/files/{file_id}/{photo_ref_sig(site_of(request).secret, file_id)}"
 
 
 def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:

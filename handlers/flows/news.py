@@ -37,8 +37,8 @@ async def tell(
     photo: str | None = None,
     **params: Any,
 ) -> None:
-    """Tell each person once (never the actor): the message, then the wish in brief (with
-    the photo when one is given)."""
+    """Tell each person once (never the actor): the message, then the wish in brief (under
+    ``photo`` when one is given: the wish's own, for who must judge or do it)."""
     actor = turn.person.id if turn.person else None
     for person_id in dict.fromkeys(people):
         if person_id == actor:
@@ -56,6 +56,11 @@ async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) 
     person = await turn.session.get(Person, person_id)
     locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
     return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
+
+
+def wish_photo(wish: Wish) -> str | None:
+    """The photo the requester sent with the wish (the first, when there are several)."""
+    return wish.photos[0] if wish.photos else None
 
 
 def requester_side(wish: Wish) -> list[int]:

@@ -10,7 +10,14 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
-from handlers.flows.news import ButtonsFor, heads_of, helpers_of, requester_side, tell
+from handlers.flows.news import (
+    ButtonsFor,
+    heads_of,
+    helpers_of,
+    requester_side,
+    tell,
+    wish_photo,
+)
 from handlers.flows.relay import relay_button
 from handlers.flows.verification import offer_to_members
 from handlers.i18n import Markup, Translator
@@ -157,7 +164,11 @@ async def _my_tasks(turn: Turn) -> None:
     t = turn.t
     for i, wish in enumerate(mine):
         head = t.plural("Your task:", "Your {n} tasks:", len(mine)) + "\n\n" if i == 0 else ""
-        turn.say(head + await _details(turn, wish), [task_buttons(turn.t, wish)])
+        turn.say(
+            head + await _details(turn, wish),
+            [task_buttons(turn.t, wish)],
+            photo=wish_photo(wish),
+        )
 
 
 async def _open_wishes(turn: Turn, page: int) -> tuple[list[Wish], int]:
@@ -192,7 +203,7 @@ async def _open_page(turn: Turn, page: int) -> None:
                 + "\n\n"
             )
         button = turn.action(t.raw("🙋 I'll do it"), "accept", wish.id)
-        turn.say(head + await _details(turn, wish), [(button,)])
+        turn.say(head + await _details(turn, wish), [(button,)], photo=wish_photo(wish))
     last = first + len(found) - 1
     if last < total:
         turn.say(

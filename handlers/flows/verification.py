@@ -27,6 +27,7 @@ from handlers.flows.news import (
     heads_of,
     requester_side,
     tell,
+    wish_photo,
 )
 from handlers.i18n import Translator
 from handlers.messages import Button
@@ -107,7 +108,7 @@ async def ask_heads_to_check(turn: Speaker, heads: Iterable[int], wish: Wish, me
         wish,
         message,
         check_buttons(wish),
-        photo=wish.photos[0] if wish.photos else None,
+        photo=wish_photo(wish),
         name=name,
         unit=unit,
     )
@@ -134,7 +135,7 @@ async def head_pending(turn: Turn) -> None:
             + "\n"
             + await wish_summary(turn, wish),
             check_buttons(wish)(t),
-            photo=wish.photos[0] if wish.photos else None,
+            photo=wish_photo(wish),
         )
     if under_way:
         lines = [
@@ -158,6 +159,7 @@ async def offer_to_members(turn: Speaker, wish: Wish) -> None:
         wish,
         N_("A neighbour needs a hand: {code}. Can you help?"),
         accept_button(wish),
+        photo=wish_photo(wish),
     )
 
 
