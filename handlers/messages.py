@@ -52,6 +52,8 @@ class Reply:
     photo: str | None = None
     document: Document | None = None
     ask_phone: str | None = None  # the label of the platform's "share my phone" button
+    # The chat showed a keyboard for an earlier question: this answer takes it away.
+    remove_keyboard: bool = False
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -67,6 +69,8 @@ class Reply:
             }
         if self.ask_phone:
             payload["ask_phone"] = self.ask_phone
+        if self.remove_keyboard:
+            payload["remove_keyboard"] = True
         return payload
 
     @classmethod
@@ -82,6 +86,7 @@ class Reply:
             if document
             else None,
             ask_phone=payload.get("ask_phone"),
+            remove_keyboard=bool(payload.get("remove_keyboard")),
         )
 
 

@@ -142,7 +142,7 @@ async def _before_time(speaker: Speaker, wish: Wish, _: Reminder) -> None:
         await helpers_of(speaker, wish),
         wish,
         N_("Reminder: wish {code} is due at {when}."),
-        when=_when(speaker, wish.preferred_time),
+        when=wish.preferred_time,
     )
 
 
@@ -223,10 +223,6 @@ WISH_REMINDERS: dict[str, Fire] = {
     "confirm_remind": _confirm_remind,
     "auto_confirm": _auto_confirm,
 }
-
-
-def _when(speaker: Speaker, moment: dt.datetime | None) -> str:
-    return Translator(speaker.config.default_locale, speaker.config.timezone).when(moment)
 
 
 @reminder_kind("digest")

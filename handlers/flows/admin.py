@@ -666,10 +666,11 @@ async def do_grant(turn: Turn, scope_id: int) -> None:
     )
     await turn.tell(
         person.id,
-        lambda tr: Reply(
-            tr(
+        # Named t, as everywhere: the extraction finds messages by the translator's name.
+        lambda t: Reply(
+            t(
                 "You are now {role} of {place}. /help shows what you can do.",
-                role=role_name(tr, role),
+                role=role_name(t, role),
                 place=place,
             )
         ),
