@@ -35,6 +35,7 @@ from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
 from models.surveys import QuestionKind
+from models.wish_life import accept_wish, submit_wish, verify_wish
 from models.wishes import Wish, WishStatus
 from tests.chat import Chat, World
 from tests.town import Town
@@ -160,9 +161,9 @@ async def _walk(chat: Chat, command: str, presses: int = 24) -> None:
             return
 
 
-async def _fire_reminders(world: World, clock: ManualClock) -> int:
+async def _fire_reminders(world: World, clock: ManualClock, rounds: int = 12) -> int:
     fired = 0
-    for _ in range(12):
+    for _ in range(rounds):
         clock.advance(dt.timedelta(hours=12))
         async with world.sessions.begin() as s:
             today = clock.now().astimezone(world.config.timezone).date()
@@ -191,6 +192,22 @@ async def test_a_chinese_town_reads_only_chinese(
     chats = {p.id: await _in_chinese(world, p) for p in town.everyone()}
     for status in (S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.CLOSED):
         await wish_in(sessions, town, status)
+    # A wish wanted by 09:00 tomorrow: its helper is reminded before, in their own language
+    # (the bot's default is English), with the date as Chinese readers write it.
+    async with sessions.begin() as s:
+        assert town.bob.building_id is not None
+        wanted = await submit_wish(
+            s,
+            town.bob,
+            building_id=town.bob.building_id,
+            category="errand",
+            description=TYPED,
+            preferred_time=clock.now() + dt.timedelta(days=1),
+        )
+        await verify_wish(s, town.head_n2, wanted.id)
+        await accept_wish(s, town.runner, wanted.id)
+    assert await _fire_reminders(world, clock, rounds=2) > 0
+    assert any("2026年11月24日 09:00" in text for text in chats[town.runner.id].texts())
 
     # A newcomer registers, asks for help with a photo, and the wish lives its life.
     newcomer = world.chat("王阿姨", "zh-hans")
