@@ -221,9 +221,12 @@ class Turn(Speaker):
 
 
 def typed_answer(conversation: Conversation, text: str | None) -> str | None:
-    """The button a typed label stands for, while a question with a keyboard is open."""
+    """The button a typed label stands for, in the conversation that showed the keyboard.
+
+    A label of an earlier step's keyboard gives that step's button: it is then refused as old.
+    """
     typed = conversation.data.get(TYPED)
-    if text is None or not typed or typed.get("step") != conversation.step:
+    if text is None or not typed:
         return None
     found = typed["labels"].get(text)
     return found if isinstance(found, str) else None

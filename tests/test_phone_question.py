@@ -118,3 +118,26 @@ async def test_a_shared_phone_or_cancel_also_takes_the_keyboard_away(
         erin_row = await s.scalar(select(Person).where(Person.name == "Erin"))
         assert erin_row is not None and erin_row.phone_consent
         assert await s.scalar(select(Person).where(Person.name == "Finn")) is None
+
+
+async def test_a_keyboard_button_of_an_earlier_question_is_refused_as_old(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with telegram_bot(_url(app), clock) as bot:
+        gus = bot.user(3203, "Gus")
+        await _to_the_phone_question(gus, "en")
+        back = await gus.send("« Back")
+        assert "Which unit" in (back[-1].text or "")
+        # The keyboard of the phone question may still be reachable: its "No, thanks" is not
+        # taken as the unit, it is an old button.
+        stale = await gus.send("No, thanks")
+        assert "earlier question" in (stale[0].text or "")
+        assert "Which unit" in (stale[-1].text or "")
+        await gus.send("7-707")
+        finished = await gus.press("No, thanks")
+        assert "7-707" in (finished[-1].text or "")
+        assert bot.server.violations == []
+
+    async with sessions() as s:
+        person = await s.scalar(select(Person).where(Person.name == "Gus"))
+        assert person is not None and person.unit == "7-707"
