@@ -31,6 +31,7 @@ from models.clock import ManualClock
 from models.community import Building, Community, Grid, Street
 from models.conversations import Conversation
 from models.directory import link_identity
+from models.invites import setup_code
 from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
@@ -50,6 +51,7 @@ S = WishStatus
 ALLOWED = re.compile(
     r"https?://\S+"  # a link
     r"|/start [\w-]+"  # an invitation: the command with its code
+    r"|wishbot import \S+ --community"  # a shell command for the office's computer
     r"|/[a-z_]+"  # a command
     r"|\bW-\d+\b"  # a wish code
     r"|\b[A-Z0-9]{4}-?[A-Z0-9]{4}\b"  # a web sign-in code
@@ -294,6 +296,25 @@ async def test_a_chinese_town_reads_only_chinese(
     assert len(translated & extracted) > 250
     missed = sorted(translated - extracted)
     assert not missed, f"translated but not extracted (so never translated): {missed[:20]}"
+
+
+async def test_the_first_admin_sets_up_in_chinese(
+    sessions: async_sessionmaker[AsyncSession], translated: set[str]
+) -> None:
+    async with sessions.begin() as s:
+        code = await setup_code(s)
+    assert code is not None
+    world = World(sessions)
+    office = world.chat("张主任", "zh-hans")
+    await office.send(f"/start {code}")
+    for answer in ("幸福街道", "阳光社区", "北区，南区", "1号楼，2号楼", "3号楼"):
+        await office.send(answer)
+    await _walk(office, "/help")
+    words = [english_in(r.text, []) for r in office.received]
+    assert not any(words), [(w, r.text) for w, r in zip(words, office.received, strict=True) if w]
+    assert any("阳光社区 已经设置好了" in text for text in office.texts())
+    extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in extract() if m.id}
+    assert not translated - extracted
 
 
 def test_campaign_questions_are_written_as_the_chinese_help_shows_them() -> None:
