@@ -135,12 +135,12 @@ async def _where(chat: Chat) -> tuple[str | None, str | None]:
     return (found.flow, found.token) if found else (None, None)
 
 
-async def _walk(chat: Chat, command: str, presses: int = 24) -> None:
-    """Start a command and follow its conversation: press what is shown, type when asked.
-
-    A question that wants text gets the answers in turn until one moves the conversation on.
+async def _walk(chat: Chat, command: str | None, presses: int = 24) -> None:
+    """Start a command (or go on from the last question) and follow the conversation: press
+    what is shown, type when asked. A question that wants text gets the answers in turn until
+    one moves the conversation on.
     """
-    replies = await chat.send(command)
+    replies = await chat.send(command) if command else [chat.last]
     pressed: set[str] = set()
     answers = iter(ANSWERS)
     for _ in range(presses):
@@ -235,6 +235,15 @@ async def test_a_chinese_town_reads_only_chinese(
     await newcomer.press("已经办好了")
     await newcomer.press("⭐⭐⭐⭐⭐")
     await newcomer.press("跳过")
+
+    # A newcomer offers to help; the admins hear of it.
+    helper = world.chat("李师傅", "zh-hans")
+    await helper.send("/start")
+    await helper.press("中文")
+    await helper.press("🤝")
+    await helper.press("Sunflower")
+    await _walk(helper, None)
+    assert "会尽快审核" in helper.last.text, helper.texts()
 
     # The office makes a new building head: the new head is told in their language.
     admin = chats[town.admin.id]
