@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.broadcast_report import broadcast_news
 from handlers.i18n import Translator
 from handlers.messages import Reply
 from handlers.reminders import fire
@@ -32,6 +33,7 @@ from models.community import Building, Community, Grid, Street
 from models.conversations import Conversation
 from models.directory import link_identity
 from models.invites import setup_code
+from models.outbox import claim_message, mark_sent
 from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
@@ -163,6 +165,34 @@ async def _walk(chat: Chat, command: str | None, presses: int = 24) -> None:
             return
 
 
+async def _walk_command(chat: Chat, name: str, codes: list[str]) -> None:
+    await _walk(chat, "/" + name)
+    if "不是给您用的" in chat.last.text:
+        return  # refused to this role: the variants would be refused the same way
+    # Commands about one wish: with a code, and with a code and a reason.
+    await _walk(chat, f"/{name} {codes[1]}")
+    await _walk(chat, f"/{name} {codes[2]} {TYPED}")
+
+
+async def _send_outbox(world: World) -> int:
+    """What the runtime sends from the outbox (broadcasts), then the senders' reports."""
+    sent = 0
+    while True:
+        async with world.sessions.begin() as s:
+            row, _ = await claim_message(s, "test", dt.timedelta(minutes=1))
+            if row is None:
+                break
+            if row.chat_id in world.chats:
+                world.chats[row.chat_id].received.append(Reply.from_json(row.payload))
+            assert row.claimed_until is not None
+            await mark_sent(s, row.id, row.claimed_until)
+            sent += 1
+    async with world.sessions.begin() as s:
+        for item in await broadcast_news(s, world.config):
+            await world._route(s, next(iter(world.chats.values())), item)
+    return sent
+
+
 async def _fire_reminders(world: World, clock: ManualClock, rounds: int = 12) -> int:
     fired = 0
     for _ in range(rounds):
@@ -275,17 +305,14 @@ async def test_a_chinese_town_reads_only_chinese(
                     await chats[person.id].deliver(button=data)
     # Erasing comes last: after it, the erased person has nothing left to walk.
     last = ("erase", "forget")
-    firsts = [(p, n) for p in walkers for n in sorted(COMMANDS) if n not in last]
-    for person, name in [*firsts, *((p, n) for n in last for p in walkers)]:
-        chat = chats[person.id]
-        await _walk(chat, "/" + name)
-        if "不是给您用的" in chat.last.text:
-            continue  # refused to this role: the variants would be refused the same way
-        # Commands about one wish: with a code, and with a code and a reason.
-        await _walk(chat, f"/{name} {codes[1]}")
-        await _walk(chat, f"/{name} {codes[2]} {TYPED}")
-
+    for person, name in [(p, n) for p in walkers for n in sorted(COMMANDS) if n not in last]:
+        await _walk_command(chats[person.id], name, codes)
+    # The broadcasts go out, and their sender hears how it went.
+    assert await _send_outbox(world) > 0
+    assert any("群发完成" in text for text in admin.texts())
     assert await _fire_reminders(world, clock) > 0
+    for person, name in [(p, n) for n in last for p in walkers]:
+        await _walk_command(chats[person.id], name, codes)
 
     leaks: list[str] = []
     shown = 0
