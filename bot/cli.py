@@ -17,7 +17,7 @@ from typing import NoReturn, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import App, build_app, serve
-from bot.logs import keep_secret, set_up_logging
+from bot.logs import keep_secret, set_up_logging, use_time_zone
 from bot.migrate import migrate
 from bot.runtime import CannotListen
 from bot.settings import Settings, SettingsError, load_settings
@@ -191,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wishbot: {e}", file=sys.stderr)
         return 2
     keep_secret(settings.telegram_token, settings.webhook_secret, settings.database_url.password)
+    use_time_zone(settings.timezone)
     commands: dict[str, Callable[[App], Awaitable[None]]] = {
         "run": _run,
         "migrate": _migrate,

@@ -7,6 +7,7 @@ secret that still slips into a line, the token above all.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -61,6 +62,21 @@ class Redact(logging.Filter):
         return True
 
 
+class LocalTimes(logging.Formatter):
+    """Each line's time in the community's time zone, with its offset (2026-12-03T13:48:05+08:00)."""
+
+    zone: dt.tzinfo | None = None  # None until the settings are read: the machine's own zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = dt.datetime.fromtimestamp(record.created, dt.UTC).astimezone(self.zone)
+        return moment.isoformat(timespec="seconds")
+
+
+def use_time_zone(zone: dt.tzinfo) -> None:
+    """From now on, log times in the community's time zone (the settings name it)."""
+    LocalTimes.zone = zone
+
+
 REDACT = Redact()
 _installed: logging.Handler | None = None
 
@@ -81,7 +97,7 @@ def set_up_logging(handler: logging.Handler | None = None, level: int = logging.
         return
     if handler is None:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(LocalTimes(FORMAT))
     handler.addFilter(REDACT)
     if _installed is not None:  # set up again (the command line run twice in one process)
         root.removeHandler(_installed)

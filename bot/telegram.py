@@ -29,6 +29,7 @@ from telegram import (
     InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ParseMode
@@ -478,17 +479,27 @@ class TelegramAdapter:
         markup = _keyboard(reply)
         html_mode = ParseMode.HTML
         if reply.ask_phone:
+            # One message: a message has one keyboard, so the choices join the contact button
+            # as keyboard buttons that send their label (the handlers take it as the press).
             contact = ReplyKeyboardMarkup(
-                [[KeyboardButton(reply.ask_phone, request_contact=True)]],
+                [
+                    [KeyboardButton(reply.ask_phone, request_contact=True)],
+                    *([KeyboardButton(b.label) for b in row] for row in reply.buttons),
+                ],
                 one_time_keyboard=True,
                 resize_keyboard=True,
             )
-            first = _call(
-                bot.send_message, chat_id, reply.text, parse_mode=html_mode, reply_markup=contact
-            )
-            if markup is None:
-                return [first]
-            return [first, _call(bot.send_message, chat_id, "⬇️", reply_markup=markup)]
+            return [
+                _call(
+                    bot.send_message,
+                    chat_id,
+                    reply.text,
+                    parse_mode=html_mode,
+                    reply_markup=contact,
+                )
+            ]
+        if reply.remove_keyboard and markup is None and reply.photo is None and not reply.document:
+            return self._text_parts(chat_id, reply.text, ReplyKeyboardRemove())
         fits_caption = visible_length(reply.text) <= MAX_CAPTION
         if reply.document is not None:
             document = _call(
@@ -569,7 +580,7 @@ class TelegramAdapter:
         return send
 
     def _text_parts(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None
     ) -> list[Callable[[], Awaitable[object]]]:
         chunks = _chunks(text)
         return [

@@ -20,9 +20,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from models.errors import N_
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED = ("zh_Hans", "en")
 LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+# The product's one name, in every greeting and page: "Small Wishes", 微心愿 in Chinese.
+PRODUCT = N_("Small Wishes")
+# Unambiguous in both languages: "3 Dec 2026, 13:48" and "2026年12月3日 13:48".
+WHEN_PATTERNS = {"en": "d MMM y, HH:mm", "zh_Hans": "y年M月d日 HH:mm"}
 
 
 def pick_locale(*hints: str | None, default: str = "zh_Hans") -> str:
@@ -71,10 +77,14 @@ class Translator:
         return self._catalogue.gettext(message)
 
     def when(self, moment: dt.datetime | None) -> str:
+        """A moment in the community's time zone, the month named and the clock at 24 hours."""
         if moment is None:
             return "-"
         return format_datetime(
-            moment.astimezone(self.timezone), "short", tzinfo=self.timezone, locale=self._babel
+            moment.astimezone(self.timezone),
+            WHEN_PATTERNS[self.locale],
+            tzinfo=self.timezone,
+            locale=self._babel,
         )
 
     def number(self, value: int | float) -> str:

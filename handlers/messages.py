@@ -72,6 +72,8 @@ class Reply:
     document: Document | None = None
     ask_phone: str | None = None  # the label of the platform's "share my phone" button
     menu: Menu | None = None  # with no text: only the chat's menu changes
+    # The chat showed a keyboard for an earlier question: this answer takes it away.
+    remove_keyboard: bool = False
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -92,6 +94,8 @@ class Reply:
                 "commands": [list(c) for c in self.menu.commands],
                 "jobs": [[b.label, b.data] for b in self.menu.jobs],
             }
+        if self.remove_keyboard:
+            payload["remove_keyboard"] = True
         return payload
 
     @classmethod
@@ -114,6 +118,7 @@ class Reply:
             )
             if menu
             else None,
+            remove_keyboard=bool(payload.get("remove_keyboard")),
         )
 
 

@@ -145,7 +145,7 @@ async def _before_time(speaker: Speaker, wish: Wish, _: Reminder) -> None:
         await helpers_of(speaker, wish),
         wish,
         N_("Reminder: wish {code} is due at {when}."),
-        when=_when(speaker, wish.preferred_time),
+        when=wish.preferred_time,
     )
 
 
@@ -262,10 +262,6 @@ WISH_REMINDERS: dict[str, Fire] = {
     "escalated_climb": _escalated_climb,
     "escalated_top": _escalated_top,
 }
-
-
-def _when(speaker: Speaker, moment: dt.datetime | None) -> str:
-    return Translator(speaker.config.default_locale, speaker.config.timezone).when(moment)
 
 
 @reminder_kind("digest")

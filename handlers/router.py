@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator
 from handlers.messages import Incoming, Outgoing
-from handlers.turn import ACTION_PREFIX, BACK, QUIT, STEP_PREFIX, Config, Turn
+from handlers.turn import (
+    ACTION_PREFIX,
+    BACK,
+    QUIT,
+    STEP_PREFIX,
+    Config,
+    Turn,
+    keyboard_open,
+    typed_answer,
+)
 from models.conversations import conversation_for
 from models.directory import person_by_identity
 from models.errors import N_, NotFound, StoreError
@@ -85,6 +94,7 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
         session=session, incoming=incoming, conversation=conversation, person=person, config=config
     )
     await turn.reload_grants()
+    keyboard_shown = keyboard_open(conversation)
     try:
         turn.incoming = cleaned(incoming)
         async with session.begin_nested():
@@ -94,7 +104,23 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
         await session.refresh(conversation)
         turn.replies.clear()
         turn.say(refusal_text(turn.t, refused))
+    if keyboard_shown and not keyboard_open(conversation):
+        _take_keyboard_away(turn)
     return turn.replies
+
+
+def _take_keyboard_away(turn: Turn) -> None:
+    """The question with a keyboard is answered: the first reply to the chat removes it."""
+    own = [
+        i
+        for i, o in enumerate(turn.replies)
+        if o.chat_id == turn.incoming.chat_id and not o.reply.ask_phone
+    ]
+    # A message may carry one markup: prefer one without buttons of its own.
+    plain = [i for i in own if not turn.replies[i].reply.buttons]
+    for index in (plain or own)[:1]:
+        item = turn.replies[index]
+        turn.replies[index] = replace(item, reply=replace(item.reply, remove_keyboard=True))
 
 
 def cleaned(incoming: Incoming) -> Incoming:
@@ -153,6 +179,10 @@ async def _dispatch(turn: Turn) -> None:
         await _button(turn, incoming.button)
         return
 
+    pressed = typed_answer(turn.conversation, incoming.text)
+    if pressed is not None:
+        await _button(turn, pressed)
+        return
     flow = turn.flow
     if flow is not None and turn.conversation.step in flow.steps:
         if incoming.text is not None and len(incoming.text) > MAX_TEXT:

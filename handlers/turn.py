@@ -27,6 +27,7 @@ STEP_PREFIX = "c"
 ACTION_PREFIX = "a"
 BACK = "back"
 QUIT = "quit"
+TYPED = "_typed"  # the labels a keyboard question accepts as typed text
 
 
 FetchFile = Callable[[str, str], Awaitable[bytes]]
@@ -214,9 +215,32 @@ class Turn(Speaker):
             document=document,
             ask_phone=ask_phone,
         )
+        if ask_phone:
+            # A platform may offer these choices as keyboard buttons that send their label:
+            # the label then answers as the button would (see typed_answer).
+            labels = {b.label: b.data for row in reply.buttons for b in row}
+            self.remember(**{TYPED: {"step": self.conversation.step, "labels": labels}})
         self.replies.append(
             Outgoing(reply, platform=self.incoming.sender.platform, chat_id=self.incoming.chat_id)
         )
+
+
+def typed_answer(conversation: Conversation, text: str | None) -> str | None:
+    """The button a typed label stands for, in the conversation that showed the keyboard.
+
+    A label of an earlier step's keyboard gives that step's button: it is then refused as old.
+    """
+    typed = conversation.data.get(TYPED)
+    if text is None or not typed:
+        return None
+    found = typed["labels"].get(text)
+    return found if isinstance(found, str) else None
+
+
+def keyboard_open(conversation: Conversation) -> bool:
+    """Whether the chat's last question showed a platform keyboard that is still wanted."""
+    typed = conversation.data.get(TYPED)
+    return bool(conversation.flow and typed and typed.get("step") == conversation.step)
 
 
 def action_button(label: str, name: str, *args: object) -> Button:

@@ -52,6 +52,12 @@ KIND_WORDS = {
     "yes_no": QuestionKind.YES_NO,
     "yesno": QuestionKind.YES_NO,
     "text": QuestionKind.TEXT,
+    # The same kinds in Chinese, as the Chinese help shows them.
+    "选择": QuestionKind.CHOICE,
+    "数字": QuestionKind.NUMBER,
+    "是否": QuestionKind.YES_NO,
+    "是/否": QuestionKind.YES_NO,
+    "文字": QuestionKind.TEXT,
 }
 
 
@@ -143,6 +149,8 @@ def parse_question_line(line: str) -> dict[str, Any]:
     "yes/no: Does someone live alone? !", "choice: Housing = owned, rented, public",
     "number: How many people live here?", "text: Standard address".
     """
+    # Chinese keyboards type the full-width colon, equals sign and comma.
+    line = line.replace("：", ":").replace("＝", "=").replace("，", ",").replace("、", ",")
     kind, colon, rest = line.partition(":")
     if not colon:
         raise InvalidInput(

@@ -73,6 +73,13 @@ class Person:
         return await self._then(lambda: self.user.send_document(content, file_name, "text/csv"))
 
     async def press(self, label: str) -> list[SentMessage]:
+        """Press an inline button, or a keyboard button (which sends its label as text)."""
+        for message in reversed(self.inbox()):
+            if message.buttons:
+                break
+            for row in message.keyboard or ():
+                if label in row:
+                    return await self.send(label)
         data = self.button(label)
         return await self._then(lambda: self.user.press(data))
 

@@ -123,7 +123,9 @@ def rest_of_command(turn: Turn, skip: int) -> str:
 async def wish_from_command(turn: Turn, example: str) -> Wish | None:
     """The wish named by the command's first word; without one, say how to name it."""
     if not turn.incoming.args:
-        turn.say(turn.t("Which wish? Add its code, for example: {example}", example=example))
+        turn.say(
+            turn.t("Which wish? Add its code, for example: {example}", example=turn.t.raw(example))
+        )
         return None
     return await wish_by_code(turn.session, turn.incoming.args[0])
 
@@ -181,7 +183,7 @@ def wish_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
 
 @command("assign", N_("suggest who fits a wish, and assign it"), Role.GRID_WORKER, Role.ADMIN)
 async def assign(turn: Turn) -> None:
-    wish = await wish_from_command(turn, "/assign W-000123")
+    wish = await wish_from_command(turn, N_("/assign W-000123"))
     if wish is not None:
         await start_assigning(turn, wish)
 
@@ -281,7 +283,7 @@ async def answer_assign_member(turn: Turn) -> None:
 async def escalate(turn: Turn) -> None:
     await wish_and_text(
         turn,
-        "/escalate W-000123 needs the water company",
+        N_("/escalate W-000123 needs the water company"),
         check_may_escalate,
         (FLOW, ESCALATE_REASON),
         do_escalate,
@@ -605,10 +607,11 @@ async def do_grant(turn: Turn, scope_id: int) -> None:
     )
     await turn.tell(
         person.id,
-        lambda tr: Reply(
-            tr(
+        # Named t, as everywhere: the extraction finds messages by the translator's name.
+        lambda t: Reply(
+            t(
                 "You are now {role} of {place}. /help shows what you can do.",
-                role=role_name(tr, role),
+                role=role_name(t, role),
                 place=place,
             )
         ),

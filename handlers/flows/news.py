@@ -5,6 +5,7 @@ Each person is told in their own language; the one who acted is not told about t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -46,7 +47,9 @@ async def tell(
         for_person = await _summary_in_their_language(turn, person_id, wish)
 
         def build(t: Translator, summary_text: str = for_person) -> Reply:
-            text = t(message, code=wish.code, **params) + "\n\n" + summary_text
+            # A moment among the values is said in the person's own language.
+            values = {k: t.when(v) if isinstance(v, dt.datetime) else v for k, v in params.items()}
+            text = t(message, code=wish.code, **values) + "\n\n" + summary_text
             return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)

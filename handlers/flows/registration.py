@@ -13,7 +13,7 @@ from handlers.flows.common import (
     rows,
     text_input,
 )
-from handlers.i18n import LANGUAGE_NAMES, SUPPORTED
+from handlers.i18n import LANGUAGE_NAMES, PRODUCT, SUPPORTED
 from handlers.menu import main_jobs, send_menu
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
@@ -76,7 +76,10 @@ async def start(turn: Turn) -> None:
 async def ask_language(turn: Turn) -> None:
     buttons = [turn.option(LANGUAGE_NAMES[code], code) for code in SUPPORTED]
     turn.say(
-        turn.t("Welcome to Small Wishes, where neighbours help neighbours. Which language?"),
+        turn.t(
+            "Welcome to {product}, where neighbours help neighbours. Which language?",
+            product=turn.t.raw(PRODUCT),
+        ),
         [buttons, turn.nav(back=False)],
     )
 

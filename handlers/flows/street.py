@@ -60,7 +60,7 @@ async def escalation_reason(turn: Turn, wish: Wish) -> str:
 async def resolve(turn: Turn) -> None:
     await wish_and_text(
         turn,
-        "/resolve W-000123 the water company comes on Monday",
+        N_("/resolve W-000123 the water company comes on Monday"),
         check_may_resolve,
         (FLOW, ANSWER),
         do_resolve,
