@@ -28,6 +28,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -498,8 +499,8 @@ class TelegramAdapter:
                     reply_markup=contact,
                 )
             ]
-        if reply.remove_keyboard and markup is None and reply.photo is None and not reply.document:
-            return self._text_parts(chat_id, reply.text, ReplyKeyboardRemove())
+        if reply.remove_keyboard and reply.photo is None and not reply.document:
+            return self._keyboard_removed(chat_id, reply.text, markup)
         fits_caption = visible_length(reply.text) <= MAX_CAPTION
         if reply.document is not None:
             document = _call(
@@ -578,6 +579,44 @@ class TelegramAdapter:
             return sent
 
         return send
+
+    def _keyboard_removed(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> list[Callable[[], Awaitable[object]]]:
+        """A text that takes the reply keyboard away. A message carries one keyboard, so when
+        the text has buttons too they are added to that same message by an edit."""
+        if markup is None:
+            return self._text_parts(chat_id, text, ReplyKeyboardRemove())
+        chunks = _chunks(text)
+        if len(chunks) > 1:  # several messages anyway: the first removes, the last has buttons
+            first = _call(
+                self.bot.send_message,
+                chat_id,
+                chunks[0],
+                parse_mode=ParseMode.HTML,
+                reply_markup=ReplyKeyboardRemove(),
+            )
+            return [first, *self._text_parts(chat_id, "\n".join(chunks[1:]), markup)]
+        sent: list[Message] = []
+
+        async def the_text() -> object:
+            sent.append(
+                await self.bot.send_message(
+                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
+                )
+            )
+            return sent[-1]
+
+        async def its_buttons() -> object:
+            if sent:
+                return await self.bot.edit_message_reply_markup(
+                    chat_id, sent[-1].message_id, reply_markup=markup
+                )
+            # A retry after the text went (its id went with the failed try): the buttons
+            # come in a message of their own rather than the text twice.
+            return await self.bot.send_message(chat_id, "⬇️", reply_markup=markup)
+
+        return [the_text, its_buttons]
 
     def _text_parts(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None
