@@ -145,14 +145,18 @@ async def _claimed(session: AsyncSession, row_id: int, claim: dt.datetime) -> Re
 
 
 async def mark_sent(session: AsyncSession, row_id: int, claim: dt.datetime) -> bool:
-    row = await _claimed(session, row_id, claim)
-    if row is None:
-        return False
-    row.status = ReminderStatus.SENT
-    row.sent_at = now(session)
-    row.claimed_until = None
-    await session.flush()
-    return True
+    """The row went; False if this sender's claim no longer held (another took the row over)."""
+    result = await session.execute(
+        update(Reminder)
+        .where(
+            Reminder.id == row_id,
+            Reminder.claimed_until == claim,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+        .values(status=ReminderStatus.SENT, sent_at=now(session), claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def mark_parts_sent(
