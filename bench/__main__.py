@@ -11,15 +11,15 @@ import datetime as dt
 import logging
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bench import scenarios as s
-from bench.harness import Broken
+from bench.harness import Broken, drop_templates
 from bench.report import Row, write_report
 
 
@@ -42,16 +42,16 @@ class Sizes:
 
 QUICK = Sizes(
     pairs=1,
-    first_contacts=100,
-    conversations=4,
-    steady_users=40,
-    during_broadcast=150,
-    writers=3,
-    broadcast=200,
+    first_contacts=50,
+    conversations=3,
+    steady_users=30,
+    during_broadcast=90,
+    writers=2,
+    broadcast=120,
     pending=2_000,
     due=100,
     members=1_000,
-    asks=10,
+    asks=5,
     residents=2_000,
     start_pairs=1,
 )
@@ -141,6 +141,13 @@ async def alone(outcome: Outcome, db: str, what: str, run: Callable[[], Awaitabl
 
 
 async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
+    try:
+        await measure(sizes, postgres, outcome)
+    finally:
+        await drop_templates()
+
+
+async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
     databases: list[tuple[str, str | None]] = [("SQLite", None)]
     if postgres:
         databases.append(("PostgreSQL", postgres))
@@ -151,7 +158,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"first contacts: {sizes.first_contacts} newcomers send /start at once",
             sizes.pairs,
-            lambda kind, url=url: s.first_contacts(kind, sizes.first_contacts, url),
+            partial(s.first_contacts, users=sizes.first_contacts, postgres=url),
             [
                 ("updates_per_s", "updates/s", True),
                 ("p50_ms", "ms", False),
@@ -164,7 +171,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"full conversations: {sizes.conversations} at once, 21 updates each",
             sizes.pairs,
-            lambda kind, url=url: s.conversations(kind, sizes.conversations, url),
+            partial(s.conversations, count=sizes.conversations, postgres=url),
             [
                 ("updates_per_s", "updates/s", True),
                 ("p50_ms", "ms", False),
@@ -177,39 +184,39 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"steady: {sizes.steady_users} registered residents, 20 /help a second",
             1,
-            lambda kind, url=url: s.steady(kind, sizes.steady_users, 20, url),
+            partial(s.steady, users=sizes.steady_users, per_second=20, postgres=url),
             [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
         )
         await alone(
             outcome,
             db,
             f"/help while a {sizes.during_broadcast:,}-person broadcast drains at 30/s",
-            lambda url=url: s.broadcast(sizes.during_broadcast, sizes.writers, url),
+            partial(s.broadcast, sizes.during_broadcast, sizes.writers, url),
         )
         await alone(
             outcome,
             db,
             f"broadcast to {sizes.broadcast:,} at Telegram's limits",
-            lambda url=url: s.broadcast(sizes.broadcast, 0, url),
+            partial(s.broadcast, sizes.broadcast, 0, url),
         )
         await alone(
             outcome,
             db,
             f"reminders: {sizes.due:,} fall due among {sizes.pending:,} pending",
-            lambda url=url: s.reminder_sweep(sizes.pending, sizes.due, url),
+            partial(s.reminder_sweep, sizes.pending, sizes.due, url),
         )
         await alone(
             outcome,
             db,
             f"dispatch: /assign among {sizes.members:,} members, {sizes.asks} times",
-            lambda url=url: s.dispatch(sizes.members, sizes.asks, url),
+            partial(s.dispatch, sizes.members, sizes.asks, url),
         )
         await paired(
             outcome,
             db,
             f"memory: {sizes.residents:,} residents, then 200 ask /help",
             1,
-            lambda kind, url=url: s.memory(kind, sizes.residents, 200, url),
+            partial(s.memory, residents=sizes.residents, writers=200, postgres=url),
             [("idle_mib", "MiB", False), ("loaded_mib", "MiB", False)],
         )
         await paired(
@@ -217,7 +224,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             "start-up: process start to the answer of a /start that waited",
             sizes.start_pairs,
-            lambda kind, url=url: s.start_up(kind, url),
+            partial(s.start_up, postgres=url),
             [("first_reply_s", "s", False)],
         )
 
@@ -270,7 +277,6 @@ def main() -> int:
             args.write, outcome.rows, outcome.failures, command, about, when, seconds, sizes
         )
         print(f"bench: wrote {args.write}")
-    _ = statistics  # medians come from scenarios.median
     return 1 if outcome.failures else 0
 
 
