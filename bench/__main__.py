@@ -57,18 +57,18 @@ QUICK = Sizes(
 )
 FULL = Sizes(
     pairs=3,
-    first_contacts=500,
-    conversations=20,
+    first_contacts=300,
+    conversations=12,
     steady_users=200,
     during_broadcast=2_000,
     writers=5,
-    broadcast=3_000,
+    broadcast=1_500,
     pending=100_000,
     due=1_000,
     members=10_000,
-    asks=30,
+    asks=20,
     residents=100_000,
-    start_pairs=5,
+    start_pairs=3,
 )
 
 
@@ -100,14 +100,16 @@ async def paired(
             try:
                 started = time.monotonic()
                 runs.append(await run(kind))
-                shown = {k: round(v, 1) for k, v in runs[-1].numbers.items()}
-                print(
-                    f"  {db} {what} [{kind} {number + 1}] {shown} ({time.monotonic() - started:.0f} s)"
-                )
             except Broken as broken:
                 outcome.failures.append(f"{db} {what} ({kind}): {broken}")
                 print(f"  BROKEN {db} {what} ({kind}): {broken}", flush=True)
                 return
+            shown = {k: round(v, 1) for k, v in runs[-1].numbers.items()}
+            seconds = time.monotonic() - started
+            print(f"  {db} {what} [{kind} {number + 1}] {shown} ({seconds:.0f} s)", flush=True)
+            for problem in runs[-1].broken:
+                outcome.failures.append(f"{db} {what} ({kind}): {problem}")
+                print(f"  BROKEN {db} {what} ({kind}): {problem}", flush=True)
     for name, unit, _ in metrics:
         ratios = [
             o.numbers[name] / e.numbers[name]
@@ -138,6 +140,9 @@ async def alone(outcome: Outcome, db: str, what: str, run: Callable[[], Awaitabl
     print(f"  {db} {what} {shown} ({time.monotonic() - started:.0f} s)", flush=True)
     for name, value in result.numbers.items():
         outcome.rows.append(Row(db, what, name, value, None, []))
+    for problem in result.broken:
+        outcome.failures.append(f"{db} {what}: {problem}")
+        print(f"  BROKEN {db} {what}: {problem}", flush=True)
 
 
 async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
