@@ -325,7 +325,9 @@ async def _keep_asking(p: Person, done: asyncio.Event) -> None:
     for _ in range(10_000):
         if done.is_set():
             return
-        await p.send_then("/help", None)
+        since, moment = p.send("/help")
+        # The answer lists /help itself; the broadcast arriving meanwhile is not the answer.
+        await p.wait_text("/help", since, moment)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), 1.0)
 
