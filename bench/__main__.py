@@ -37,6 +37,7 @@ class Sizes:
     members: int
     asks: int
     residents: int
+    askers: int
     start_pairs: int
 
 
@@ -45,14 +46,15 @@ QUICK = Sizes(
     first_contacts=50,
     conversations=3,
     steady_users=30,
-    during_broadcast=90,
+    during_broadcast=60,
     writers=2,
-    broadcast=120,
+    broadcast=100,
     pending=2_000,
     due=100,
     members=1_000,
     asks=5,
     residents=2_000,
+    askers=50,
     start_pairs=1,
 )
 FULL = Sizes(
@@ -68,6 +70,7 @@ FULL = Sizes(
     members=10_000,
     asks=20,
     residents=100_000,
+    askers=200,
     start_pairs=3,
 )
 
@@ -219,9 +222,9 @@ async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
         await paired(
             outcome,
             db,
-            f"memory: {sizes.residents:,} residents, then 200 ask /help",
+            f"memory: {sizes.residents:,} residents, then {sizes.askers} ask /help",
             1,
-            partial(s.memory, residents=sizes.residents, writers=200, postgres=url),
+            partial(s.memory, residents=sizes.residents, writers=sizes.askers, postgres=url),
             [("idle_mib", "MiB", False), ("loaded_mib", "MiB", False)],
         )
         await paired(

@@ -87,7 +87,7 @@ async def first_contacts(kind: str, users: int, postgres: str | None) -> Run:
                 "updates_per_s": users / (ended - began),
                 "cpu_ms_per_update": cpu_ms(process, cpu, users),
             }
-            await replies.quiet(1.5, 30)
+            await replies.quiet(1.0, 30)
         latencies = [x for p in people for x in p.latencies]
         for p in people:
             got = [normal(r.text) for r in replies.delivered(p.chat_id)]
@@ -205,7 +205,7 @@ async def conversations(kind: str, count: int, postgres: str | None) -> Run:
                 "updates_per_s": updates / (ended - began),
                 "cpu_ms_per_update": cpu_ms(process, cpu, updates),
             }
-            await replies.quiet(1.5, 30)
+            await replies.quiet(1.0, 30)
         if kind == "ours":
             await _check_conversations(app, count)
         elif any(len(replies.delivered(r.chat_id)) != CONVERSATION_STEPS for r in residents):
@@ -273,7 +273,7 @@ async def broadcast(size: int, writers: int, postgres: str | None) -> Run:
             report = await replies.until(reported, deadline)
             done.set()
             await asyncio.gather(*writing)
-            await replies.quiet(1.5, 30)
+            await replies.quiet(1.0, 30)
         received: Counter[int] = Counter()
         times: list[float] = []
         for chat in recipients:
@@ -362,7 +362,7 @@ async def reminder_sweep(pending: int, due: int, postgres: str | None) -> Run:
                 )
 
             await replies.until(lambda: count() >= due, lead + 120)
-            await replies.quiet(1.5, 30)
+            await replies.quiet(1.0, 30)
         times = sorted(
             r.time - due_mono
             for chat in heads
