@@ -269,7 +269,8 @@ async def broadcast(size: int, writers: int, postgres: str | None) -> Run:
             def reported() -> bool:
                 return any(REPORT.search(r.text) for r in replies.delivered(admin.chat_id))
 
-            deadline = size / 30 * 2 + 60
+            # Generous: a slow drain is a timing (printed), a report that never comes is broken.
+            deadline = size / 30 * 2 + 120
             report = await replies.until(reported, deadline)
             done.set()
             await asyncio.gather(*writing)
