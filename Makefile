@@ -32,7 +32,8 @@ test: $(STAMP) lint
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
-# The full benchmark (about 15 minutes with PostgreSQL); writes docs/BENCHMARKS.md.
+# The full benchmark (SQLite and PostgreSQL: about 11 minutes on an idle 2-core machine,
+# 22 on a shared one); writes docs/BENCHMARKS.md.
 # scripts/with-postgres make bench runs it on PostgreSQL as well.
 bench: $(STAMP)
 	$(BIN)/python -m bench --write docs/BENCHMARKS.md

@@ -11,15 +11,15 @@ import datetime as dt
 import logging
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bench import scenarios as s
-from bench.harness import Broken
+from bench.harness import Broken, drop_templates
 from bench.report import Row, write_report
 
 
@@ -37,38 +37,41 @@ class Sizes:
     members: int
     asks: int
     residents: int
+    askers: int
     start_pairs: int
 
 
 QUICK = Sizes(
     pairs=1,
-    first_contacts=100,
-    conversations=4,
-    steady_users=40,
-    during_broadcast=150,
-    writers=3,
-    broadcast=200,
+    first_contacts=50,
+    conversations=3,
+    steady_users=30,
+    during_broadcast=60,
+    writers=2,
+    broadcast=100,
     pending=2_000,
     due=100,
     members=1_000,
-    asks=10,
+    asks=5,
     residents=2_000,
+    askers=50,
     start_pairs=1,
 )
 FULL = Sizes(
     pairs=3,
-    first_contacts=500,
-    conversations=20,
+    first_contacts=300,
+    conversations=12,
     steady_users=200,
     during_broadcast=2_000,
     writers=5,
-    broadcast=3_000,
+    broadcast=1_500,
     pending=100_000,
     due=1_000,
     members=10_000,
-    asks=30,
+    asks=20,
     residents=100_000,
-    start_pairs=5,
+    askers=200,
+    start_pairs=3,
 )
 
 
@@ -100,14 +103,16 @@ async def paired(
             try:
                 started = time.monotonic()
                 runs.append(await run(kind))
-                shown = {k: round(v, 1) for k, v in runs[-1].numbers.items()}
-                print(
-                    f"  {db} {what} [{kind} {number + 1}] {shown} ({time.monotonic() - started:.0f} s)"
-                )
             except Broken as broken:
                 outcome.failures.append(f"{db} {what} ({kind}): {broken}")
                 print(f"  BROKEN {db} {what} ({kind}): {broken}", flush=True)
                 return
+            shown = {k: round(v, 1) for k, v in runs[-1].numbers.items()}
+            seconds = time.monotonic() - started
+            print(f"  {db} {what} [{kind} {number + 1}] {shown} ({seconds:.0f} s)", flush=True)
+            for problem in runs[-1].broken:
+                outcome.failures.append(f"{db} {what} ({kind}): {problem}")
+                print(f"  BROKEN {db} {what} ({kind}): {problem}", flush=True)
     for name, unit, _ in metrics:
         ratios = [
             o.numbers[name] / e.numbers[name]
@@ -138,9 +143,19 @@ async def alone(outcome: Outcome, db: str, what: str, run: Callable[[], Awaitabl
     print(f"  {db} {what} {shown} ({time.monotonic() - started:.0f} s)", flush=True)
     for name, value in result.numbers.items():
         outcome.rows.append(Row(db, what, name, value, None, []))
+    for problem in result.broken:
+        outcome.failures.append(f"{db} {what}: {problem}")
+        print(f"  BROKEN {db} {what}: {problem}", flush=True)
 
 
 async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
+    try:
+        await measure(sizes, postgres, outcome)
+    finally:
+        await drop_templates()
+
+
+async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
     databases: list[tuple[str, str | None]] = [("SQLite", None)]
     if postgres:
         databases.append(("PostgreSQL", postgres))
@@ -151,7 +166,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"first contacts: {sizes.first_contacts} newcomers send /start at once",
             sizes.pairs,
-            lambda kind, url=url: s.first_contacts(kind, sizes.first_contacts, url),
+            partial(s.first_contacts, users=sizes.first_contacts, postgres=url),
             [
                 ("updates_per_s", "updates/s", True),
                 ("p50_ms", "ms", False),
@@ -164,7 +179,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"full conversations: {sizes.conversations} at once, 21 updates each",
             sizes.pairs,
-            lambda kind, url=url: s.conversations(kind, sizes.conversations, url),
+            partial(s.conversations, count=sizes.conversations, postgres=url),
             [
                 ("updates_per_s", "updates/s", True),
                 ("p50_ms", "ms", False),
@@ -177,39 +192,39 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             f"steady: {sizes.steady_users} registered residents, 20 /help a second",
             1,
-            lambda kind, url=url: s.steady(kind, sizes.steady_users, 20, url),
+            partial(s.steady, users=sizes.steady_users, per_second=20, postgres=url),
             [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
         )
         await alone(
             outcome,
             db,
             f"/help while a {sizes.during_broadcast:,}-person broadcast drains at 30/s",
-            lambda url=url: s.broadcast(sizes.during_broadcast, sizes.writers, url),
+            partial(s.broadcast, sizes.during_broadcast, sizes.writers, url),
         )
         await alone(
             outcome,
             db,
             f"broadcast to {sizes.broadcast:,} at Telegram's limits",
-            lambda url=url: s.broadcast(sizes.broadcast, 0, url),
+            partial(s.broadcast, sizes.broadcast, 0, url),
         )
         await alone(
             outcome,
             db,
             f"reminders: {sizes.due:,} fall due among {sizes.pending:,} pending",
-            lambda url=url: s.reminder_sweep(sizes.pending, sizes.due, url),
+            partial(s.reminder_sweep, sizes.pending, sizes.due, url),
         )
         await alone(
             outcome,
             db,
             f"dispatch: /assign among {sizes.members:,} members, {sizes.asks} times",
-            lambda url=url: s.dispatch(sizes.members, sizes.asks, url),
+            partial(s.dispatch, sizes.members, sizes.asks, url),
         )
         await paired(
             outcome,
             db,
-            f"memory: {sizes.residents:,} residents, then 200 ask /help",
+            f"memory: {sizes.residents:,} residents, then {sizes.askers} ask /help",
             1,
-            lambda kind, url=url: s.memory(kind, sizes.residents, 200, url),
+            partial(s.memory, residents=sizes.residents, writers=sizes.askers, postgres=url),
             [("idle_mib", "MiB", False), ("loaded_mib", "MiB", False)],
         )
         await paired(
@@ -217,7 +232,7 @@ async def everything(sizes: Sizes, postgres: str | None, outcome: Outcome) -> No
             db,
             "start-up: process start to the answer of a /start that waited",
             sizes.start_pairs,
-            lambda kind, url=url: s.start_up(kind, url),
+            partial(s.start_up, postgres=url),
             [("first_reply_s", "s", False)],
         )
 
@@ -270,7 +285,6 @@ def main() -> int:
             args.write, outcome.rows, outcome.failures, command, about, when, seconds, sizes
         )
         print(f"bench: wrote {args.write}")
-    _ = statistics  # medians come from scenarios.median
     return 1 if outcome.failures else 0
 
 

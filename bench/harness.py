@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -22,11 +23,12 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, build_app
 from bot.migrate import migrate
 from bot.settings import load_settings
-from tests.fake_bot_api import Call, FakeBotApi, SentMessage
+from tests.fake_bot_api import Call, FakeBotApi
 
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
@@ -163,12 +165,6 @@ def normal(words: str) -> str:
     return re.sub(r"[0-9]+", "#", words)
 
 
-def message_time(replies: Replies, message: SentMessage) -> float:
-    """When the bot last sent or edited this message (the latest call to its chat, at worst)."""
-    sent = replies.by_chat.get(message.chat_id, [])
-    return sent[-1].time if sent else time.monotonic()
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -287,14 +283,62 @@ def echo(server: FakeBotApi) -> Any:
 # --- databases ------------------------------------------------------------------------------
 
 
+_templates: dict[str, str] = {}  # migrated once per run: a SQLite file, a PostgreSQL database
+
+
+async def _sqlite_template() -> str:
+    if "sqlite" not in _templates:
+        folder = tempfile.mkdtemp(prefix="wishbot-bench-template-")
+        path = f"{folder}/template.db"
+        app = build_app(load_settings({"WISHBOT_DATABASE_URL": f"sqlite:///{path}"}))
+        try:
+            await migrate(app.engine)
+        finally:
+            await app.close()
+        _templates["sqlite"] = path
+    return _templates["sqlite"]
+
+
+async def _postgres_template(postgres: str, admin: AsyncEngine) -> str:
+    if postgres not in _templates:
+        name = f"wishbot_bench_template_{uuid.uuid4().hex[:8]}"
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+        app = build_app(load_settings({"WISHBOT_DATABASE_URL": url}))
+        try:
+            await migrate(app.engine)
+        finally:
+            await app.close()
+        _templates[postgres] = name
+    return _templates[postgres]
+
+
+async def drop_templates() -> None:
+    """Remove the migrated templates made during this run."""
+    from bot.database import create_engine
+
+    for key, template in list(_templates.items()):
+        if key == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            admin = create_engine(load_settings({"WISHBOT_DATABASE_URL": key}).database_url)
+            admin = admin.execution_options(isolation_level="AUTOCOMMIT")
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            await admin.dispose()
+        del _templates[key]
+
+
 @contextlib.asynccontextmanager
 async def database(postgres: str | None) -> AsyncIterator[App]:
-    """A fresh, migrated database (a SQLite file, or a new database on the server); dropped after."""
+    """A fresh database at the newest schema (a copy of one migrated template); dropped after."""
     if postgres is None:
+        template = await _sqlite_template()
         with tempfile.TemporaryDirectory(prefix="wishbot-bench-") as folder:
+            shutil.copyfile(template, f"{folder}/bench.db")
             app = build_app(load_settings({"WISHBOT_DATABASE_URL": f"sqlite:///{folder}/bench.db"}))
             try:
-                await migrate(app.engine)
                 yield app
             finally:
                 await app.close()
@@ -304,12 +348,12 @@ async def database(postgres: str | None) -> AsyncIterator[App]:
     name = f"wishbot_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(load_settings({"WISHBOT_DATABASE_URL": postgres}).database_url)
     admin = admin.execution_options(isolation_level="AUTOCOMMIT")
+    template = await _postgres_template(postgres, admin)
     async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
     app = build_app(load_settings({"WISHBOT_DATABASE_URL": url}))
     try:
-        await migrate(app.engine)
         yield app
     finally:
         await app.close()

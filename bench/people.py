@@ -70,6 +70,24 @@ class Person:
                     return data
         raise Broken(f"chat {self.chat_id}: button {label!r} vanished")
 
+    async def wait_text(self, words: str, since: int, sent_at: float) -> None:
+        """Wait for a new message containing ``words`` (not just any message, e.g. news)."""
+
+        def probe() -> float | None:
+            messages = self.server.sent_to(self.chat_id, include_deleted=True)[since:]
+            return time.monotonic() if any(words in (m.text or "") for m in messages) else None
+
+        await self.replies.wait_chat(self.chat_id, probe, STEP_SECONDS)
+        answered = next(
+            (
+                r.time
+                for r in self.replies.delivered(self.chat_id)
+                if r.time >= sent_at and words in r.text
+            ),
+            time.monotonic(),
+        )
+        self.latencies.append(answered - sent_at)
+
     async def wait_any(self, since: int, sent_at: float) -> None:
         await self.replies.wait_chat(
             self.chat_id, lambda: time.monotonic() if self.seen() > since else None, STEP_SECONDS
