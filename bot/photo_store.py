@@ -1,5 +1,5 @@
-"""What a chat adapter asks of the store about photos, each in its own short transaction:
-keep fetched bytes, read a stored photo to upload it, remember the platform's id for it."""
+"""What a chat adapter asks of the store about photos and sent files, each in its own short
+transaction: keep fetched bytes, read them back to upload or handle, remember Telegram's id."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.photos import (
     stored_photo,
     telegram_file_of,
 )
+from models.web_access import keep_document, web_document
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class PhotoStore:
             if row is None:
                 return None
             return Photo(row.content, row.content_type, row.telegram_file_id)
+
+    async def keep_document(self, person_key: str, content: bytes) -> str:
+        """Keep a sent file (a resident list); its reference is what the update carries."""
+        async with self._sessions.begin() as session:
+            return await keep_document(session, person_key, content)
+
+    async def document(self, reference: str) -> bytes | None:
+        async with reading(self._sessions) as session:
+            return await web_document(session, reference)
 
     async def remember(self, reference: str, telegram_file_id: str) -> None:
         async with self._sessions.begin() as session:

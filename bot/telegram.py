@@ -57,6 +57,8 @@ MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
 # Added to a stored update that had a photo: the store's reference to its fetched bytes.
 STORED_PHOTO = "wishbot_photo"
+# Added to a stored update that had a document (a resident list): the store's reference to it.
+STORED_DOCUMENT = "wishbot_document"
 
 # Keeps updates (update id, chat key, payload) in the inbox in one transaction.
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
@@ -313,12 +315,13 @@ class TelegramAdapter:
     async def stop(self) -> None:
         await self.application.shutdown()
 
-    async def fetch_file(self, file_id: str) -> bytes:
-        """The bytes of a file someone sent (getFile, then the download)."""
-        found = await self.bot.get_file(file_id)
-        if found.file_size is not None and found.file_size > MAX_FILE:
-            raise FileUnavailable("too large")
-        return bytes(await found.download_as_bytearray())
+    async def fetch_file(self, reference: str) -> bytes:
+        """The bytes of a file someone sent, from the store: they were fetched from Telegram
+        when the update arrived, so handling (inside a transaction) never waits on Telegram."""
+        content = await self.photos.document(reference) if self.photos is not None else None
+        if content is None:  # too large, or Telegram failed when it arrived: send it again
+            raise FileUnavailable("not kept")
+        return content
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -372,6 +375,7 @@ class TelegramAdapter:
         batch = [(u.update_id, chat_key(data), data) for u in updates for data in [u.to_dict()]]
         for _, _, data in batch:
             await self._fetch_photo(data)
+            await self._fetch_document(data)
         await self._store_updates(batch)
         self._offset = updates[-1].update_id + 1
         self._wake()
@@ -394,6 +398,7 @@ class TelegramAdapter:
         if not 0 <= update_id < 2**62:  # the inbox keeps it in a BIGINT
             return web.Response(status=400, text="The body is not a Telegram update.")
         await self._fetch_photo(data)
+        await self._fetch_document(data)
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
         try:
             await self._store_updates([(update_id, key, data)])
@@ -431,14 +436,45 @@ class TelegramAdapter:
         except Exception as error:  # Telegram or the store: the photo stays on Telegram
             log.warning("A photo could not be fetched: %s", type(error).__name__)
 
+    async def _fetch_document(self, data: dict[str, Any]) -> None:
+        """A sent file's bytes into the store before its update is kept, as for photos; one
+        too large, or that Telegram would not give, is asked for again when it is handled."""
+        message = data.get("message")
+        if self.photos is None or not isinstance(message, dict) or STORED_DOCUMENT in data:
+            return
+        document = message.get("document")
+        sender = message.get("from")
+        if not isinstance(document, dict) or not isinstance(sender, dict):
+            return
+        if int(document.get("file_size") or 0) > MAX_FILE:
+            return
+        try:
+            file = await self.bot.get_file(document["file_id"])
+            if file.file_size is not None and file.file_size > MAX_FILE:
+                return
+            content = bytes(await file.download_as_bytearray())
+            data[STORED_DOCUMENT] = await self.photos.keep_document(
+                f"{PLATFORM}:{sender['id']}", content
+            )
+        except Exception as error:  # Telegram or the store: the handler asks for it again
+            log.warning("A file could not be fetched: %s", type(error).__name__)
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
         """The neutral message, and the callback query to answer if it was a button."""
         kept = payload.get(STORED_PHOTO)
-        update = Update.de_json({k: v for k, v in payload.items() if k != STORED_PHOTO}, self.bot)
+        kept_document = payload.get(STORED_DOCUMENT)
+        update = Update.de_json(
+            {k: v for k, v in payload.items() if k not in (STORED_PHOTO, STORED_DOCUMENT)},
+            self.bot,
+        )
         query_id = update.callback_query.id if update.callback_query else None
         incoming = to_incoming(update)
         if incoming is not None and incoming.photo is not None and isinstance(kept, str):
             incoming = dataclasses.replace(incoming, photo=kept)
+        if incoming is not None and incoming.document is not None:
+            # Only a kept file can be read while handling; a raw file id reads as "send again".
+            reference = kept_document if isinstance(kept_document, str) else ""
+            incoming = dataclasses.replace(incoming, document=reference)
         return incoming, query_id
 
     async def answer_button(self, query_id: str) -> None:

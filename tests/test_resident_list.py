@@ -193,3 +193,24 @@ async def test_the_web_chat_takes_the_list_as_a_file_too(
         assert "Done: 3 new residents in Sunflower" in office.text()
     async with sessions() as s:
         assert await s.scalar(select(Person).where(Person.name == "Han Mei")) is not None
+
+
+async def test_the_file_is_kept_when_it_arrives_so_handling_never_waits_on_telegram(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    """The list is fetched before its update is stored; handling (inside a transaction)
+    reads it from the store, so Telegram failing after it arrived changes nothing."""
+    await _english_admin(sessions, town, "4201")
+    async with telegram_bot(_url(app), app.clock) as bot:
+        admin = bot.user(4201, "Admin")
+        await admin.send("/import")
+        admin.user.send_document(GOOD.encode(), "residents.csv", "text/csv")
+        while await bot.telegram.poll_once(timeout=0):
+            pass
+        fetched = len(bot.server.calls_of("getFile"))
+        assert fetched == 1  # at arrival, before the update was kept
+        bot.server.outage(502, methods=["getFile"])  # Telegram's files away from now on
+        await bot.runtime.handle_inbox()
+        await bot.runtime.send_outbox()
+        assert "3 new residents" in admin.text()
+        assert len(bot.server.calls_of("getFile")) == fetched  # handling asked Telegram nothing
