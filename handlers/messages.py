@@ -29,6 +29,8 @@ class Incoming:
     phone: str | None = None  # a shared contact
     location: tuple[float, float] | None = None
     unsupported: str | None = None  # what it was, when it is nothing we read (a sticker...)
+    # The platform's reference of the message whose button was pressed (Telegram: message_id).
+    pressed_message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class Reply:
     photo: str | None = None
     document: Document | None = None
     ask_phone: str | None = None  # the label of the platform's "share my phone" button
+    # A card: the key a later reply uses to edit this message in each chat it went to.
+    card: str | None = None
+    # This reply replaces an earlier message (its text and buttons) instead of coming anew:
+    # a card, by key (nothing is sent if it cannot be edited), or a pressed message (a picker
+    # redrawn; sent anew if it cannot be edited).
+    edit_card: str | None = None
+    edit_message: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -67,6 +76,9 @@ class Reply:
             }
         if self.ask_phone:
             payload["ask_phone"] = self.ask_phone
+        for key in ("card", "edit_card", "edit_message"):
+            if getattr(self, key):
+                payload[key] = getattr(self, key)
         return payload
 
     @classmethod
@@ -82,6 +94,9 @@ class Reply:
             if document
             else None,
             ask_phone=payload.get("ask_phone"),
+            card=payload.get("card"),
+            edit_card=payload.get("edit_card"),
+            edit_message=payload.get("edit_message"),
         )
 
 
@@ -95,3 +110,7 @@ class Outgoing:
     person_id: int | None = None
     # Urgent news goes out in quiet hours too; other news to a person waits for the morning.
     urgent: bool = False
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.reply.edit_card or self.reply.edit_message)

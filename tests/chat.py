@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,6 +35,17 @@ class Chat:
     def last(self) -> Reply:
         assert self.received, f"{self.name} received nothing"
         return self.received[-1]
+
+    def receive(self, reply: Reply) -> None:
+        """A new message; or an edit of a card this chat got (then the card reads anew, with
+        the new buttons), as a platform that edits shows it."""
+        if reply.edit_card is None:
+            self.received.append(reply)
+            return
+        for index in range(len(self.received) - 1, -1, -1):
+            if self.received[index].card == reply.edit_card:
+                self.received[index] = replace(reply, card=reply.edit_card, edit_card=None)
+                return
 
     def texts(self) -> list[str]:
         return [r.text for r in self.received]
@@ -80,14 +91,14 @@ class World:
     async def handle(self, chat: Chat, incoming: Incoming) -> list[Reply]:
         async with self.sessions.begin() as session:
             outgoing = await handle(session, incoming, self.config)
-            mine = [o.reply for o in outgoing if o.chat_id == chat.user_id]
+            mine = [o.reply for o in outgoing if o.chat_id == chat.user_id and not o.is_edit]
             for item in outgoing:
                 await self._route(session, chat, item)
         return mine
 
     async def _route(self, session: AsyncSession, sender: Chat, item: Outgoing) -> None:
         if item.chat_id is not None:
-            self.chats[item.chat_id].received.append(item.reply)
+            self.chats[item.chat_id].receive(item.reply)
             return
         users = (
             await session.scalars(
@@ -98,7 +109,7 @@ class World:
         ).all()
         for user_id in users:
             if user_id in self.chats:
-                self.chats[user_id].received.append(item.reply)
+                self.chats[user_id].receive(item.reply)
 
 
 def at(hour: int) -> dt.datetime:

@@ -49,7 +49,13 @@ class WebChat:
         sender = Sender(WEB, payload["user"], payload.get("name", ""), payload.get("lang"))
         chat = payload["user"]
         if payload.get("button"):
-            return Incoming(sender, chat, button=payload["button"]), None
+            pressed = str(payload.get("message") or "")
+            return Incoming(
+                sender,
+                chat,
+                button=payload["button"],
+                pressed_message=pressed if pressed.isdecimal() else None,
+            ), None
         if payload.get("photo"):
             return Incoming(sender, chat, photo=payload["photo"], text=payload.get("text")), None
         if payload.get("phone"):
@@ -65,9 +71,13 @@ class WebChat:
 
     async def send(
         self, chat_id: str, reply: Reply, done: int, went: Callable[[int], Awaitable[None]]
-    ) -> None:
+    ) -> str | None:
         # One part whatever the reply. The browser reads sent rows of its chat: marking the row sent is the delivery.
-        return None
+        return None  # a web message is known by its outbox row
+
+    async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
+        # The row, once sent, tells the browser to redraw its line ``message_ref`` (edits_ref).
+        return True
 
 
 def attach(runtime: Runtime) -> None:
@@ -111,8 +121,11 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
             "photo": photo_url(request, payload.get("photo")),
         }
     document = payload.get("document")
+    edits = payload.get("edits_ref")
     return {
         "id": f"out{line.row_id}",
+        # This line replaces an earlier one (its buttons are spent); the browser redraws it.
+        "replaces": f"out{edits}" if edits else None,
         "mine": False,
         "html": safe_html(payload.get("text", "")),
         "buttons": payload.get("buttons", []),
@@ -135,7 +148,14 @@ async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out:
     site = site_of(request)
     async with reading(site.app.sessions) as session:
         lines = await chat_lines(session, viewer.external_id, after_in, after_out)
-    return {"messages": [line_json(request, line) for line in lines]}
+    return {
+        "messages": [
+            line_json(request, line)
+            for line in lines
+            # A card edit for a card this chat never got: nothing to show.
+            if line.mine or not line.payload.get("edit_card") or line.payload.get("edits_ref")
+        ]
+    }
 
 
 def _cursor(value: str | None) -> int:
@@ -207,6 +227,9 @@ async def say(request: web.Request) -> web.Response:
             value = sent.get(key)
             if isinstance(value, str) and value.strip():
                 payload[key] = value[:MAX_TEXT]
+        pressed = sent.get("message")
+        if isinstance(pressed, str) and pressed.isdecimal() and len(pressed) < 10:
+            payload["message"] = pressed  # the line whose button was pressed
         if not any(k in payload for k in ("text", "button", "phone")):
             return web.json_response({"error": t(N_("Please type a message."))}, status=400)
     update_id = _update_id(sent)

@@ -14,6 +14,7 @@ from handlers.flows.common import wish_summary
 from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
+from models.cards import wish_card
 from models.community import Building, Grid
 from models.open_tasks import members_fitting
 from models.people import Person, Role
@@ -33,9 +34,13 @@ async def tell(
     wish: Wish,
     message: str,
     buttons: ButtonsFor = _no_buttons,
+    *,
+    card: str | None = None,
     **params: Any,
 ) -> None:
-    """Tell each person once (never the actor): the message, then the wish in brief."""
+    """Tell each person once (never the actor): the message, then the wish in brief.
+
+    ``card`` names the message (models/cards.py), so that it can be edited once acted on."""
     actor = turn.person.id if turn.person else None
     for person_id in dict.fromkeys(people):
         if person_id == actor:
@@ -44,9 +49,25 @@ async def tell(
 
         def build(t: Translator, summary_text: str = for_person) -> Reply:
             text = t(message, code=wish.code, **params) + "\n\n" + summary_text
-            return Reply(text, tuple(tuple(row) for row in buttons(t)))
+            return Reply(text, tuple(tuple(row) for row in buttons(t)), card=card)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
+
+
+async def spend_card(
+    turn: Speaker, people: Iterable[int], wish: Wish, kind: str, message: str, **params: Any
+) -> None:
+    """The wish's card of this kind was acted on: in every chat it went to (the actor's too)
+    it now says what happened, with its buttons gone."""
+    key = wish_card(wish.id, kind)
+    for person_id in dict.fromkeys(people):
+        for_person = await _summary_in_their_language(turn, person_id, wish)
+
+        def build(t: Translator, summary_text: str = for_person) -> Reply:
+            text = t(message, code=wish.code, **params) + "\n\n" + summary_text
+            return Reply(text, edit_card=key)
+
+        await turn.tell(person_id, build)
 
 
 async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:

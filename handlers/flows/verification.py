@@ -8,16 +8,24 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.flows.common import button_number, rows, text_input
-from handlers.flows.news import accept_button, fitting_members, heads_of, requester_side, tell
+from handlers.flows.news import (
+    accept_button,
+    fitting_members,
+    heads_of,
+    requester_side,
+    spend_card,
+    tell,
+)
 from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
+from models.cards import VERIFY, wish_card
 from models.community import Building
 from models.directory import add_person
 from models.errors import N_
 from models.invites import building_invite
 from models.office_work import residents_reached
 from models.people import Person, Role
-from models.wish_life import get_wish, reject_wish, verify_wish
+from models.wish_life import check_applies, get_wish, reject_wish, verify_wish
 from models.wishes import Wish, WishStatus
 
 REASON = "reason"
@@ -48,6 +56,7 @@ async def tell_heads_about(turn: Speaker, wish: Wish) -> None:
                     action_button(t.raw("✖ Reject"), "reject", wish.id),
                 ]
             ],
+            card=wish_card(wish.id, VERIFY),
         )
     elif wish.status == WishStatus.OPEN:
         await offer_to_members(turn, wish)
@@ -68,6 +77,14 @@ async def verify(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     wish = await verify_wish(turn.session, turn.person, button_number(args))
     turn.say(turn.t("Thank you! Wish {code} is now open for helpers.", code=wish.code))
+    await spend_card(
+        turn,
+        await heads_of(turn, wish.building_id),
+        wish,
+        VERIFY,
+        N_("✅ Wish {code} was verified by {name}."),
+        name=turn.person.name,
+    )
     await tell(
         turn,
         requester_side(wish),
@@ -81,6 +98,7 @@ async def verify(turn: Turn, args: list[str]) -> None:
 async def reject(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     wish = await get_wish(turn.session, button_number(args))
+    await check_applies(turn.session, turn.person, wish, "reject")  # a stale card: refused now
     await turn.start(FLOW, REASON, wish_id=wish.id, code=wish.code)
 
 
@@ -108,6 +126,14 @@ async def answer_reason(turn: Turn) -> None:
     wish = await reject_wish(turn.session, turn.person, turn.data["wish_id"], reason)
     turn.end()
     turn.say(turn.t("Wish {code} was rejected. The resident was told why.", code=wish.code))
+    await spend_card(
+        turn,
+        await heads_of(turn, wish.building_id),
+        wish,
+        VERIFY,
+        N_("✖ Wish {code} was rejected by {name}."),
+        name=turn.person.name,
+    )
     await tell(
         turn,
         requester_side(wish),

@@ -13,6 +13,9 @@
   // Buttons of a conversation's step ("c:…") belong to that question only; once the bot has
   // asked something newer they are shown as spent (pressing one would only be refused).
   var stepButtons = [];
+  // Each bot line by the message it stands for: a later reply may replace it (a card acted on,
+  // a picker redrawn), and then the old line and its buttons are gone.
+  var lineOf = {};
   var busy = false;
 
   function newId() {
@@ -37,6 +40,9 @@
     if (m.mine) cursor.in = Math.max(cursor.in, n); else cursor.out = Math.max(cursor.out, n);
     var li = document.createElement("li");
     li.className = "line " + (m.mine ? "mine" : "bot");
+    var ref = m.replaces || m.id;
+    var old = m.replaces ? lineOf[m.replaces] : null;
+    if (old) li.classList.add("edited");
     if (m.photo) {
       var img = document.createElement("img");
       img.src = m.photo;
@@ -55,7 +61,7 @@
       a.textContent = chat.dataset.download + ": " + m.document.name;
       li.appendChild(a);
     }
-    if (!m.mine) {
+    if (!m.mine && !m.replaces) {
       stepButtons.forEach(function (old) { old.disabled = true; old.classList.add("spent"); });
       stepButtons = [];
     }
@@ -67,7 +73,9 @@
         btn.type = "button";
         btn.className = "choice";
         btn.textContent = b[0];
-        btn.addEventListener("click", function () { send({ button: b[1], label: b[0] }); });
+        btn.addEventListener("click", function () {
+          send({ button: b[1], label: b[0], message: ref.replace(/^\D+/, "") });
+        });
         if (b[1].indexOf("c:") === 0) stepButtons.push(btn);
         div.appendChild(btn);
       });
@@ -91,6 +99,11 @@
         send({ phone: field.value, label: field.value });
       });
       li.appendChild(p);
+    }
+    if (!m.mine) lineOf[ref] = li;
+    if (old) {
+      lines.replaceChild(li, old); // the old buttons go with it
+      return;
     }
     lines.appendChild(li);
     li.scrollIntoView({ block: "end" });
