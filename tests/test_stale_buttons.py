@@ -209,3 +209,33 @@ async def test_the_skill_picker_redraws_its_keyboard_in_place(
         assert "organisation" in vera.text()
         assert bot.server.violations == []
         assert bot.server.unanswered_callbacks() == []
+
+
+async def test_a_picker_that_cannot_be_edited_comes_anew_and_a_card_edit_is_dropped(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _on_telegram(sessions, town.alice, 4401)
+    await _on_telegram(sessions, town.head_n1, 4402)
+    async with telegram_bot(_url(app), clock) as bot:
+        vera = bot.user(4403, "Vera")
+        await vera.send("/start")
+        await vera.press("English")
+        await vera.press("volunteer")
+        await vera.press("Sunflower")
+        count = len(vera.inbox())
+        # Telegram will not edit it (too old, say): the redrawn picker is sent as a new message.
+        bot.server.fail_next("editMessageText", kind=400)
+        await vera.press("Repairs")
+        assert len(vera.inbox()) == count + 1
+        labels = [label for row in vera.last.buttons for label, _ in row]
+        assert any(label.startswith("✅") and "Repairs" in label for label in labels), labels
+
+        # A card edit Telegram refuses sends nothing: the old card stays, nobody is bothered.
+        alice, head = bot.user(4401, "Alice"), bot.user(4402, "Head")
+        await _a_wish(bot, alice)
+        shown = len(head.inbox())
+        bot.server.fail_next("editMessageText", kind=400)
+        await head.press("Verify")
+        assert len(head.inbox()) == shown + 1  # the thanks, and no copy of the card
+        assert "open for helpers" in head.text()
+        assert bot.server.violations == []
