@@ -33,6 +33,7 @@ from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
 from models.outbox import (
     chats_of,
     claim_message,
+    last_waiting,
     mark_parts_sent,
     mark_refused,
     mark_sent,
@@ -238,14 +239,18 @@ class Runtime:
                 )
             elif item.person_id is not None:
                 for platform, chat in await chats_of(session, item.person_id):
+                    due = moment if item.urgent else morning
+                    if item.is_edit:
+                        # An edit wakes nobody: it goes now, but never before the card it edits
+                        # (news held for the morning goes first, in the chat's order).
+                        due = max(moment, await last_waiting(session, platform, chat) or moment)
                     await queue_message(
                         session,
                         platform=platform,
                         chat_id=chat,
                         payload=payload,
                         person_id=item.person_id,
-                        # An edit only takes old buttons away: it wakes nobody.
-                        due_at=moment if item.urgent or item.is_edit else morning,
+                        due_at=due,
                     )
 
     # --- rule reminders ------------------------------------------------------------------------

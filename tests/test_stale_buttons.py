@@ -6,6 +6,8 @@ Through the real PTB against the fake Bot API; each test fails without the prote
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -238,4 +240,35 @@ async def test_a_picker_that_cannot_be_edited_comes_anew_and_a_card_edit_is_drop
         await head.press("Verify")
         assert len(head.inbox()) == shown + 1  # the thanks, and no copy of the card
         assert "open for helpers" in head.text()
+        assert bot.server.violations == []
+
+
+async def test_a_card_held_for_the_morning_is_edited_after_it_goes(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _on_telegram(sessions, town.alice, 4501)
+    await _on_telegram(sessions, town.head_n1, 4502)
+    await _on_telegram(sessions, town.head_n2, 4503)
+    async with sessions.begin() as s:  # a second head of N1
+        second = await s.get(Person, town.head_n2.id)
+        assert second is not None and town.alice.building_id is not None
+        await grant_role(s, None, second, Role.BUILDING_HEAD, town.alice.building_id)
+    clock.set(dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC))  # 23:00 in Shanghai
+    async with telegram_bot(_url(app), clock) as bot:
+        alice, head, other = bot.user(4501, "Alice"), bot.user(4502, "Head"), bot.user(4503, "Hu")
+        await _a_wish(bot, alice)
+        wish = await _latest_wish(sessions)
+        assert other.inbox() == []  # the card waits for the morning
+        # The first head verifies it at once (from a list, say).
+        await head.send("/help")
+        head.user.press_forged(f"a:verify:{wish.id}")
+        await bot.step()
+        assert "open for helpers" in head.text()
+        assert other.inbox() == []  # nothing wakes the other head: the edit waits behind the card
+
+        clock.set(dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.UTC))  # 08:30
+        await bot.step()
+        assert wish.code is not None
+        card = next(m for m in other.inbox() if wish.code in (m.text or ""))
+        assert card.buttons == [] and "verified by" in (card.text or ""), card
         assert bot.server.violations == []
