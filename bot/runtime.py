@@ -111,6 +111,10 @@ class CannotListen(Exception):
 
 
 class Adapter(Protocol):
+    # Declared: it can replace a sent message's text and buttons (else edits go as described
+    # on Reply: a card edit is dropped, a redrawn picker comes anew).
+    can_edit: bool
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
     async def answer_button(self, query_id: str) -> None: ...
@@ -402,8 +406,10 @@ class Runtime:
         try:
             edited = False
             if reply.edit_card or reply.edit_message:
-                edited = claimed.edit_ref is not None and await adapter.edit(
-                    claimed.chat, claimed.edit_ref, reply
+                edited = (
+                    adapter.can_edit
+                    and claimed.edit_ref is not None
+                    and await adapter.edit(claimed.chat, claimed.edit_ref, reply)
                 )
             if not edited and (reply.edit_message or not reply.edit_card):
                 # A new message; or a redrawn picker whose message can no longer be edited.

@@ -240,6 +240,8 @@ def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 class TelegramAdapter:
+    can_edit = True  # editMessageText / editMessageReplyMarkup
+
     def __init__(
         self, settings: Settings, store_updates: StoreUpdates, wake: Callable[[], None]
     ) -> None:

@@ -45,6 +45,8 @@ ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 class WebChat:
     """The adapter: the inbox payload is already ours; sending is keeping the row as sent."""
 
+    can_edit = True  # the browser replaces the line (chat.js)
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
         sender = Sender(WEB, payload["user"], payload.get("name", ""), payload.get("lang"))
         chat = payload["user"]
