@@ -46,6 +46,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
+# Ends the reference of a message with a caption (a photo, a file) rather than a text.
+CAPTION_MARK = ":caption"
 
 # Keeps updates (update id, chat key, payload) in the inbox in one transaction.
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
@@ -392,28 +394,31 @@ class TelegramAdapter:
             if index + 1 < len(parts):
                 await went(index + 1)
         message_id = getattr(last, "message_id", None)
-        return None if message_id is None else str(message_id)
+        if message_id is None:
+            return None
+        # A photo or a file has a caption, not a text: an edit then changes only its buttons.
+        has_text = getattr(last, "text", None) is not None
+        return str(message_id) if has_text else str(message_id) + CAPTION_MARK
 
     async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
-        """editMessageText (the text and the buttons); a message with no text of its own (a
-        photo) loses its buttons only. False when Telegram will not edit it (too old, gone)."""
-        if not message_ref.isdecimal():
+        """editMessageText (the text and the buttons); a message with a caption (a photo, a
+        file) loses its buttons only. False when Telegram will not edit it (too old, gone)."""
+        number = message_ref.removesuffix(CAPTION_MARK)
+        if not number.isdecimal():
             return False
-        chat, message_id, markup = int(chat_id), int(message_ref), _keyboard(reply)
+        chat, message_id, markup = int(chat_id), int(number), _keyboard(reply)
         try:
-            try:
+            if message_ref.endswith(CAPTION_MARK):
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat, message_id=message_id, reply_markup=markup
+                )
+            else:
                 await self.bot.edit_message_text(
                     _chunks(reply.text)[0],
                     chat_id=chat,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
-                )
-            except BadRequest as e:
-                if "no text in the message" not in e.message:
-                    raise
-                await self.bot.edit_message_reply_markup(
-                    chat_id=chat, message_id=message_id, reply_markup=markup
                 )
         except RetryAfter as e:
             raise RetryLater(_seconds(e.retry_after)) from None

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
+from handlers.messages import Button, Outgoing, Reply
 from models.clock import ManualClock
 from models.directory import grant_role, link_identity
 from models.people import Person, Role
@@ -271,4 +272,36 @@ async def test_a_card_held_for_the_morning_is_edited_after_it_goes(
         assert wish.code is not None
         card = next(m for m in other.inbox() if wish.code in (m.text or ""))
         assert card.buttons == [] and "verified by" in (card.text or ""), card
+        assert bot.server.violations == []
+
+
+async def test_a_photo_card_loses_its_buttons_when_edited(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    """A card sent as a photo has a caption, not a text: the edit takes its buttons away."""
+    await _on_telegram(sessions, town.head_n1, 4601)
+    async with telegram_bot(_url(app), clock) as bot:
+        head = bot.user(4601, "Head")
+        await head.send("/help")
+        chat = str(head.chat_id)
+        card = Reply(
+            "A new wish, with its photo",
+            ((Button("✅ Verify", "a:verify:1"),),),
+            photo="https://example.com/tap.jpg",
+            card="wish:1:verify",
+        )
+        async with sessions.begin() as s:
+            await bot.runtime.queue(s, [Outgoing(card, platform="telegram", chat_id=chat)])
+        await bot.runtime.send_outbox()
+        sent = head.last
+        assert sent.photo is not None and sent.buttons
+        async with sessions.begin() as s:
+            await bot.runtime.queue(
+                s,
+                [Outgoing(Reply("Verified", edit_card="wish:1:verify"), person_id=town.head_n1.id)],
+            )
+        await bot.runtime.send_outbox()
+        now = head.last
+        assert now.message_id == sent.message_id and now.buttons == [] and now.edited
+        assert now.caption == "A new wish, with its photo"
         assert bot.server.violations == []
