@@ -27,12 +27,14 @@ from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Rep
 from handlers.reminders import fire
 from handlers.router import handle
 from handlers.turn import Config
+from models.cards import card_message, remember_card
 from models.clock import now
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
 from models.outbox import (
     chats_of,
     claim_message,
+    last_waiting,
     mark_parts_sent,
     mark_refused,
     mark_sent,
@@ -101,6 +103,8 @@ class Claimed:
     claim: dt.datetime
     reply: Reply
     done: int  # parts that went on earlier tries
+    # The platform message this reply replaces (an edit whose message is known), else None.
+    edit_ref: str | None = None
 
 
 class CannotListen(Exception):
@@ -108,6 +112,10 @@ class CannotListen(Exception):
 
 
 class Adapter(Protocol):
+    # Declared: it can replace a sent message's text and buttons (else edits go as described
+    # on Reply: a card edit is dropped, a redrawn picker comes anew).
+    can_edit: bool
+
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
     async def answer_button(self, query_id: str) -> None: ...
@@ -118,8 +126,16 @@ class Adapter(Protocol):
         reply: Reply,
         done: int,
         went: Callable[[int], Awaitable[None]],
-    ) -> None:
-        """Send the reply's parts after the first ``done``; ``went(n)`` once n parts went."""
+    ) -> str | None:
+        """Send the reply's parts after the first ``done``; ``went(n)`` once n parts went.
+
+        Returns the platform's reference of the message that carries the buttons, if it has
+        its own (else the outbox row is the message's reference)."""
+        ...
+
+    async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
+        """Replace an earlier message's text and buttons; False when it cannot be edited
+        (too old, gone): the caller then sends nothing, or the reply anew."""
         ...
 
 
@@ -244,13 +260,18 @@ class Runtime:
                 )
             elif item.person_id is not None:
                 for platform, chat in await chats_of(session, item.person_id):
+                    due = moment if item.urgent else morning
+                    if item.is_edit:
+                        # An edit wakes nobody: it goes now, but never before the card it edits
+                        # (news held for the morning goes first, in the chat's order).
+                        due = max(moment, await last_waiting(session, platform, chat) or moment)
                     await queue_message(
                         session,
                         platform=platform,
                         chat_id=chat,
                         payload=payload,
                         person_id=item.person_id,
-                        due_at=moment if item.urgent else morning,
+                        due_at=due,
                     )
 
     # --- rule reminders ------------------------------------------------------------------------
@@ -362,12 +383,22 @@ class Runtime:
             claimed = None
             if row is not None:
                 assert row.claimed_until is not None
+                reply = Reply.from_json(row.payload)
+                edit_ref = reply.edit_message
+                if reply.edit_card and edit_ref is None:
+                    edit_ref = await card_message(
+                        session, platform, row.chat_id or "", reply.edit_card
+                    )
+                if edit_ref is not None and row.payload.get("edits_ref") != edit_ref:
+                    # Kept with the row, so the web chat knows which of its lines this replaces.
+                    row.payload = {**row.payload, "edits_ref": edit_ref}
                 claimed = Claimed(
                     row.id,
                     row.chat_id or "",
                     row.claimed_until,
-                    Reply.from_json(row.payload),
+                    reply,
                     row.parts_sent,
+                    edit_ref,
                 )
 
         if outcome is None:
@@ -387,8 +418,21 @@ class Runtime:
             await self._record(lambda session: mark_parts_sent(session, row_id, claim, parts))
 
         outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
+        reply = claimed.reply
+        message_ref: str | None = claimed.edit_ref
         try:
-            await adapter.send(claimed.chat, claimed.reply, claimed.done, went)
+            edited = False
+            if reply.edit_card or reply.edit_message:
+                edited = (
+                    adapter.can_edit
+                    and claimed.edit_ref is not None
+                    and await adapter.edit(claimed.chat, claimed.edit_ref, reply)
+                )
+            if not edited and (reply.edit_message or not reply.edit_card):
+                # A new message; or a redrawn picker whose message can no longer be edited.
+                message_ref = await adapter.send(claimed.chat, reply, claimed.done, went)
+                message_ref = message_ref or str(row_id)
+            # A card edit that cannot be made sends nothing: the old card just stays.
         except Undeliverable as refused:
             outage.ended()
             why, blocked = str(refused), refused.blocked
@@ -421,6 +465,8 @@ class Runtime:
         async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
                 log.warning("outbox row %s was taken over while it was being sent", row_id)
+            elif reply.card and message_ref is not None:
+                await remember_card(session, platform, claimed.chat, reply.card, message_ref)
 
         return sent
 

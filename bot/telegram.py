@@ -59,6 +59,8 @@ POLL_TIMEOUT = 25
 STORED_PHOTO = "wishbot_photo"
 # Added to a stored update that had a document (a resident list): the store's reference to it.
 STORED_DOCUMENT = "wishbot_document"
+# Ends the reference of a message with a caption (a photo, a file) rather than a text.
+CAPTION_MARK = ":caption"
 
 # Keeps updates (update id, chat key, payload) in the inbox in one transaction.
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
@@ -120,7 +122,12 @@ def to_incoming(update: Update) -> Incoming | None:
         query = update.callback_query
         user = query.from_user
         chat = query.message.chat.id if query.message else user.id
-        return Incoming(sender=_sender(user), chat_id=str(chat), button=query.data or "")
+        return Incoming(
+            sender=_sender(user),
+            chat_id=str(chat),
+            button=query.data or "",
+            pressed_message=str(query.message.message_id) if query.message else None,
+        )
     message = update.message
     if message is None or message.from_user is None:
         return None
@@ -256,6 +263,8 @@ def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 class TelegramAdapter:
+    can_edit = True  # editMessageText / editMessageReplyMarkup
+
     def __init__(
         self,
         settings: Settings,
@@ -485,15 +494,17 @@ class TelegramAdapter:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply, done: int, went: PartsSent) -> None:
-        """Send the parts of a reply after the first ``done``, telling ``went`` after each.
+    async def send(self, chat_id: str, reply: Reply, done: int, went: PartsSent) -> str | None:
+        """Send the parts of a reply after the first ``done``, telling ``went`` after each;
+        return the message_id of the last part (the one with the buttons).
 
         Raises Undeliverable (for good), RetryLater (429) or anything else (try again later).
         """
         parts = self._parts(int(chat_id), reply)
+        last: object = None
         for index in range(done, len(parts)):
             try:
-                await parts[index]()
+                last = await parts[index]()
             except RetryAfter as e:
                 raise RetryLater(_seconds(e.retry_after)) from None
             except Forbidden as e:
@@ -502,6 +513,43 @@ class TelegramAdapter:
                 raise Undeliverable("BadRequest: " + e.message) from None
             if index + 1 < len(parts):
                 await went(index + 1)
+        message_id = getattr(last, "message_id", None)
+        if message_id is None:
+            return None
+        # A photo or a file has a caption, not a text: an edit then changes only its buttons.
+        has_text = getattr(last, "text", None) is not None
+        return str(message_id) if has_text else str(message_id) + CAPTION_MARK
+
+    async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
+        """editMessageText (the text and the buttons); a message with a caption (a photo, a
+        file) loses its buttons only. False when Telegram will not edit it (too old, gone)."""
+        number = message_ref.removesuffix(CAPTION_MARK)
+        if not number.isdecimal():
+            return False
+        chat, message_id, markup = int(chat_id), int(number), _keyboard(reply)
+        try:
+            if message_ref.endswith(CAPTION_MARK):
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat, message_id=message_id, reply_markup=markup
+                )
+            else:
+                await self.bot.edit_message_text(
+                    _chunks(reply.text)[0],
+                    chat_id=chat,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+        except RetryAfter as e:
+            raise RetryLater(_seconds(e.retry_after)) from None
+        except Forbidden as e:
+            raise Undeliverable("Forbidden: " + e.message, blocked=True) from None
+        except BadRequest as e:
+            if "not modified" in e.message:
+                return True  # it already reads so
+            log.info("edit skipped: %s", e.message)
+            return False
+        return True
 
     def _parts(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
         """The Bot API calls one reply takes, in order; each is sent (and retried) on its own."""

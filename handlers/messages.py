@@ -39,6 +39,8 @@ class Incoming:
     phone: str | None = None  # a shared contact
     location: tuple[float, float] | None = None
     unsupported: str | None = None  # what it was, when it is nothing we read (a sticker...)
+    # The platform's reference of the message whose button was pressed (Telegram: message_id).
+    pressed_message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ class Reply:
     menu: Menu | None = None  # with no text: only the chat's menu changes
     # The chat showed a keyboard for an earlier question: this answer takes it away.
     remove_keyboard: bool = False
+    # A card: the key a later reply uses to edit this message in each chat it went to.
+    card: str | None = None
+    # This reply replaces an earlier message (its text and buttons) instead of coming anew:
+    # a card, by key (nothing is sent if it cannot be edited), or a pressed message (a picker
+    # redrawn; sent anew if it cannot be edited).
+    edit_card: str | None = None
+    edit_message: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -96,6 +105,9 @@ class Reply:
             }
         if self.remove_keyboard:
             payload["remove_keyboard"] = True
+        for key in ("card", "edit_card", "edit_message"):
+            if getattr(self, key):
+                payload[key] = getattr(self, key)
         return payload
 
     @classmethod
@@ -119,6 +131,9 @@ class Reply:
             if menu
             else None,
             remove_keyboard=bool(payload.get("remove_keyboard")),
+            card=payload.get("card"),
+            edit_card=payload.get("edit_card"),
+            edit_message=payload.get("edit_message"),
         )
 
 
@@ -132,3 +147,7 @@ class Outgoing:
     person_id: int | None = None
     # Urgent news goes out in quiet hours too; other news to a person waits for the morning.
     urgent: bool = False
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.reply.edit_card or self.reply.edit_message)

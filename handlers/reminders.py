@@ -24,12 +24,14 @@ from handlers.flows.news import (
     helpers_of,
     ladder_holders,
     requester_side,
+    spend_card,
     tell,
 )
 from handlers.flows.verification import ask_heads_to_check
 from handlers.i18n import Translator
 from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
+from models.cards import CONFIRM
 from models.clock import now
 from models.errors import N_
 from models.office_work import digest_counts
@@ -211,6 +213,10 @@ async def _auto_confirm(speaker: Speaker, wish: Wish, _: Reminder) -> None:
     )
     await tell(
         speaker, requester_side(wish), wish, N_("We took wish {code} as done and closed it.")
+    )
+    # The "It's done / Not done yet" card no longer applies: it says so, without buttons.
+    await spend_card(
+        speaker, requester_side(wish), wish, CONFIRM, N_("⭐ Wish {code} is confirmed and closed.")
     )
 
 

@@ -25,7 +25,7 @@ from handlers.turn import (
 )
 from models.conversations import conversation_for
 from models.directory import person_by_identity
-from models.errors import N_, NotFound, StoreError
+from models.errors import N_, InvalidInput, NotFound, StoreError
 from models.people import Role
 from models.text import is_unbounded_number, kept_text, quiet_text
 
@@ -103,6 +103,10 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
         # The savepoint is gone: the conversation and the store are as before this message.
         await session.refresh(conversation)
         turn.replies.clear()
+        if turn.answering and not isinstance(refused, InvalidInput) and conversation.flow:
+            # Refused for a reason typing again cannot change (the wish moved on, not
+            # allowed): the conversation ends here, and the next message is a fresh one.
+            turn.end()
         turn.say(refusal_text(turn.t, refused))
     if keyboard_shown and not keyboard_open(conversation):
         _take_keyboard_away(turn)
@@ -193,6 +197,7 @@ async def _dispatch(turn: Turn) -> None:
                 )
             )
             return
+        turn.answering = True
         await flow.steps[turn.conversation.step].answer(turn)
         return
     if incoming.unsupported is not None or incoming.photo is not None or incoming.document:
@@ -230,6 +235,7 @@ async def _press(turn: Turn, data: str) -> None:
         turn.value = value
         step = turn.conversation.step
         if step in flow.steps:
+            turn.answering = True
             await flow.steps[step].answer(turn)
         return
     if prefix == ACTION_PREFIX and rest.startswith(COMMAND_ACTION + ":"):

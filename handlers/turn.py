@@ -99,6 +99,10 @@ class Turn(Speaker):
     grants: Sequence[RoleGrant] = ()
     # The value of a pressed step button, once the router has checked its token.
     value: str | None = None
+    # True while the conversation's step answers this message: a refusal then ends it.
+    answering: bool = False
+    # While a picker is redrawn, what is said replaces the message whose button was pressed.
+    _in_place: bool = False
 
     # --- language -------------------------------------------------------------------------
 
@@ -176,6 +180,15 @@ class Turn(Speaker):
         if flow is not None and self.conversation.step in flow.steps:
             await flow.steps[self.conversation.step].ask(self)
 
+    async def redraw(self) -> None:
+        """Ask the same step again in the message whose button was pressed (a picker's
+        keyboard updated in place, not a new copy of it)."""
+        self._in_place = self.incoming.pressed_message is not None
+        try:
+            await self.ask()
+        finally:
+            self._in_place = False
+
     def end(self) -> None:
         self.conversation.flow = None
         self.conversation.step = None
@@ -207,6 +220,7 @@ class Turn(Speaker):
         photo: str | None = None,
         document: Document | None = None,
         ask_phone: str | None = None,
+        card: str | None = None,
     ) -> None:
         reply = Reply(
             text=text,
@@ -214,12 +228,15 @@ class Turn(Speaker):
             photo=photo,
             document=document,
             ask_phone=ask_phone,
+            card=card,
+            edit_message=self.incoming.pressed_message if self._in_place else None,
         )
         if ask_phone:
             # A platform may offer these choices as keyboard buttons that send their label:
             # the label then answers as the button would (see typed_answer).
             labels = {b.label: b.data for row in reply.buttons for b in row}
             self.remember(**{TYPED: {"step": self.conversation.step, "labels": labels}})
+        self._in_place = False  # one message is redrawn; anything more comes anew
         self.replies.append(
             Outgoing(reply, platform=self.incoming.sender.platform, chat_id=self.incoming.chat_id)
         )

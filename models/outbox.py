@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -66,6 +66,19 @@ async def chats_of(session: AsyncSession, person_id: int) -> Sequence[tuple[str,
         select(Identity.platform, Identity.external_id).where(Identity.person_id == person_id)
     )
     return [(platform, chat) for platform, chat in rows.all()]
+
+
+async def last_waiting(session: AsyncSession, platform: str, chat_id: str) -> dt.datetime | None:
+    """When the chat's last waiting message is due (news held for the morning), if any."""
+    found: dt.datetime | None = await session.scalar(
+        select(func.max(Reminder.due_at)).where(
+            Reminder.platform == platform,
+            Reminder.chat_id == chat_id,
+            Reminder.kind == MESSAGE,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+    )
+    return found
 
 
 def message_kind(row: Reminder) -> str:

@@ -4,6 +4,7 @@ Import Base from here when you need all tables registered.
 """
 
 from models import (
+    cards,
     community,
     conversations,
     inbox,
@@ -22,6 +23,7 @@ from models.base import Base
 
 __all__ = [
     "Base",
+    "cards",
     "community",
     "conversations",
     "inbox",

@@ -159,6 +159,38 @@ async def _move(
     return wish
 
 
+# Who may do what a button offers: one rule per action, asked when the button is pressed
+# (before any question) and again by the move itself at the end.
+REQUESTER_ACTIONS = {
+    "confirm": N_("Only the person who asked can confirm wish {code}."),
+    "dispute": N_("Only the person who asked can dispute wish {code}."),
+    "cancel": N_("Only the person who asked can cancel wish {code}."),
+}
+HEAD_ACTIONS = {
+    "verify": N_("Only the head of this building can verify the wish."),
+    "reject": N_("Only the head of this building can reject the wish."),
+}
+HELPER_ACTIONS = frozenset({"release", "report_done", "still_on_it"})
+
+
+async def check_applies(session: AsyncSession, actor: Person, wish: Wish, action: str) -> None:
+    """Refuse (a StoreError naming the wish's state) unless ``action`` still applies to the
+    wish for this person: a stale button is answered before anything is asked."""
+    if action in REQUESTER_ACTIONS:
+        if not await _is_requester_side(session, actor, wish):
+            raise NotAllowed(REQUESTER_ACTIONS[action], code=wish.code)
+    elif action in HEAD_ACTIONS:
+        place = await place_of_building(session, wish.building_id)
+        await _require_level(session, actor, place, 1, HEAD_ACTIONS[action])
+    elif action in HELPER_ACTIONS:
+        assignment = await _assignment_of(session, wish, actor.id)
+        if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
+            raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
+    else:
+        raise ValueError(f"no rule for {action}")
+    _check_can_move(wish, action)
+
+
 async def _is_requester_side(session: AsyncSession, actor: Person, wish: Wish) -> bool:
     """The requester, or whoever submitted on their behalf, speaks for the wish."""
     return actor.id in (wish.requester_id, wish.submitted_by_id)
@@ -286,21 +318,13 @@ async def submit_wish(
 
 async def verify_wish(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
     wish = await get_wish(session, wish_id)
-    place = await place_of_building(session, wish.building_id)
-    await _require_level(
-        session, actor, place, 1, N_("Only the head of this building can verify the wish.")
-    )
-    _check_can_move(wish, "verify")
+    await check_applies(session, actor, wish, "verify")
     return await _move(session, wish, actor, "verify", S.OPEN)
 
 
 async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
     wish = await get_wish(session, wish_id)
-    place = await place_of_building(session, wish.building_id)
-    await _require_level(
-        session, actor, place, 1, N_("Only the head of this building can reject the wish.")
-    )
-    _check_can_move(wish, "reject")
+    await check_applies(session, actor, wish, "reject")
     note = _text(reason, required=True, what=N_("a reason"))
     return await _move(session, wish, actor, "reject", S.REJECTED, note, closed_at=now(session))
 
@@ -403,10 +427,9 @@ async def release_wish(
 ) -> Wish:
     """A member gives their place back; the wish is open again for someone else."""
     wish = await get_wish(session, wish_id)
+    await check_applies(session, actor, wish, "release")
     assignment = await _assignment_of(session, wish, actor.id)
-    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
-        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
-    _check_can_move(wish, "release")
+    assert assignment is not None
     text = _text(note, required=False, what=N_("a note"))
     assignment.status = AssignmentStatus.RELEASED
     assignment.released_at = now(session)
@@ -423,10 +446,9 @@ async def report_done(
     photo: str | None = None,
 ) -> Wish:
     wish = await get_wish(session, wish_id)
+    await check_applies(session, actor, wish, "report_done")
     assignment = await _assignment_of(session, wish, actor.id)
-    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
-        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
-    _check_can_move(wish, "report_done")
+    assert assignment is not None
     text = _text(note, required=False, what=N_("a note"))
     assignment.done_note = text
     assignment.done_photo = photo
@@ -466,9 +488,7 @@ async def confirm_wish(
 ) -> Wish:
     """The requester says it was done and rates it; the wish closes and points are paid."""
     wish = await get_wish(session, wish_id)
-    if not await _is_requester_side(session, actor, wish):
-        raise NotAllowed(N_("Only the person who asked can confirm wish {code}."), code=wish.code)
-    _check_can_move(wish, "confirm")
+    await check_applies(session, actor, wish, "confirm")
     if rating is not None and rating not in range(1, 6):
         raise InvalidInput(N_("A rating is from 1 to 5 stars."))
     text = _text(comment, required=False, what=N_("a comment"))
@@ -499,9 +519,7 @@ async def auto_confirm(session: AsyncSession, wish_id: int) -> Wish:
 async def dispute_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
     """The requester says it was not done; it goes back to the members who took it."""
     wish = await get_wish(session, wish_id)
-    if not await _is_requester_side(session, actor, wish):
-        raise NotAllowed(N_("Only the person who asked can dispute wish {code}."), code=wish.code)
-    _check_can_move(wish, "dispute")
+    await check_applies(session, actor, wish, "dispute")
     note = _text(reason, required=True, what=N_("what is still missing"))
     return await _move(session, wish, actor, "dispute", S.ACCEPTED, note)
 
@@ -510,9 +528,7 @@ async def cancel_wish(
     session: AsyncSession, actor: Person, wish_id: int, reason: str | None = None
 ) -> Wish:
     wish = await get_wish(session, wish_id)
-    if not await _is_requester_side(session, actor, wish):
-        raise NotAllowed(N_("Only the person who asked can cancel wish {code}."), code=wish.code)
-    _check_can_move(wish, "cancel")
+    await check_applies(session, actor, wish, "cancel")
     note = _text(reason, required=False, what=N_("a reason"))
     await _release_everyone(session, wish)
     return await _move(
@@ -611,10 +627,7 @@ async def mark_urgent(session: AsyncSession, actor: Person, wish_id: int, reason
 async def still_on_it(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
     """The member says they are still on it: the clock for "no progress" starts again."""
     wish = await get_wish(session, wish_id)
-    assignment = await _assignment_of(session, wish, actor.id)
-    if assignment is None or assignment.status != AssignmentStatus.ACTIVE:
-        raise NotAllowed(N_("You have not taken wish {code}."), code=wish.code)
-    _check_can_move(wish, "still_on_it")
+    await check_applies(session, actor, wish, "still_on_it")
     return await _move(session, wish, actor, "still_on_it", S.ACCEPTED)
 
 

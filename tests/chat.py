@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -33,16 +33,25 @@ class Chat:
     # The chat's menu each time it changed (a menu-only reply is no message to read).
     menus: list[Menu] = field(default_factory=list)
 
-    def receive(self, reply: Reply) -> None:
-        if reply.menu is not None and not reply.text:
-            self.menus.append(reply.menu)
-        else:
-            self.received.append(reply)
-
     @property
     def last(self) -> Reply:
         assert self.received, f"{self.name} received nothing"
         return self.received[-1]
+
+    def receive(self, reply: Reply) -> None:
+        """A new message; or an edit of a card this chat got (then the card reads anew, with
+        the new buttons), as a platform that edits shows it. A menu-only reply changes the
+        chat's menu and is no message to read."""
+        if reply.menu is not None and not reply.text:
+            self.menus.append(reply.menu)
+            return
+        if reply.edit_card is None:
+            self.received.append(reply)
+            return
+        for index in range(len(self.received) - 1, -1, -1):
+            if self.received[index].card == reply.edit_card:
+                self.received[index] = replace(reply, card=reply.edit_card, edit_card=None)
+                return
 
     def texts(self) -> list[str]:
         return [r.text for r in self.received]
@@ -88,7 +97,11 @@ class World:
     async def handle(self, chat: Chat, incoming: Incoming) -> list[Reply]:
         async with self.sessions.begin() as session:
             outgoing = await handle(session, incoming, self.config)
-            mine = [o.reply for o in outgoing if o.chat_id == chat.user_id and o.reply.text]
+            mine = [
+                o.reply
+                for o in outgoing
+                if o.chat_id == chat.user_id and o.reply.text and not o.is_edit
+            ]
             for item in outgoing:
                 await self._route(session, chat, item)
         return mine

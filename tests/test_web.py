@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
+from handlers.flows.verification import tell_heads_about
+from handlers.turn import Speaker
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.invites import setup_code
@@ -552,3 +554,58 @@ async def test_the_first_admin_sets_up_from_the_web_with_the_logged_code(
             .where(Identity.platform == "web")
         )
         assert person is not None and person.name == "Office Zhou"
+
+
+async def test_the_web_chat_redraws_a_picker_and_spends_an_acted_on_card(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    await _english(sessions, town.head_n1)
+    async with web_site(app) as site:
+        # A volunteer's skill picker: each tap redraws the one picker line.
+        vera = await site.visitor()
+        await vera.post("/guest", {"name": "Vera"})
+        await vera.say("/start")
+        await vera.press("English")
+        await vera.press("volunteer")
+        await vera.press("Sunflower")
+        shown = len(vera.lines)
+        drawn = await vera.press("Repairs")
+        assert len(drawn) == 1 and drawn[0]["replaces"] is not None
+        await vera.press("Errands")
+        bot_lines = [m for m in vera.lines if not m["mine"]]
+        pickers = [m for m in bot_lines if "What can you help with" in m["html"]]
+        assert len(pickers) == 1  # no second copy of the keyboard
+        labels = [b[0] for row in pickers[0]["buttons"] for b in row]
+        assert "✅ 🔧 Repairs" in labels or any(
+            label.startswith("✅") and "Repairs" in label for label in labels
+        ), labels
+        assert len(vera.lines) == shown + 2  # only her two taps were added
+
+        # A head's Verify card: once verified, its line says so and has no buttons left.
+        async with sessions.begin() as s:
+            alice = await s.get(Person, town.alice.id)
+            assert alice is not None and alice.building_id is not None
+        head = await site.signed_in(town.head_n1)
+        await head.say("/help")
+        async with sessions.begin() as s:
+            wish = await wish_of(s, alice, alice.building_id, "The lift button is loose")
+        # The news goes out as the runtime sends it (the head is told on the web).
+        async with sessions.begin() as s:
+            found = await s.get(Wish, wish.id)
+            assert found is not None
+            speaker = Speaker(session=s, config=site.runtime.config)
+            await tell_heads_about(speaker, found)
+            await site.runtime.queue(s, speaker.replies)
+        await site.runtime.send_outbox()
+        await head.say("/help")
+        card = next(m for m in head.lines if wish.code and wish.code in m.get("html", ""))
+        assert any("Verify" in b[0] for row in card["buttons"] for b in row)
+        await head.press("Verify")
+        card = next(
+            m for m in head.lines if not m["mine"] and (m.get("replaces") or m["id"]) == card["id"]
+        )
+        assert card["replaces"] is not None and card["buttons"] == []
+        assert "verified by" in card["html"]
+        assert not any(
+            "Verify" in b[0] for m in head.lines for row in m.get("buttons") or [] for b in row
+        )

@@ -58,15 +58,28 @@ class Visitor:
         data = await response.json()
         assert response.status == 200, data
         new = [m for m in data["messages"] if m not in self.lines]
-        self.lines.extend(new)
+        for m in new:
+            self._draw(m)
         return [m for m in new if not m["mine"] and "menu" not in m]
+
+    def _draw(self, m: dict[str, Any]) -> None:
+        """As chat.js draws it: a line that replaces an earlier one takes its place."""
+        target = m.get("replaces")
+        for index, line in enumerate(self.lines):
+            if target and not line["mine"] and (line.get("replaces") or line["id"]) == target:
+                self.lines[index] = m
+                return
+        self.lines.append(m)
 
     async def press(self, label: str) -> list[dict[str, Any]]:
         for line in reversed(self.lines):
             for row in line.get("buttons") or []:
                 for text, data in row:
                     if label in text:
-                        return await self.say(button=data, label=text)
+                        # The browser says which line the button was on (chat.js).
+                        shown_as = str(line.get("replaces") or line["id"])
+                        message = re.sub(r"^\D+", "", shown_as)
+                        return await self.say(button=data, label=text, message=message)
         raise AssertionError(f"no button {label!r} in the chat")
 
     def text(self) -> str:

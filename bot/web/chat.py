@@ -51,6 +51,8 @@ ALLOWED_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 class WebChat:
     """The adapter: the inbox payload is already ours; sending is keeping the row as sent."""
 
+    can_edit = True  # the browser replaces the line (chat.js)
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessions = sessions  # where files sent from the web are kept
 
@@ -58,7 +60,13 @@ class WebChat:
         sender = Sender(WEB, payload["user"], payload.get("name", ""), payload.get("lang"))
         chat = payload["user"]
         if payload.get("button"):
-            return Incoming(sender, chat, button=payload["button"]), None
+            pressed = str(payload.get("message") or "")
+            return Incoming(
+                sender,
+                chat,
+                button=payload["button"],
+                pressed_message=pressed if pressed.isdecimal() else None,
+            ), None
         if payload.get("photo"):
             return Incoming(sender, chat, photo=payload["photo"], text=payload.get("text")), None
         if payload.get("document"):
@@ -87,9 +95,13 @@ class WebChat:
 
     async def send(
         self, chat_id: str, reply: Reply, done: int, went: Callable[[int], Awaitable[None]]
-    ) -> None:
+    ) -> str | None:
         # One part whatever the reply. The browser reads sent rows of its chat: marking the row sent is the delivery.
-        return None
+        return None  # a web message is known by its outbox row
+
+    async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
+        # The row, once sent, tells the browser to redraw its line ``message_ref`` (edits_ref).
+        return True
 
 
 def attach(runtime: Runtime) -> None:
@@ -138,8 +150,11 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
         # Not a message: the person's main jobs changed; the page redraws its button bar.
         return {"id": f"out{line.row_id}", "mine": False, "menu": {"jobs": menu["jobs"]}}
     document = payload.get("document")
+    edits = payload.get("edits_ref")
     return {
         "id": f"out{line.row_id}",
+        # This line replaces an earlier one (its buttons are spent); the browser redraws it.
+        "replaces": f"out{edits}" if edits else None,
         "mine": False,
         "html": safe_html(payload.get("text", "")),
         "buttons": payload.get("buttons", []),
@@ -162,7 +177,14 @@ async def _lines(request: web.Request, viewer: Viewer, after_in: int, after_out:
     site = site_of(request)
     async with reading(site.app.sessions) as session:
         lines = await chat_lines(session, viewer.external_id, after_in, after_out)
-    return {"messages": [line_json(request, line) for line in lines]}
+    return {
+        "messages": [
+            line_json(request, line)
+            for line in lines
+            # A card edit for a card this chat never got: nothing to show.
+            if line.mine or not line.payload.get("edit_card") or line.payload.get("edits_ref")
+        ]
+    }
 
 
 def _cursor(value: str | None) -> int:
@@ -241,6 +263,9 @@ async def say(request: web.Request) -> web.Response:
             value = sent.get(key)
             if isinstance(value, str) and value.strip():
                 payload[key] = value[:MAX_TEXT]
+        pressed = sent.get("message")
+        if isinstance(pressed, str) and pressed.isdecimal() and len(pressed) < 10:
+            payload["message"] = pressed  # the line whose button was pressed
         if not any(k in payload for k in ("text", "button", "phone")):
             return web.json_response({"error": t(N_("Please type a message."))}, status=400)
     update_id = _update_id(sent)

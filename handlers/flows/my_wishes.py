@@ -8,14 +8,15 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from handlers.flows.common import button_number, rows, text_input, wish_summary
-from handlers.flows.news import helpers_of, requester_side, tell
+from handlers.flows.news import heads_of, helpers_of, requester_side, spend_card, tell
 from handlers.flows.relay import relay_button
 from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, register_flow
-from models.errors import N_, NotAllowed
+from models.cards import CONFIRM, VERIFY
+from models.errors import N_
 from models.people import Role
-from models.wish_life import cancel_wish, confirm_wish, dispute_wish, get_wish
+from models.wish_life import cancel_wish, check_applies, confirm_wish, dispute_wish, get_wish
 from models.wishes import Urgency, Wish, WishStatus
 
 RATING = "rating"
@@ -73,20 +74,18 @@ def _state_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
     return ()
 
 
-async def _mine(turn: Turn, args: list[str]) -> Wish:
-    """The wish of the button, if it is the presser's own; refused at once otherwise."""
+async def _mine(turn: Turn, args: list[str], action: str) -> Wish:
+    """The wish of the button, if it is the presser's own and the action still applies to
+    it; refused at once otherwise, before anything is asked."""
     assert turn.person is not None
     wish = await get_wish(turn.session, button_number(args))
-    if turn.person.id not in requester_side(wish):
-        raise NotAllowed(
-            N_("Only the person who asked can do this with wish {code}."), code=wish.code
-        )
+    await check_applies(turn.session, turn.person, wish, action)
     return wish
 
 
 @action("confirm")
 async def confirm(turn: Turn, args: list[str]) -> None:
-    wish = await _mine(turn, args)
+    wish = await _mine(turn, args, "confirm")
     await turn.start(FLOW, RATING, wish_id=wish.id, code=wish.code)
 
 
@@ -127,6 +126,9 @@ async def answer_comment(turn: Turn) -> None:
     )
     turn.end()
     turn.say(turn.t("Thank you! Wish {code} is closed.", code=wish.code))
+    await spend_card(
+        turn, requester_side(wish), wish, CONFIRM, N_("⭐ Wish {code} is confirmed and closed.")
+    )
     await tell(
         turn,
         await helpers_of(turn, wish),
@@ -138,7 +140,7 @@ async def answer_comment(turn: Turn) -> None:
 
 @action("dispute")
 async def dispute(turn: Turn, args: list[str]) -> None:
-    wish = await _mine(turn, args)
+    wish = await _mine(turn, args, "dispute")
     await turn.start(FLOW, DISPUTE, wish_id=wish.id, code=wish.code)
 
 
@@ -160,6 +162,13 @@ async def answer_dispute(turn: Turn) -> None:
     wish = await dispute_wish(turn.session, turn.person, turn.data["wish_id"], reason)
     turn.end()
     turn.say(turn.t("Your helper was told. Wish {code} is back with them.", code=wish.code))
+    await spend_card(
+        turn,
+        requester_side(wish),
+        wish,
+        CONFIRM,
+        N_("Wish {code} went back to the helper: something is still missing."),
+    )
     await tell(
         turn,
         await helpers_of(turn, wish),
@@ -171,7 +180,7 @@ async def answer_dispute(turn: Turn) -> None:
 
 @action("cancel")
 async def cancel(turn: Turn, args: list[str]) -> None:
-    wish = await _mine(turn, args)
+    wish = await _mine(turn, args, "cancel")
     await turn.start(FLOW, CANCEL, wish_id=wish.id, code=wish.code)
 
 
@@ -204,6 +213,9 @@ async def answer_cancel(turn: Turn) -> None:
     wish = await cancel_wish(turn.session, turn.person, turn.data["wish_id"])
     turn.end()
     turn.say(turn.t("Wish {code} is cancelled.", code=wish.code))
+    await spend_card(
+        turn, await heads_of(turn, wish.building_id), wish, VERIFY, N_("Wish {code} was cancelled.")
+    )
     await tell(turn, [*helpers, *requester_side(wish)], wish, N_("Wish {code} was cancelled."))
 
 

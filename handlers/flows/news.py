@@ -15,6 +15,7 @@ from handlers.flows.common import wish_summary
 from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
+from models.cards import wish_card
 from models.community import Building, Grid
 from models.open_tasks import members_fitting
 from models.people import Person, Role
@@ -36,10 +37,13 @@ async def tell(
     buttons: ButtonsFor = _no_buttons,
     *,
     photo: str | None = None,
+    card: str | None = None,
     **params: Any,
 ) -> None:
     """Tell each person once (never the actor): the message, then the wish in brief (under
-    ``photo`` when one is given: the wish's own, for who must judge or do it)."""
+    ``photo`` when one is given: the wish's own, for who must judge or do it).
+
+    ``card`` names the message (models/cards.py), so that it can be edited once acted on."""
     actor = turn.person.id if turn.person else None
     for person_id in dict.fromkeys(people):
         if person_id == actor:
@@ -50,9 +54,25 @@ async def tell(
             # A moment among the values is said in the person's own language.
             values = {k: t.when(v) if isinstance(v, dt.datetime) else v for k, v in params.items()}
             text = t(message, code=wish.code, **values) + "\n\n" + summary_text
-            return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo)
+            return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo, card=card)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
+
+
+async def spend_card(
+    turn: Speaker, people: Iterable[int], wish: Wish, kind: str, message: str, **params: Any
+) -> None:
+    """The wish's card of this kind was acted on: in every chat it went to (the actor's too)
+    it now says what happened, with its buttons gone."""
+    key = wish_card(wish.id, kind)
+    for person_id in dict.fromkeys(people):
+        for_person = await _summary_in_their_language(turn, person_id, wish)
+
+        def build(t: Translator, summary_text: str = for_person) -> Reply:
+            text = t(message, code=wish.code, **params) + "\n\n" + summary_text
+            return Reply(text, edit_card=key)
+
+        await turn.tell(person_id, build)
 
 
 async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:

@@ -244,7 +244,7 @@ async def answer_skills(turn: Turn) -> None:
         chosen = set(turn.data.get("skills", []))
         chosen ^= {value[6:]}
         turn.remember(skills=sorted(chosen))
-        await turn.ask()
+        await turn.redraw()
     elif value == "done" and turn.data.get("skills"):
         await turn.goto(ORGANISATION)
     elif value == "done":

@@ -24,6 +24,7 @@ from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
+from models.cards import CONFIRM, wish_card
 from models.community import Building, Community
 from models.errors import N_, NotAllowed
 from models.open_tasks import open_wishes_page
@@ -466,7 +467,16 @@ async def _report(turn: Turn, photo: str | None) -> None:
         message = N_(
             "{helper} says your wish {code} is done. Please confirm it, or say what is still missing."
         )
-    await tell(turn, side, wish, message, _confirm_buttons(wish), helper=me.name, note=note or "")
+    await tell(
+        turn,
+        side,
+        wish,
+        message,
+        _confirm_buttons(wish),
+        card=wish_card(wish.id, CONFIRM),
+        helper=me.name,
+        note=note or "",
+    )
     others = [h for h in await helpers_of(turn, wish) if h not in side]
     await tell(turn, others, wish, N_("{helper} reported wish {code} done."), helper=me.name)
 

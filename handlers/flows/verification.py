@@ -26,6 +26,7 @@ from handlers.flows.news import (
     fitting_members,
     heads_of,
     requester_side,
+    spend_card,
     tell,
     wish_photo,
 )
@@ -33,13 +34,14 @@ from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
+from models.cards import VERIFY, wish_card
 from models.community import Building
 from models.directory import add_person
 from models.errors import N_
 from models.invites import building_invite
 from models.office_work import residents_reached, waiting_for_head
 from models.people import Person, Role
-from models.wish_life import get_wish, reject_wish, verify_wish
+from models.wish_life import check_applies, get_wish, reject_wish, verify_wish
 from models.wishes import Urgency, Wish, WishStatus
 
 SHOWN = 10  # wishes listed by a head's /pending, of each kind
@@ -109,6 +111,7 @@ async def ask_heads_to_check(turn: Speaker, heads: Iterable[int], wish: Wish, me
         message,
         check_buttons(wish),
         photo=wish_photo(wish),
+        card=wish_card(wish.id, VERIFY),
         name=name,
         unit=unit,
     )
@@ -168,6 +171,14 @@ async def verify(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     wish = await verify_wish(turn.session, turn.person, button_number(args))
     turn.say(turn.t("Thank you! Wish {code} is now open for helpers.", code=wish.code))
+    await spend_card(
+        turn,
+        await heads_of(turn, wish.building_id),
+        wish,
+        VERIFY,
+        N_("✅ Wish {code} was verified by {name}."),
+        name=turn.person.name,
+    )
     await tell(
         turn,
         requester_side(wish),
@@ -181,6 +192,7 @@ async def verify(turn: Turn, args: list[str]) -> None:
 async def reject(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     wish = await get_wish(turn.session, button_number(args))
+    await check_applies(turn.session, turn.person, wish, "reject")  # a stale card: refused now
     await turn.start(FLOW, REASON, wish_id=wish.id, code=wish.code)
 
 
@@ -208,6 +220,14 @@ async def answer_reason(turn: Turn) -> None:
     wish = await reject_wish(turn.session, turn.person, turn.data["wish_id"], reason)
     turn.end()
     turn.say(turn.t("Wish {code} was rejected. The resident was told why.", code=wish.code))
+    await spend_card(
+        turn,
+        await heads_of(turn, wish.building_id),
+        wish,
+        VERIFY,
+        N_("✖ Wish {code} was rejected by {name}."),
+        name=turn.person.name,
+    )
     await tell(
         turn,
         requester_side(wish),

@@ -14,6 +14,9 @@
   // Buttons of a conversation's step ("c:…") belong to that question only; once the bot has
   // asked something newer they are shown as spent (pressing one would only be refused).
   var stepButtons = [];
+  // Each bot line by the message it stands for: a later reply may replace it (a card acted on,
+  // a picker redrawn), and then the old line and its buttons are gone.
+  var lineOf = {};
   var busy = false;
   // The page drew the bar from the person's roles as they are now: menu lines of the history
   // loaded with the page are older than that, only later ones redraw it.
@@ -63,6 +66,9 @@
     if (hint && !m.mine) hint.remove(); // the conversation has begun
     var li = document.createElement("li");
     li.className = "line " + (m.mine ? "mine" : "bot");
+    var ref = m.replaces || m.id;
+    var old = m.replaces ? lineOf[m.replaces] : null;
+    if (old) li.classList.add("edited");
     if (m.photo) {
       var img = document.createElement("img");
       img.src = m.photo;
@@ -82,7 +88,7 @@
       a.textContent = chat.dataset.download + ": " + m.document.name;
       li.appendChild(a);
     }
-    if (!m.mine) {
+    if (!m.mine && !m.replaces) {
       stepButtons.forEach(function (old) { old.disabled = true; old.classList.add("spent"); });
       stepButtons = [];
     }
@@ -94,7 +100,9 @@
         btn.type = "button";
         btn.className = "choice";
         btn.textContent = b[0];
-        btn.addEventListener("click", function () { send({ button: b[1], label: b[0] }); });
+        btn.addEventListener("click", function () {
+          send({ button: b[1], label: b[0], message: ref.replace(/^\D+/, "") });
+        });
         if (b[1].indexOf("c:") === 0) stepButtons.push(btn);
         div.appendChild(btn);
       });
@@ -118,6 +126,11 @@
         send({ phone: field.value, label: field.value });
       });
       li.appendChild(p);
+    }
+    if (!m.mine) lineOf[ref] = li;
+    if (old) {
+      lines.replaceChild(li, old); // the old buttons go with it
+      return;
     }
     lines.appendChild(li);
     toBottom();
