@@ -139,6 +139,7 @@ async def head_pending(turn: Turn) -> None:
             + await wish_summary(turn, wish),
             check_buttons(wish)(t),
             photo=wish_photo(wish),
+            card=wish_card(wish.id, VERIFY),
         )
     if under_way:
         lines = [
