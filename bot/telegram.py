@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import html
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,20 +38,20 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
 from bot.settings import Settings
+from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
+from bot.telegram_updates import PLATFORM as PLATFORM
+from bot.telegram_updates import chat_key, to_incoming
 from bot.web.json_body import BadJson, read_json
-from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply, Sender
+from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
 from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
 
 log = logging.getLogger("wishbot.telegram")
 
-PLATFORM = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 # Telegram's updates are a few kB; a message's text is at most 4096 characters.
 WEBHOOK_MAX_BODY = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 POLL_TIMEOUT = 25
 # Added to a stored update that had a photo: the store's reference to its fetched bytes.
 STORED_PHOTO = "wishbot_photo"
@@ -104,80 +102,6 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
     )
 
 
-def chat_key(update: dict[str, Any]) -> str:
-    """Which chat an update belongs to, so that one chat's updates keep their order."""
-    message = update.get("message") or update.get("edited_message")
-    if message:
-        return f"{PLATFORM}:{message['chat']['id']}"
-    query = update.get("callback_query")
-    if query:
-        chat = (query.get("message") or {}).get("chat") or query["from"]
-        return f"{PLATFORM}:{chat['id']}"
-    return f"{PLATFORM}:update"
-
-
-def to_incoming(update: Update) -> Incoming | None:
-    """The neutral form of an update; None for kinds we do not handle (edits, joins...)."""
-    if update.callback_query is not None:
-        query = update.callback_query
-        user = query.from_user
-        chat = query.message.chat.id if query.message else user.id
-        return Incoming(
-            sender=_sender(user),
-            chat_id=str(chat),
-            button=query.data or "",
-            pressed_message=str(query.message.message_id) if query.message else None,
-        )
-    message = update.message
-    if message is None or message.from_user is None:
-        return None
-    sender = _sender(message.from_user)
-    chat_id = str(message.chat.id)
-    if message.text is not None:
-        entity = message.entities[0] if message.entities else None
-        if entity is not None and entity.type == "bot_command" and entity.offset == 0:
-            name = message.text[1 : entity.length].split("@")[0].lower()
-            args = tuple(message.text[entity.length :].split())
-            return Incoming(sender, chat_id, text=message.text, command=name, args=args)
-        return Incoming(sender, chat_id, text=message.text)
-    if message.photo:
-        return Incoming(sender, chat_id, photo=message.photo[-1].file_id, text=message.caption)
-    if message.document is not None:
-        return Incoming(
-            sender,
-            chat_id,
-            document=message.document.file_id,
-            document_name=message.document.file_name or "",
-            text=message.caption,
-        )
-    if message.contact is not None:
-        own = message.contact.user_id in (None, message.from_user.id)
-        return Incoming(
-            sender,
-            chat_id,
-            phone=message.contact.phone_number if own else None,
-            unsupported=None if own else "contact",
-        )
-    if message.location is not None:
-        return Incoming(
-            sender, chat_id, location=(message.location.latitude, message.location.longitude)
-        )
-    kind = next(
-        (
-            k
-            for k in ("sticker", "voice", "video", "document", "animation", "audio")
-            if getattr(message, k, None)
-        ),
-        "message",
-    )
-    return Incoming(sender, chat_id, unsupported=kind)
-
-
-def _sender(user: Any) -> Sender:
-    name = " ".join(part for part in (user.first_name, user.last_name) if part)
-    return Sender(PLATFORM, str(user.id), name, user.language_code)
-
-
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
@@ -187,79 +111,6 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             for row in reply.buttons
         ]
     )
-
-
-# A tag, an entity, or one character: the pieces a split never cuts through.
-_PIECE = re.compile(r"<[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|.", re.DOTALL)
-_TAG_NAME = re.compile(r"</?\s*([A-Za-z-]+)")
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _width(piece: str) -> int:
-    """What a piece counts in Telegram's limits: after HTML parsing, in UTF-16 units."""
-    if piece.startswith("<") and len(piece) > 1:
-        return 0
-    if piece.startswith("&") and len(piece) > 1:
-        return _utf16(html.unescape(piece))
-    return _utf16(piece)
-
-
-def visible_length(text: str) -> int:
-    """The length Telegram measures (text after entity parsing, in UTF-16 code units)."""
-    return sum(_width(piece) for piece in _PIECE.findall(text))
-
-
-def _chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split a long HTML text into messages of at most ``limit`` as Telegram counts them.
-
-    Never inside a tag or an entity; at the last line end when there is one; tags open at a
-    cut are closed before it and opened again after it.
-    """
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    open_tags: list[tuple[str, str]] = []  # (name, the opening tag as written)
-    # After the last newline in ``current``: (pieces before it, size before it, open tags).
-    line_end: tuple[int, int, list[tuple[str, str]]] | None = None
-
-    def cut(at: int, before: int, tags: list[tuple[str, str]]) -> None:
-        nonlocal current, size, line_end
-        head, tail = current[:at], current[at:]
-        if tail and tail[0] == "\n":
-            tail = tail[1:]
-            before += 1
-        chunks.append("".join(head) + "".join(f"</{name}>" for name, _ in reversed(tags)))
-        current = [opening for _, opening in tags] + tail
-        size -= before
-        line_end = None
-
-    for piece in _PIECE.findall(text):
-        width = _width(piece)
-        while size + width > limit and current:
-            if line_end is not None and line_end[0] > 0:
-                cut(*line_end)
-            else:
-                cut(len(current), size, list(open_tags))
-        if piece == "\n":
-            line_end = (len(current), size, list(open_tags))
-        current.append(piece)
-        size += width
-        tag = _TAG_NAME.match(piece) if piece.startswith("<") and width == 0 else None
-        if tag is not None:
-            name = tag.group(1).lower()
-            if piece.startswith("</"):
-                for index in range(len(open_tags) - 1, -1, -1):
-                    if open_tags[index][0] == name:
-                        del open_tags[index]
-                        break
-            elif not piece.endswith("/>"):
-                open_tags.append((name, piece))
-    chunks.append("".join(current))
-    kept = [c for c in chunks if html.unescape(re.sub(r"<[^<>]*>", "", c)).strip()]
-    return kept or [text[:limit] or "…"]
 
 
 class TelegramAdapter:
@@ -534,7 +385,7 @@ class TelegramAdapter:
                 )
             else:
                 await self.bot.edit_message_text(
-                    _chunks(reply.text)[0],
+                    cut_text(reply.text)[0],
                     chat_id=chat,
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
@@ -671,7 +522,7 @@ class TelegramAdapter:
         the text has buttons too they are added to that same message by an edit."""
         if markup is None:
             return self._text_parts(chat_id, text, ReplyKeyboardRemove())
-        chunks = _chunks(text)
+        chunks = cut_text(text)
         if len(chunks) > 1:  # several messages anyway: the first removes, the last has buttons
             first = _call(
                 self.bot.send_message,
@@ -705,7 +556,7 @@ class TelegramAdapter:
     def _text_parts(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None
     ) -> list[Callable[[], Awaitable[object]]]:
-        chunks = _chunks(text)
+        chunks = cut_text(text)
         return [
             _call(
                 self.bot.send_message,
