@@ -224,3 +224,15 @@ async def communities_run(session: AsyncSession, grants: Iterable[RoleGrant]) ->
             ).all()
         )
     return sorted(ids)
+
+
+async def communities_run_by_name(
+    session: AsyncSession, grants: Iterable[RoleGrant]
+) -> list[Community]:
+    """The communities these grants let someone run, by name (for a picker)."""
+    found = await session.scalars(
+        select(Community)
+        .where(Community.id.in_(await communities_run(session, grants)))
+        .order_by(Community.name, Community.id)
+    )
+    return list(found.all())

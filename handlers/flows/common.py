@@ -17,7 +17,7 @@ from handlers.turn import Speaker, Turn
 from models.community import Building, Community
 from models.errors import N_, NotFound
 from models.people import Person
-from models.reach import community_reach
+from models.reach import communities_run_by_name, community_reach
 from models.text import bounded_id
 from models.wishes import Category, Urgency, Wish
 
@@ -184,3 +184,21 @@ def search_lines(
     lines.append(t("Type part of a name or unit to search."))
     clear = (turn.option(t.raw("Show all"), "all"),) if typed else ()
     return "\n".join(line for line in lines if line), clear
+
+
+async def ask_community_run(turn: Turn, question: str) -> None:
+    """Which of the communities the person runs (an admin's, a street admin's street)."""
+    found = await communities_run_by_name(turn.session, turn.grants)
+    buttons = [turn.option(c.name, str(c.id)) for c in found]
+    turn.say(question, [*rows(buttons, 2), turn.nav(back=False)])
+
+
+async def answer_community_run(turn: Turn, then: str) -> None:
+    """The pressed community, if the person runs it, remembered; then the step ``then``."""
+    found = await communities_run_by_name(turn.session, turn.grants)
+    chosen = next((c for c in found if str(c.id) == turn.value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose with the buttons."))
+        return
+    turn.remember(community_id=chosen.id)
+    await turn.goto(then)

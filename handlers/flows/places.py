@@ -5,7 +5,15 @@ Each change is stored at once and the list shown again; see places.md.
 
 from __future__ import annotations
 
-from handlers.flows.common import page_of, rows, split_names, text_input, turned_page
+from handlers.flows.common import (
+    answer_community_run,
+    ask_community_run,
+    page_of,
+    rows,
+    split_names,
+    text_input,
+    turned_page,
+)
 from handlers.messages import Button
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
@@ -45,26 +53,12 @@ async def places(turn: Turn) -> None:
         await turn.start(FLOW, COMMUNITY)
 
 
-async def _communities(turn: Turn) -> list[Community]:
-    found = [
-        await turn.session.get(Community, i)
-        for i in await communities_run(turn.session, turn.grants)
-    ]
-    return sorted((c for c in found if c is not None), key=lambda c: c.name)
-
-
 async def ask_community(turn: Turn) -> None:
-    buttons = [turn.option(c.name, str(c.id)) for c in await _communities(turn)]
-    turn.say(turn.t("Which community?"), [*rows(buttons, 2), turn.nav(back=False)])
+    await ask_community_run(turn, turn.t("Which community?"))
 
 
 async def answer_community(turn: Turn) -> None:
-    chosen = next((c for c in await _communities(turn) if str(c.id) == turn.value), None)
-    if chosen is None:
-        turn.say(turn.t("Please choose with the buttons."))
-        return
-    turn.remember(community_id=chosen.id)
-    await turn.goto(MENU)
+    await answer_community_run(turn, MENU)
 
 
 async def ask_menu(turn: Turn) -> None:

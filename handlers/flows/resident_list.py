@@ -5,7 +5,7 @@ The whole file is checked and summed up first; nothing is stored until they pres
 
 from __future__ import annotations
 
-from handlers.flows.common import rows
+from handlers.flows.common import answer_community_run, ask_community_run
 from handlers.messages import FileUnavailable
 from handlers.router import command, refusal_text
 from handlers.turn import Flow, Step, Turn, register_flow
@@ -40,24 +40,12 @@ async def start_import(turn: Turn, *, after_setup: bool = False) -> None:
         await turn.start(FLOW, COMMUNITY, after_setup=after_setup)
 
 
-async def _communities(turn: Turn) -> list[Community]:
-    ids = await communities_run(turn.session, turn.grants)
-    found = [await turn.session.get(Community, i) for i in ids]
-    return sorted((c for c in found if c is not None), key=lambda c: c.name)
-
-
 async def ask_community(turn: Turn) -> None:
-    buttons = [turn.option(c.name, str(c.id)) for c in await _communities(turn)]
-    turn.say(turn.t("Which community's residents?"), [*rows(buttons, 2), turn.nav(back=False)])
+    await ask_community_run(turn, turn.t("Which community's residents?"))
 
 
 async def answer_community(turn: Turn) -> None:
-    chosen = next((c for c in await _communities(turn) if str(c.id) == turn.value), None)
-    if chosen is None:
-        turn.say(turn.t("Please choose with the buttons."))
-        return
-    turn.remember(community_id=chosen.id)
-    await turn.goto(FILE)
+    await answer_community_run(turn, FILE)
 
 
 async def ask_file(turn: Turn) -> None:
