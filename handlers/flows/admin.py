@@ -19,13 +19,12 @@ from handlers.flows.common import (
     button_number,
     category_name,
     page_of,
+    person_answered,
     rows,
     search_lines,
     searched,
     status_name,
     text_input,
-    turned_page,
-    typed_search,
     wish_summary,
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
@@ -512,11 +511,8 @@ async def ask_grant_person(turn: Turn) -> None:
 
 
 async def answer_grant_person(turn: Turn) -> None:
-    if await turned_page(turn) or await typed_search(turn):
-        return
-    chosen = next((p for p in await grantable_people(turn) if str(p.id) == turn.value), None)
+    chosen = await person_answered(turn, lambda: grantable_people(turn))
     if chosen is None:
-        turn.say(turn.t("Please choose a person with the buttons."))
         return
     turn.remember(person_id=chosen.id, person_name=chosen.name)
     await turn.goto(GRANT_ROLE)

@@ -5,7 +5,7 @@ Nothing here talks to a platform; it builds buttons and texts through the Turn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -202,3 +202,33 @@ async def answer_community_run(turn: Turn, then: str) -> None:
         return
     turn.remember(community_id=chosen.id)
     await turn.goto(then)
+
+
+def ask_for_person(
+    turn: Turn,
+    people: Sequence[Person],
+    question: str,
+    per_page: int,
+    label: Callable[[Person], str] = lambda p: f"{p.name} {p.unit or ''}".strip(),
+    extra: Sequence[tuple[Button, ...]] = (),
+) -> None:
+    """A paged list of people as buttons under the question, searched by what was typed,
+    with any ``extra`` rows and the way out."""
+    found = searched(turn, people)
+    shown, paging, page_note = page_of(turn, found, per_page)
+    buttons = [turn.option(label(p), str(p.id)) for p in shown]
+    text, clear = search_lines(turn, question, len(found), page_note)
+    turn.say(text, [*rows(buttons, 2), paging, clear, *extra, turn.nav(back=False)])
+
+
+async def person_answered(
+    turn: Turn, people: Callable[[], Awaitable[Sequence[Person]]]
+) -> Person | None:
+    """The person pressed on a person list. None when the answer turned the page or
+    searched (already answered), or named nobody on the list (then asked to press one)."""
+    if await turned_page(turn) or await typed_search(turn):
+        return None
+    chosen = next((p for p in await people() if str(p.id) == turn.value), None)
+    if chosen is None:
+        turn.say(turn.t("Please choose a person with the buttons."))
+    return chosen

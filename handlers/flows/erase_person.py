@@ -5,7 +5,10 @@ resident or member of their community, confirms, and the store erases them; see 
 from __future__ import annotations
 
 from handlers.flows.admin import PAGE
-from handlers.flows.common import page_of, rows, search_lines, searched, turned_page, typed_search
+from handlers.flows.common import (
+    ask_for_person,
+    person_answered,
+)
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.erasure import erase_person, people_an_admin_may_erase
@@ -33,19 +36,12 @@ async def ask_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody in your community can be erased."))
         return
-    people = searched(turn, people)
-    shown, paging, page_note = page_of(turn, people, PAGE)
-    buttons = [turn.option(f"{p.name} {p.unit or ''}".strip(), str(p.id)) for p in shown]
-    text, clear = search_lines(turn, t("Whose data should be erased?"), len(people), page_note)
-    turn.say(text, [*rows(buttons, 2), paging, clear, turn.nav(back=False)])
+    ask_for_person(turn, people, t("Whose data should be erased?"), PAGE)
 
 
 async def answer_person(turn: Turn) -> None:
-    if await turned_page(turn) or await typed_search(turn):
-        return
-    chosen = next((p for p in await _people(turn) if str(p.id) == turn.value), None)
+    chosen = await person_answered(turn, lambda: _people(turn))
     if chosen is None:
-        turn.say(turn.t("Please choose a person with the buttons."))
         return
     turn.remember(person_id=chosen.id, name=chosen.name)
     await turn.goto(ERASE_CONFIRM)

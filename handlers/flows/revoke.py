@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from handlers.flows.admin import role_name
 from handlers.flows.common import (
-    page_of,
+    ask_for_person,
+    person_answered,
     rows,
-    search_lines,
-    searched,
-    turned_page,
-    typed_search,
 )
 from handlers.menu import send_menu
 from handlers.messages import Reply
@@ -50,19 +47,12 @@ async def ask_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody in your community holds a role you could take back."))
         return
-    people = searched(turn, everyone)
-    shown, paging, page_note = page_of(turn, people, PAGE)
-    buttons = [turn.option(p.name, str(p.id)) for p in shown]
-    text, clear = search_lines(turn, t("Whose role should be taken back?"), len(people), page_note)
-    turn.say(text, [*rows(buttons, 2), paging, clear, turn.nav(back=False)])
+    ask_for_person(turn, everyone, t("Whose role should be taken back?"), PAGE, lambda p: p.name)
 
 
 async def answer_person(turn: Turn) -> None:
-    if await turned_page(turn) or await typed_search(turn):
-        return
-    chosen = next((p for p in await _people(turn) if str(p.id) == turn.value), None)
+    chosen = await person_answered(turn, lambda: _people(turn))
     if chosen is None:
-        turn.say(turn.t("Please choose a person with the buttons."))
         return
     turn.remember(person_id=chosen.id, person_name=chosen.name)
     await turn.goto(ROLE)

@@ -10,11 +10,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from handlers.flows.common import (
+    ask_for_person,
     button_number,
-    page_of,
     rows,
-    search_lines,
-    searched,
     text_input,
     turned_page,
     typed_search,
@@ -249,21 +247,13 @@ async def _residents(turn: Turn) -> list[Person]:
 
 async def ask_resident(turn: Turn) -> None:
     t = turn.t
-    found = searched(turn, await _residents(turn))
-    shown, paging, page_note = page_of(turn, found, PAGE)
-    buttons = [turn.option(f"{p.unit or '?'} · {p.name}", str(p.id)) for p in shown]
-    text, clear = search_lines(
-        turn, t("For whom? Choose the resident, or add someone not listed."), len(found), page_note
-    )
-    turn.say(
-        text,
-        [
-            *rows(buttons, 2),
-            paging,
-            clear,
-            (turn.option(t.raw("➕ Someone not listed"), "new"),),
-            turn.nav(back=False),
-        ],
+    ask_for_person(
+        turn,
+        await _residents(turn),
+        t("For whom? Choose the resident, or add someone not listed."),
+        PAGE,
+        lambda p: f"{p.unit or '?'} · {p.name}",
+        [(turn.option(t.raw("➕ Someone not listed"), "new"),)],
     )
 
 

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from handlers.flows.admin import PAGE
-from handlers.flows.common import page_of, rows, search_lines, searched, turned_page, typed_search
+from handlers.flows.common import (
+    ask_for_person,
+    person_answered,
+)
 from handlers.router import command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.errors import N_
@@ -49,19 +52,12 @@ async def ask_code_person(turn: Turn) -> None:
         turn.end()
         turn.say(t("Nobody lives in the buildings you look after yet."))
         return
-    people = searched(turn, people)
-    shown, paging, page_note = page_of(turn, people, PAGE)
-    buttons = [turn.option(f"{p.name} {p.unit or ''}".strip(), str(p.id)) for p in shown]
-    text, clear = search_lines(turn, t("Whose sign-in code?"), len(people), page_note)
-    turn.say(text, [*rows(buttons, 2), paging, clear, turn.nav(back=False)])
+    ask_for_person(turn, people, t("Whose sign-in code?"), PAGE)
 
 
 async def answer_code_person(turn: Turn) -> None:
-    if await turned_page(turn) or await typed_search(turn):
-        return
-    chosen = next((p for p in await people_looked_after(turn) if str(p.id) == turn.value), None)
+    chosen = await person_answered(turn, lambda: people_looked_after(turn))
     if chosen is None:
-        turn.say(turn.t("Please choose a person with the buttons."))
         return
     assert turn.person is not None
     code = await make_sign_in_code(turn.session, turn.person, chosen)
