@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flows.news import (
@@ -33,9 +32,10 @@ from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
 from models.cards import CONFIRM
 from models.clock import now
+from models.directory import names_of
 from models.errors import N_
 from models.office_work import digest_counts
-from models.people import Person, Role
+from models.people import Role
 from models.permissions import LADDER
 from models.reach import reach
 from models.reminders import Reminder
@@ -109,11 +109,7 @@ async def _verify_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
 
 
 async def _open_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
-    names = (
-        await speaker.session.scalars(
-            select(Person.name).where(Person.id.in_(await fitting_members(speaker, wish, limit=3)))
-        )
-    ).all()
+    names = await names_of(speaker.session, await fitting_members(speaker, wish, limit=3))
     await tell(
         speaker,
         await ladder_holders(speaker, wish, Role.GRID_WORKER),

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Document, Incoming, Outgoing, Reply
 from models.clock import now
 from models.conversations import Conversation, new_token
-from models.people import Identity, Person, Role, RoleGrant
+from models.directory import has_chat
+from models.people import Person, Role, RoleGrant
 from models.reach import Reach, grants_of, reach_of
 
 # Button data: "c:<token>:<value>" belongs to the conversation's current step;
@@ -81,10 +81,7 @@ class Speaker:
         person = await self.session.get(Person, person_id)
         if person is None or person.unreachable:
             return
-        has_chat = await self.session.scalar(
-            select(Identity.id).where(Identity.person_id == person_id).limit(1)
-        )
-        if has_chat is None:
+        if not await has_chat(self.session, person_id):
             return  # someone the building head speaks for: the head tells them
         translator = Translator(
             pick_locale(person.locale, default=self.config.default_locale), self.config.timezone

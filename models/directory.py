@@ -227,3 +227,43 @@ async def revoke_role(session: AsyncSession, actor: Person, grant_id: int) -> Ro
     await session.delete(grant)
     await session.flush()
     return grant
+
+
+async def has_chat(session: AsyncSession, person_id: int) -> bool:
+    """Whether the person uses any platform (one a building head speaks for uses none)."""
+    found = await session.scalar(
+        select(Identity.id).where(Identity.person_id == person_id).limit(1)
+    )
+    return found is not None
+
+
+async def any_community(session: AsyncSession) -> bool:
+    """Whether any community is set up at all."""
+    return await session.scalar(select(Community.id).limit(1)) is not None
+
+
+async def communities_by_name(session: AsyncSession) -> list[Community]:
+    """Every community, by name."""
+    return list((await session.scalars(select(Community).order_by(Community.name))).all())
+
+
+async def building_names(session: AsyncSession, building_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these buildings, by id (those that exist)."""
+    found = await session.scalars(select(Building).where(Building.id.in_(set(building_ids))))
+    return {b.id: b.name for b in found.all()}
+
+
+async def names_of(session: AsyncSession, person_ids: Iterable[int]) -> list[str]:
+    """The names of these people."""
+    found = await session.scalars(select(Person.name).where(Person.id.in_(list(person_ids))))
+    return list(found.all())
+
+
+async def holds_grant(session: AsyncSession, person_id: int, role: Role, scope_id: int) -> bool:
+    """Whether the person holds the role over that place already."""
+    found = await session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.scope_id == scope_id
+        )
+    )
+    return found is not None

@@ -3,6 +3,7 @@ communities the member reaches (models/reach.py), the fitting and nearest first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
@@ -81,3 +82,32 @@ async def members_fitting(session: AsyncSession, wish: Wish, limit: int) -> list
         pid for profile, pid in rows if profile.fits(wish.category) and pid != wish.requester_id
     ]
     return fitting[:limit]
+
+
+async def holds_place(session: AsyncSession, wish_id: int, member_id: int) -> bool:
+    """Whether the member holds a place on the wish now."""
+    found = await session.scalar(
+        select(WishAssignment.id).where(
+            WishAssignment.wish_id == wish_id,
+            WishAssignment.member_id == member_id,
+            WishAssignment.status == AssignmentStatus.ACTIVE,
+        )
+    )
+    return found is not None
+
+
+async def tasks_of(session: AsyncSession, member_id: int) -> Sequence[Wish]:
+    """The wishes the member holds a place on that are still going or await confirmation,
+    those due soonest first (those without a due date last)."""
+    return (
+        await session.scalars(
+            select(Wish)
+            .join(WishAssignment, WishAssignment.wish_id == Wish.id)
+            .where(
+                WishAssignment.member_id == member_id,
+                WishAssignment.status == AssignmentStatus.ACTIVE,
+                Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE]),
+            )
+            .order_by(Wish.due_at.is_(None), Wish.due_at, Wish.id)
+        )
+    ).all()

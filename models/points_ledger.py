@@ -17,6 +17,7 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry, PointsKind
 from models.reach import grants_of, reach_of
 from models.rewards import Redemption, RedemptionStatus, Reward
+from models.wishes import Wish
 
 MAX_ADJUSTMENT = 10_000
 
@@ -180,3 +181,17 @@ async def rank_among_members(
         or 0
     )
     return int(higher) + 1, int(total)
+
+
+async def latest_entries(
+    session: AsyncSession, person_id: int, limit: int
+) -> list[tuple[PointsEntry, str | None]]:
+    """The person's latest ledger rows, newest first, each with the code of its wish (if any)."""
+    rows = await session.execute(
+        select(PointsEntry, Wish.code)
+        .outerjoin(Wish, PointsEntry.wish_id == Wish.id)
+        .where(PointsEntry.person_id == person_id)
+        .order_by(PointsEntry.at.desc(), PointsEntry.id.desc())
+        .limit(limit)
+    )
+    return [(entry, code) for entry, code in rows.all()]

@@ -13,7 +13,6 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import select
 
 from handlers.flows.common import (
     button_number,
@@ -46,8 +45,14 @@ from models.broadcasts import (
     start_broadcast,
 )
 from models.clock import now
-from models.community import Building, Community
-from models.directory import admin_of_member, approve_member, grant_role
+from models.community import Community
+from models.directory import (
+    admin_of_member,
+    approve_member,
+    building_names,
+    grant_role,
+    holds_grant,
+)
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.office_work import (
     communities_reached,
@@ -57,7 +62,7 @@ from models.office_work import (
     volunteers_waiting,
     waiting_for_office,
 )
-from models.people import MemberProfile, Person, Role, RoleGrant
+from models.people import MemberProfile, Person, Role
 from models.permissions import LADDER
 from models.reach import holders_at
 from models.service_lists import LISTS, Cell, Sheet
@@ -489,14 +494,9 @@ async def ask_grant_person(turn: Turn) -> None:
         return
     people = searched(turn, everyone)
     shown, paging, page_note = page_of(turn, people, PAGE)
-    buildings = {
-        b.id: b.name
-        for b in (
-            await turn.session.scalars(
-                select(Building).where(Building.id.in_({p.building_id for p in shown}))
-            )
-        ).all()
-    }
+    buildings = await building_names(
+        turn.session, {p.building_id for p in shown if p.building_id is not None}
+    )
     buttons = [
         turn.option(
             f"{p.name} · {buildings[p.building_id]} {p.unit or ''}".strip()
@@ -575,15 +575,11 @@ async def do_grant(turn: Turn, scope_id: int) -> None:
     if person is None:
         raise NotFound(N_("There is no such person."))
     place = dict(await grant_places(turn, role)).get(scope_id, "?")
-    had = await turn.session.scalar(
-        select(RoleGrant.id).where(
-            RoleGrant.person_id == person.id, RoleGrant.role == role, RoleGrant.scope_id == scope_id
-        )
-    )
+    had = await holds_grant(turn.session, person.id, role, scope_id)
     await grant_role(turn.session, turn.person, person, role, scope_id)
     turn.end()
     t = turn.t
-    if had is not None:
+    if had:
         turn.say(
             t(
                 "{name} is already {role} of {place}. Nothing changed.",

@@ -13,7 +13,6 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import select
 
 from handlers.flows.common import buildings_of, button_number, rows, text_input
 from handlers.i18n import Markup, Translator
@@ -44,6 +43,7 @@ from models.campaigns import (
 )
 from models.clock import now
 from models.community import Building
+from models.directory import building_names
 from models.errors import N_, NotAllowed
 from models.people import Role
 from models.reach import holders_at
@@ -318,10 +318,7 @@ async def ask_units(turn: Turn) -> None:
         for s in share.buildings
         if s.id in mine
     ]
-    names = {
-        b.id: b.name
-        for b in await turn.session.scalars(select(Building).where(Building.id.in_(mine)))
-    }
+    names = await building_names(turn.session, mine)
     several = len(mine) > 1
     buttons = [
         turn.option(

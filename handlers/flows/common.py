@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import select
-
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import STATUS_NAMES
 from handlers.turn import Speaker, Turn
 from models.community import Building, Community
+from models.directory import communities_by_name
 from models.errors import N_, NotFound
+from models.open311_requests import active_categories
 from models.people import Person
 from models.reach import communities_run_by_name, community_reach
 from models.text import bounded_id
-from models.wishes import Category, Urgency, Wish
+from models.wishes import Urgency, Wish
 
 Item = TypeVar("Item")
 
@@ -75,17 +75,11 @@ def text_input(turn: Turn, *, limit: int, what: str) -> str | None:
 
 
 async def categories(turn: Turn) -> list[str]:
-    return list(
-        (
-            await turn.session.scalars(
-                select(Category.code).where(Category.active).order_by(Category.code)
-            )
-        ).all()
-    )
+    return [c.code for c in await active_categories(turn.session)]
 
 
 async def communities(turn: Turn) -> list[Community]:
-    return list((await turn.session.scalars(select(Community).order_by(Community.name))).all())
+    return await communities_by_name(turn.session)
 
 
 async def buildings_of(turn: Turn, community_id: int) -> list[Building]:

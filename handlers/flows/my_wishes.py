@@ -5,8 +5,6 @@ Confirming asks for 1-5 stars and an optional comment; see my_wishes.md for the 
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
 from handlers.flows.common import button_number, rows, text_input, wish_summary
 from handlers.flows.news import heads_of, helpers_of, requester_side, spend_card, tell
 from handlers.flows.relay import relay_button
@@ -16,7 +14,14 @@ from handlers.turn import Flow, Step, Turn, register_flow
 from models.cards import CONFIRM, VERIFY
 from models.errors import N_
 from models.people import Role
-from models.wish_life import cancel_wish, check_applies, confirm_wish, dispute_wish, get_wish
+from models.wish_life import (
+    cancel_wish,
+    check_applies,
+    confirm_wish,
+    dispute_wish,
+    get_wish,
+    latest_wishes_of,
+)
 from models.wishes import Urgency, Wish, WishStatus
 
 RATING = "rating"
@@ -32,14 +37,7 @@ SHOWN = 10
 async def my_wishes(turn: Turn) -> None:
     assert turn.person is not None
     t = turn.t
-    wishes = (
-        await turn.session.scalars(
-            select(Wish)
-            .where(or_(Wish.requester_id == turn.person.id, Wish.submitted_by_id == turn.person.id))
-            .order_by(Wish.id.desc())
-            .limit(SHOWN)
-        )
-    ).all()
+    wishes = await latest_wishes_of(turn.session, turn.person.id, SHOWN)
     if not wishes:
         turn.say(t("You have no wishes yet. Send /wish when you need a hand."))
         return

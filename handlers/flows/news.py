@@ -9,8 +9,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.flows.common import wish_summary
 from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Reply
@@ -20,7 +18,8 @@ from models.community import Building, Grid
 from models.open_tasks import members_fitting
 from models.people import Person, Role
 from models.reach import holders, holders_at, place_of_building
-from models.wishes import AssignmentStatus, Urgency, Wish, WishAssignment
+from models.wish_life import active_helpers
+from models.wishes import Urgency, Wish
 
 ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]
 
@@ -91,16 +90,7 @@ def requester_side(wish: Wish) -> list[int]:
 
 
 async def helpers_of(turn: Speaker, wish: Wish) -> list[int]:
-    return list(
-        (
-            await turn.session.scalars(
-                select(WishAssignment.member_id).where(
-                    WishAssignment.wish_id == wish.id,
-                    WishAssignment.status == AssignmentStatus.ACTIVE,
-                )
-            )
-        ).all()
-    )
+    return await active_helpers(turn.session, wish.id)
 
 
 async def heads_of(turn: Speaker, building_id: int) -> list[int]:

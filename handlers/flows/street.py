@@ -5,8 +5,6 @@ The answer closes the wish and comes back down to the requester and to whoever p
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.flows.admin import level_over, role_name, wish_and_text
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import requester_side, tell
@@ -17,8 +15,14 @@ from models.errors import N_, IllegalTransition, NotAllowed
 from models.office_work import escalated_to
 from models.people import Role
 from models.permissions import LADDER, TOP_LEVEL
-from models.wish_life import MAX_NOTE, get_wish, resolve_wish
-from models.wishes import Wish, WishEvent, WishStatus
+from models.wish_life import (
+    MAX_NOTE,
+    escalated_by,
+    get_wish,
+    last_escalation_note,
+    resolve_wish,
+)
+from models.wishes import Wish, WishStatus
 
 ANSWER = "answer"
 SHOWN = 20
@@ -47,12 +51,7 @@ async def escalated(turn: Turn) -> None:
 
 
 async def escalation_reason(turn: Turn, wish: Wish) -> str:
-    note = await turn.session.scalar(
-        select(WishEvent.note)
-        .where(WishEvent.wish_id == wish.id, WishEvent.action == "escalate")
-        .order_by(WishEvent.id.desc())
-        .limit(1)
-    )
+    note = await last_escalation_note(turn.session, wish.id)
     return note or "-"
 
 
@@ -120,18 +119,10 @@ async def do_resolve(turn: Turn, wish_id: int, answer: str) -> None:
         N_("Your wish {code} has an answer from the office: {answer}"),
         answer=answer,
     )
-    passed_up = (
-        await turn.session.scalars(
-            select(WishEvent.actor_id).where(
-                WishEvent.wish_id == wish.id,
-                WishEvent.action == "escalate",
-                WishEvent.actor_id.is_not(None),
-            )
-        )
-    ).all()
+    passed_up = await escalated_by(turn.session, wish.id)
     await tell(
         turn,
-        [p for p in passed_up if p is not None and p not in requester_side(wish)],
+        [p for p in passed_up if p not in requester_side(wish)],
         wish,
         N_("Wish {code}, which you passed up, was answered: {answer}"),
         answer=answer,

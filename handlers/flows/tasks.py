@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
-
 from handlers.flows.common import button_number, status_name, text_input, wish_summary
 from handlers.flows.news import (
     ButtonsFor,
@@ -27,10 +25,10 @@ from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.cards import CONFIRM, wish_card
 from models.community import Building, Community
 from models.errors import N_, NotAllowed
-from models.open_tasks import open_wishes_page
+from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
 from models.points import PointsEntry, PointsKind
-from models.points_ledger import rank_among_members
+from models.points_ledger import latest_entries, rank_among_members
 from models.privacy import phone_for_helpers
 from models.wish_life import (
     MAX_NOTE,
@@ -40,7 +38,7 @@ from models.wish_life import (
     report_done,
     still_on_it,
 )
-from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
+from models.wishes import Wish, WishStatus
 
 RELEASE = "release"
 NOTE = "note"
@@ -92,14 +90,7 @@ def _not_approved(turn: Turn) -> None:
 
 
 async def _holds(turn: Turn, wish: Wish) -> bool:
-    found = await turn.session.scalar(
-        select(WishAssignment.id).where(
-            WishAssignment.wish_id == wish.id,
-            WishAssignment.member_id == _me(turn).id,
-            WishAssignment.status == AssignmentStatus.ACTIVE,
-        )
-    )
-    return found is not None
+    return await holds_place(turn.session, wish.id, _me(turn).id)
 
 
 async def _held_wish(turn: Turn, args: Sequence[str]) -> Wish:
@@ -150,18 +141,7 @@ def task_buttons(t: Translator, wish: Wish) -> tuple[Button, ...]:
 
 async def _my_tasks(turn: Turn) -> None:
     me = _me(turn)
-    mine = (
-        await turn.session.scalars(
-            select(Wish)
-            .join(WishAssignment, WishAssignment.wish_id == Wish.id)
-            .where(
-                WishAssignment.member_id == me.id,
-                WishAssignment.status == AssignmentStatus.ACTIVE,
-                Wish.status.in_([S.OPEN, S.ACCEPTED, S.DONE]),
-            )
-            .order_by(Wish.due_at.is_(None), Wish.due_at, Wish.id)
-        )
-    ).all()
+    mine = await tasks_of(turn.session, me.id)
     t = turn.t
     for i, wish in enumerate(mine):
         head = t.plural("Your task:", "Your {n} tasks:", len(mine)) + "\n\n" if i == 0 else ""
@@ -558,15 +538,7 @@ async def points(turn: Turn) -> None:
     else:
         lines.append(t("You are ranked once an admin has approved you."))
 
-    entries = (
-        await turn.session.execute(
-            select(PointsEntry, Wish.code)
-            .outerjoin(Wish, PointsEntry.wish_id == Wish.id)
-            .where(PointsEntry.person_id == me.id)
-            .order_by(PointsEntry.at.desc(), PointsEntry.id.desc())
-            .limit(LEDGER_SHOWN)
-        )
-    ).all()
+    entries = await latest_entries(turn.session, me.id, LEDGER_SHOWN)
     if entries:
         lines.append("")
         lines.append(t("Latest changes:"))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-
 from handlers.flows.common import (
     ask_for_person,
     button_number,
@@ -34,7 +32,7 @@ from handlers.router import action, command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
 from models.cards import VERIFY, wish_card
 from models.community import Building
-from models.directory import add_person
+from models.directory import add_person, building_names
 from models.errors import N_
 from models.invites import building_invite
 from models.office_work import residents_reached, waiting_for_head
@@ -288,10 +286,8 @@ async def ask_new_unit(turn: Turn) -> None:
     buildings = turn.scopes(Role.BUILDING_HEAD)
     if len(buildings) > 1 and "building_id" not in turn.data:
         names = [
-            turn.option(b.name, f"b:{b.id}")
-            for b in (
-                await turn.session.scalars(select(Building).where(Building.id.in_(buildings)))
-            ).all()
+            turn.option(name, f"b:{building_id}")
+            for building_id, name in (await building_names(turn.session, buildings)).items()
         ]
         turn.say(t("Which building?"), [*rows(names, 3), turn.nav()])
         return

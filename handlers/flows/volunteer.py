@@ -6,11 +6,9 @@ any new volunteer; see volunteer.md.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from handlers.router import command
 from handlers.turn import Turn
-from models.community import Community
+from models.directory import any_community
 from models.errors import N_
 from models.people import MemberProfile, Role
 from models.reach import place_of_building
@@ -33,7 +31,7 @@ async def volunteer(turn: Turn) -> None:
         place = await place_of_building(turn.session, turn.person.building_id)
         await turn.start(FLOW, SKILLS, role=MEMBER, community_id=place.community_id)
         return
-    if await turn.session.scalar(select(Community.id).limit(1)) is None:
+    if not await any_community(turn.session):
         turn.say(t("No community is set up here yet. Please ask your community office."))
         return
     await turn.start(FLOW, COMMUNITY, role=MEMBER)
