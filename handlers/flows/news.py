@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.flows.common import wish_summary
-from handlers.i18n import Translator, pick_locale
+from handlers.i18n import Translator, pick_locale, translator
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
 from models.community import Building, Grid
@@ -58,7 +58,7 @@ async def tell(
 async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:
     person = await turn.session.get(Person, person_id)
     locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
-    return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
+    return await wish_summary(turn, wish, translator(locale, turn.config.timezone))
 
 
 def wish_photo(wish: Wish) -> str | None:
