@@ -247,9 +247,11 @@ async def suggestions(
         WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
     )
     count = func.coalesce(busy.c.busy, 0)
-    found = (
+    # Ranked in the database on narrow rows (ids and the sort keys), then only the first
+    # few people and profiles are loaded.
+    ranked = (
         await session.execute(
-            select(Person, MemberProfile, count)
+            select(Person.id, count)
             .join(MemberProfile, MemberProfile.person_id == Person.id)
             .join(
                 RoleGrant,
@@ -265,7 +267,6 @@ async def suggestions(
                 Person.id != wish.requester_id,
                 Person.id.not_in(holding),
             )
-            # Ranked in the database, so that only the first few are loaded.
             .order_by(
                 case((skills_hold(wish.category), 0), else_=1),
                 count,
@@ -276,7 +277,19 @@ async def suggestions(
             .limit(limit)
         )
     ).all()
-    return [(person, profile, int(busy_now)) for person, profile, busy_now in found]
+    if not ranked:
+        return []
+    loaded = {
+        person.id: (person, profile)
+        for person, profile in (
+            await session.execute(
+                select(Person, MemberProfile)
+                .join(MemberProfile, MemberProfile.person_id == Person.id)
+                .where(Person.id.in_([person_id for person_id, _ in ranked]))
+            )
+        ).all()
+    }
+    return [(*loaded[person_id], int(busy_now)) for person_id, busy_now in ranked]
 
 
 async def volunteers_waiting(
