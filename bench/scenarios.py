@@ -132,8 +132,9 @@ async def _conversation(
     data = await r.press_then(data or "", building)
     data = await r.press_then(data or "", None)
     since, moment = r.send(f"5-{n:03d}")
-    data = await r.wait_button("No, thanks", since, moment)
-    await r.press_then(data, None)
+    # The phone question's choices sit on Telegram's share-phone keyboard: they send their label.
+    await r.wait_text("phone number", since, moment)
+    await r.send_then("No, thanks", None)
     data = await r.send_then("/wish", "Repairs")
     await r.press_then(data or "", None)
     since, moment = r.send(marker)

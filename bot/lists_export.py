@@ -17,10 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,6 +134,8 @@ def _write_csv(path: Path, sheet: Sheet) -> None:
 
 
 def _xlsx_value(value: Cell) -> str | int | dt.datetime | None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, dt.datetime):
         # Excel has no time zones: local wall-clock time, as the office reads it.
         return value.replace(tzinfo=None)
@@ -157,6 +155,11 @@ def _display_width(value: Cell) -> int:
 
 
 def _write_xlsx(path: Path, sheet: Sheet) -> None:
+    # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     ws = book.active
     ws.title = sheet.title

@@ -57,6 +57,9 @@ log = logging.getLogger("wishbot.runtime")
 
 # A rule reminder whose firing keeps failing (a bug, not an outage) is given up after this.
 MAX_ATTEMPTS = 8
+# Due rule reminders fired per transaction, and how often the sweep looks for due ones.
+REMINDER_BATCH = 50
+REMINDER_WAKE_SECONDS = 1.0
 
 
 def database_blinked(error: BaseException) -> bool:
@@ -277,40 +280,40 @@ class Runtime:
     # --- rule reminders ------------------------------------------------------------------------
 
     async def fire_reminders(self) -> int:
-        """Fire every due rule reminder, each in its own transaction with what it sends."""
+        """Fire every due rule reminder, a batch per transaction with what they send; what
+        a batch queued goes out while the next batch fires."""
         fired = 0
         async with self._reminders_lock:
-            while await self._fire_one():
-                fired += 1
-        if fired:
-            self.outbox_waiting.set()
+            while batch := await self._fire_batch():
+                fired += batch
+                self.outbox_waiting.set()
         return fired
 
-    async def _fire_one(self) -> bool:
+    async def _fire_batch(self) -> int:
+        """Claim up to REMINDER_BATCH due reminders (other processes skip them) and fire each
+        in its own savepoint: one that no longer applies or fails alone is recorded alone."""
         async with self.app.sessions.begin() as session:
-            rows = await claim_due_reminders(session)
-            if not rows:
-                return False
-            row = rows[0]
-            row.attempts += 1
-            try:
-                async with session.begin_nested():
-                    await self.queue(session, await fire(session, row, self.config))
-                row.status = ReminderStatus.SENT
-                row.sent_at = now(session)
-            except StoreError as refused:
-                # Somebody moved the wish at the same moment: the reminder no longer applies.
-                row.status = ReminderStatus.CANCELLED
-                row.last_error = refused.key[:500]
-            except Exception as error:
-                if database_blinked(error):
-                    # The database, not the reminder: nothing is committed, the row stays due
-                    # and the sweep tries again after a wait (never counted against it).
-                    raise
-                # A bug: try again later, then give up with a record.
-                log.exception("reminder %s failed", row.id)
-                back_off(row, now(session), type(error).__name__)
-        return True
+            rows = await claim_due_reminders(session, REMINDER_BATCH)
+            for row in rows:
+                row.attempts += 1
+                try:
+                    async with session.begin_nested():
+                        await self.queue(session, await fire(session, row, self.config))
+                    row.status = ReminderStatus.SENT
+                    row.sent_at = now(session)
+                except StoreError as refused:
+                    # Somebody moved the wish at the same moment: the reminder no longer applies.
+                    row.status = ReminderStatus.CANCELLED
+                    row.last_error = refused.key[:500]
+                except Exception as error:
+                    if database_blinked(error):
+                        # The database, not the reminder: nothing is committed, the rows stay
+                        # due and the sweep tries again after a wait (never counted against them).
+                        raise
+                    # A bug: try again later, then give up with a record.
+                    log.exception("reminder %s failed", row.id)
+                    back_off(row, now(session), type(error).__name__)
+        return len(rows)
 
     async def plan_daily(self) -> None:
         """The admins' digests (and on its weekday the heads' prompt), once whatever the processes."""
@@ -559,6 +562,13 @@ class Runtime:
                 event.set()
 
         scheduler.add_job(wake, "interval", seconds=settings.sweep_seconds, id="sweep")
+        # Due reminders go out within about a second: an idle look is one indexed query.
+        scheduler.add_job(
+            self.reminders_waiting.set,
+            "interval",
+            seconds=min(REMINDER_WAKE_SECONDS, settings.sweep_seconds),
+            id="reminders",
+        )
         digest = dt.time.fromisoformat(settings.rules.digest_time)
         scheduler.add_job(
             self.plan_daily, "cron", hour=digest.hour, minute=digest.minute, id="daily"

@@ -91,6 +91,12 @@ class Translator:
         return format_decimal(value, locale=self._babel)
 
 
+@cache
+def translator(locale: str, timezone: ZoneInfo) -> Translator:
+    """One Translator per language and time zone for the process (its Babel locale too)."""
+    return Translator(locale, timezone)
+
+
 def _escaped(value: Any) -> str:
     if isinstance(value, Markup):
         return str(value)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator, pick_locale
+from handlers.i18n import translator as translator_for
 from handlers.messages import Button, Document, Incoming, Outgoing, Reply
 from models.clock import now
 from models.conversations import Conversation, new_token
@@ -83,7 +84,7 @@ class Speaker:
             return
         if not await has_chat(self.session, person_id):
             return  # someone the building head speaks for: the head tells them
-        translator = Translator(
+        translator = translator_for(
             pick_locale(person.locale, default=self.config.default_locale), self.config.timezone
         )
         self.replies.append(Outgoing(build(translator), person_id=person_id, urgent=urgent))
@@ -114,7 +115,7 @@ class Turn(Speaker):
 
     @property
     def t(self) -> Translator:
-        return Translator(self.locale, self.config.timezone)
+        return translator_for(self.locale, self.config.timezone)
 
     # --- who -----------------------------------------------------------------------------
 

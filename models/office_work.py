@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
@@ -15,6 +15,7 @@ from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import TOP_LEVEL, ladder_level
 from models.points import PointsEntry, PointsKind
 from models.reach import Reach, community_buildings, place_of_building
+from models.skills import skills_hold
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -245,9 +246,12 @@ async def suggestions(
     holding = select(WishAssignment.member_id).where(
         WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
     )
-    found = (
+    count = func.coalesce(busy.c.busy, 0)
+    # Ranked in the database on narrow rows (ids and the sort keys), then only the first
+    # few people and profiles are loaded.
+    ranked = (
         await session.execute(
-            select(Person, MemberProfile, func.coalesce(busy.c.busy, 0))
+            select(Person.id, count)
             .join(MemberProfile, MemberProfile.person_id == Person.id)
             .join(
                 RoleGrant,
@@ -263,19 +267,29 @@ async def suggestions(
                 Person.id != wish.requester_id,
                 Person.id.not_in(holding),
             )
+            .order_by(
+                case((skills_hold(wish.category), 0), else_=1),
+                count,
+                Person.points_balance.desc(),
+                Person.name,
+                Person.id,
+            )
+            .limit(limit)
         )
     ).all()
-    ranked = sorted(
-        ((person, profile, int(count)) for person, profile, count in found),
-        key=lambda r: (
-            not r[1].fits(wish.category),
-            r[2],
-            -r[0].points_balance,
-            r[0].name,
-            r[0].id,
-        ),
-    )
-    return ranked[:limit]
+    if not ranked:
+        return []
+    loaded = {
+        person.id: (person, profile)
+        for person, profile in (
+            await session.execute(
+                select(Person, MemberProfile)
+                .join(MemberProfile, MemberProfile.person_id == Person.id)
+                .where(Person.id.in_([person_id for person_id, _ in ranked]))
+            )
+        ).all()
+    }
+    return [(*loaded[person_id], int(busy_now)) for person_id, busy_now in ranked]
 
 
 async def volunteers_waiting(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.community import Building
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.reach import Reach, place_of_building
+from models.skills import skills_hold
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -64,24 +65,21 @@ async def open_wishes_page(
 async def members_fitting(session: AsyncSession, wish: Wish, limit: int) -> list[int]:
     """Approved members of the wish's community whose skills fit it (not the requester)."""
     place = await place_of_building(session, wish.building_id)
-    rows = (
-        await session.execute(
-            select(MemberProfile, RoleGrant.person_id)
-            .join(RoleGrant, RoleGrant.person_id == MemberProfile.person_id)
-            .where(
-                RoleGrant.role == Role.MEMBER,
-                RoleGrant.scope_id == place.community_id,
-                MemberProfile.approved,
-                MemberProfile.person_id.not_in(
-                    select(Person.id).where(Person.erased_at.is_not(None))
-                ),
-            )
+    found = await session.scalars(
+        select(RoleGrant.person_id)
+        .join(MemberProfile, RoleGrant.person_id == MemberProfile.person_id)
+        .where(
+            RoleGrant.role == Role.MEMBER,
+            RoleGrant.scope_id == place.community_id,
+            MemberProfile.approved,
+            skills_hold(wish.category),
+            MemberProfile.person_id != wish.requester_id,
+            MemberProfile.person_id.not_in(select(Person.id).where(Person.erased_at.is_not(None))),
         )
-    ).all()
-    fitting = [
-        pid for profile, pid in rows if profile.fits(wish.category) and pid != wish.requester_id
-    ]
-    return fitting[:limit]
+        .order_by(RoleGrant.person_id)
+        .limit(limit)
+    )
+    return list(found)
 
 
 async def holds_place(session: AsyncSession, wish_id: int, member_id: int) -> bool:

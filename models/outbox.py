@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -115,22 +115,34 @@ async def claim_message(
         )
         .exists()
     )
-    expired: list[Reminder] = []
-    while True:
-        row = await session.scalar(
+
+    def waiting(broadcast: bool) -> Select[Reminder]:
+        return (
             select(Reminder)
             .where(
                 Reminder.status == ReminderStatus.PENDING,
                 Reminder.due_at <= moment,
                 Reminder.kind == MESSAGE,
                 Reminder.platform == platform,
+                Reminder.broadcast_id.is_not(None)
+                if broadcast
+                else Reminder.broadcast_id.is_(None),
                 or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
                 ~comes_first,
             )
-            .order_by(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id)
+            .order_by(Reminder.due_at, Reminder.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+
+    # Two probes rather than one ORDER BY on (broadcast_id IS NOT NULL, due_at, id): each walks
+    # the (status, due_at) index in order and stops at the first row it may take, where the
+    # single query sorted every waiting row, and probed each one's chat, at every claim.
+    expired: list[Reminder] = []
+    while True:
+        row = await session.scalar(waiting(broadcast=False))
+        if row is None:
+            row = await session.scalar(waiting(broadcast=True))
         if row is None:
             await session.flush()
             return None, expired

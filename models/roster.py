@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,6 +192,9 @@ def read_roster(filename: str, data: bytes) -> list[RosterRow]:
 
 def xlsx_text(data: bytes) -> str:
     """The first sheet of an XLSX file as CSV text, so one parser checks both."""
+    # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a broken file

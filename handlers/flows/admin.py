@@ -11,9 +11,6 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from io import BytesIO
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from handlers.flows.common import (
     button_number,
     category_name,
@@ -839,6 +836,10 @@ XLSX_TIME = "yyyy-mm-dd hh:mm"
 
 def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
     """The sheet as an XLSX file in memory; text stays text, even when it starts with '='."""
+    # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     book = Workbook()
     ws = book.active
     ws.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:31] or "Sheet"
@@ -858,6 +859,8 @@ def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
 
 
 def _cell(value: Cell) -> str | int | dt.datetime | None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)  # local wall-clock time: Excel has no time zones
     if isinstance(value, str):

@@ -11,9 +11,6 @@ import datetime as dt
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from handlers.flows.common import buildings_of, button_number, rows, text_input
 from handlers.i18n import Markup, Translator
 from handlers.messages import Document, Reply
@@ -555,6 +552,10 @@ async def _export(turn: Turn, survey_id: int) -> None:
 
 def xlsx_bytes(title: str, header: list[str], body: list[tuple[str, ...]]) -> bytes:
     """One sheet, text kept as text (even when it starts with '=')."""
+    # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     book = Workbook()
     sheet = book.active
     sheet.title = ILLEGAL_CHARACTERS_RE.sub("", title).replace("/", " ")[:31] or "Campaign"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from handlers.flows.common import wish_summary
-from handlers.i18n import Translator, pick_locale
+from handlers.i18n import Translator, pick_locale, translator
 from handlers.messages import Button, Reply
 from handlers.turn import Speaker, action_button
 from models.cards import wish_card
@@ -77,7 +77,7 @@ async def spend_card(
 async def _summary_in_their_language(turn: Speaker, person_id: int, wish: Wish) -> str:
     person = await turn.session.get(Person, person_id)
     locale = pick_locale(person.locale if person else None, default=turn.config.default_locale)
-    return await wish_summary(turn, wish, Translator(locale, turn.config.timezone))
+    return await wish_summary(turn, wish, translator(locale, turn.config.timezone))
 
 
 def wish_photo(wish: Wish) -> str | None:
