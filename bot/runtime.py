@@ -55,6 +55,9 @@ from models.schedule import (
 
 log = logging.getLogger("wishbot.runtime")
 
+# Telegram lets a chat have about one message a second: a 429 this soon after the chat's
+# last message is that chat's limit, not the bot's.
+CHAT_WINDOW = dt.timedelta(seconds=1)
 # A rule reminder whose firing keeps failing (a bug, not an outage) is given up after this.
 MAX_ATTEMPTS = 8
 # Due rule reminders fired per transaction, and how often the sweep looks for due ones.
@@ -161,6 +164,8 @@ class Runtime:
         # After a 429 or while the platform is unreachable, no send to that platform before
         # this moment: every other chat would bang into the same wall.
         self._held_until: dict[str, dt.datetime] = {}
+        # When each chat last got a message: a 429 within CHAT_WINDOW of it is that chat's.
+        self._last_sent: dict[tuple[str, str], dt.datetime] = {}
         self._unreachable: dict[str, Outage] = {}
         # Each sweep's database trouble, logged once per outage.
         self._sweep_outages: dict[str, Outage] = {}
@@ -446,8 +451,15 @@ class Runtime:
             return ended
         except RetryLater as wait:
             # Telegram asked us to slow down: not the message's fault; its chat waits.
-            until = self.app.clock.now() + dt.timedelta(seconds=wait.seconds)
-            self._hold(platform, until, wait.seconds)
+            moment = self.app.clock.now()
+            until = moment + dt.timedelta(seconds=wait.seconds)
+            last = self._last_sent.get((platform, claimed.chat))
+            if last is not None and moment - last < CHAT_WINDOW:
+                # This chat had a message within the second: the per-chat limit. Only this
+                # chat waits; everyone else's answers and the broadcast go on.
+                asyncio.get_running_loop().call_later(wait.seconds, self.outbox_waiting.set)
+            else:  # the bot's own limit: every chat would bang into it
+                self._hold(platform, until, wait.seconds)
 
             async def slowed(session: AsyncSession) -> None:
                 await release_claim(session, row_id, claim, "RetryAfter", counts=False)
@@ -464,6 +476,7 @@ class Runtime:
 
             return waits
         outage.ended()
+        self._sent_to(platform, claimed.chat)
 
         async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
@@ -488,6 +501,13 @@ class Runtime:
                 continue
             outage.ended()
             return
+
+    def _sent_to(self, platform: str, chat: str) -> None:
+        """When this chat last got a message, to tell its own limit from the bot's."""
+        moment = self.app.clock.now()
+        if len(self._last_sent) > 10_000:
+            self._last_sent = {k: v for k, v in self._last_sent.items() if moment - v < CHAT_WINDOW}
+        self._last_sent[(platform, chat)] = moment
 
     def _hold(self, platform: str, until: dt.datetime, seconds: float) -> None:
         """No send to the platform before ``until``; wake the sweep then (nothing else will)."""

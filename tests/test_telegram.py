@@ -90,3 +90,36 @@ async def test_a_429_holds_the_chat_and_keeps_the_order(
         assert len(set(codes)) == 3  # each wish once, none twice
         assert any(c.status == 429 for c in bot.server.calls)
         assert bot.server.violations == []
+
+
+async def test_a_429_for_one_chat_holds_only_that_chat(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    """Telegram's one-a-second per chat: Alice's list waits its turn, Bob's answer does not
+    wait behind it (a broadcast must not crawl because one recipient is also writing)."""
+    from models.directory import link_identity
+    from tests.fake_bot_api import Limits
+    from tests.wishes import wish_in
+
+    for _ in range(3):
+        await wish_in(sessions, town, WishStatus.OPEN)
+    async with sessions.begin() as s:
+        await link_identity(s, town.alice, "telegram", "3001")
+    async with telegram_bot(_url(app), clock) as bot:
+        bot.server.clock = lambda: clock.now().timestamp()
+        bot.server.limits = Limits(per_chat_per_second=1, global_per_second=None)
+        alice = bot.user(3001, "Alice")
+        bob = bot.user(3002, "Bob")
+        alice.user.send("/my")
+        bob.user.send("/help")
+        await bot.step()  # the same moment on our clock: nothing has waited yet
+        assert len(alice.inbox()) == 1  # the rest of her list waits for retry_after
+        assert any(c.status == 429 for c in bot.server.calls)
+        assert bob.inbox(), "Bob's answer waited behind Alice's chat"
+        for _ in range(10):
+            if len(alice.inbox()) == 4:
+                break
+            clock.advance(dt.timedelta(seconds=1))
+            await bot.step()
+        assert len(alice.inbox()) == 4
+        assert bot.server.violations == []
