@@ -84,6 +84,15 @@ class Outcome:
 Bench = Callable[[str], Awaitable[s.Run]]
 
 
+# What a throughput scenario reports: (measure, unit, higher is better).
+THROUGHPUT = [
+    ("updates_per_s", "updates/s", True),
+    ("p50_ms", "ms", False),
+    ("p99_ms", "ms", False),
+    ("cpu_ms_per_update", "CPU ms", False),
+]
+
+
 async def paired(
     outcome: Outcome,
     db: str,
@@ -167,12 +176,7 @@ async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
             f"first contacts: {sizes.first_contacts} newcomers send /start at once",
             sizes.pairs,
             partial(s.first_contacts, users=sizes.first_contacts, postgres=url),
-            [
-                ("updates_per_s", "updates/s", True),
-                ("p50_ms", "ms", False),
-                ("p99_ms", "ms", False),
-                ("cpu_ms_per_update", "CPU ms", False),
-            ],
+            THROUGHPUT,
         )
         await paired(
             outcome,
@@ -180,12 +184,7 @@ async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
             f"full conversations: {sizes.conversations} at once, 21 updates each",
             sizes.pairs,
             partial(s.conversations, count=sizes.conversations, postgres=url),
-            [
-                ("updates_per_s", "updates/s", True),
-                ("p50_ms", "ms", False),
-                ("p99_ms", "ms", False),
-                ("cpu_ms_per_update", "CPU ms", False),
-            ],
+            THROUGHPUT,
         )
         await paired(
             outcome,
