@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.messages import Button, Incoming, Menu, Outgoing, Reply, Sender
 from handlers.router import handle
 from handlers.turn import Config
-from models.people import Identity
+from models.directory import link_identity
+from models.people import Identity, Person
 
 CONFIG = Config(default_locale="en", timezone=ZoneInfo("Asia/Shanghai"))
 _ids = itertools.count(5000)
@@ -92,6 +93,13 @@ class World:
     def chat(self, name: str, language: str | None = "en") -> Chat:
         chat = Chat(self, name, language)
         self.chats[chat.user_id] = chat
+        return chat
+
+    async def as_person(self, person: Person, language: str | None = "en") -> Chat:
+        """A chat that the store knows as this person's (their identity on the test platform)."""
+        chat = self.chat(person.name, language)
+        async with self.sessions.begin() as s:
+            await link_identity(s, person, "test", chat.user_id)
         return chat
 
     async def handle(self, chat: Chat, incoming: Incoming) -> list[Reply]:

@@ -11,20 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.community import Building
 from models.conversations import Conversation
-from models.directory import add_person, grant_role, link_identity, revoke_role
+from models.directory import add_person, grant_role, revoke_role
 from models.errors import NotAllowed
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.places import rename_building
 from tests.chat import Chat, World
 from tests.town import Town
 from tests.web import web_site
-
-
-async def _as(world: World, person: Person, language: str = "en") -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 async def _asked_for(sessions: async_sessionmaker[AsyncSession], chat: Chat) -> str | None:
@@ -42,9 +35,9 @@ async def test_a_resident_offers_to_help_later_and_the_admin_approves(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    maple = await _as(world, town.maple_admin)
-    bob = await _as(world, town.bob)
+    admin = await world.as_person(town.admin)
+    maple = await world.as_person(town.maple_admin)
+    bob = await world.as_person(town.bob)
 
     await bob.send("/tasks")
     assert "not for you" in bob.last.text
@@ -85,7 +78,7 @@ async def test_onbehalf_finds_the_45th_resident_by_page_and_by_search(
             person = await add_person(s, f"Neighbour {n:02}", building=town.n1, unit=f"U-{n:02}")
             await grant_role(s, None, person, Role.RESIDENT, town.n1.id)
     world = World(sessions)
-    head = await _as(world, town.head_n1)
+    head = await world.as_person(town.head_n1)
 
     await head.send("/onbehalf")
     assert "Page 1 of 5" in head.last.text and "Type part of a name or unit" in head.last.text
@@ -113,7 +106,7 @@ async def test_grant_finds_a_person_by_typing_part_of_the_name(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
+    admin = await world.as_person(town.admin)
     await admin.send("/grant")
     await admin.send("walk")
     labels = [b.label for row in admin.last.buttons for b in row]
@@ -126,9 +119,9 @@ async def test_revoke_takes_a_role_back_and_only_in_the_admins_community(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    maple = await _as(world, town.maple_admin)
-    head = await _as(world, town.head_n2)
+    admin = await world.as_person(town.admin)
+    maple = await world.as_person(town.maple_admin)
+    head = await world.as_person(town.head_n2)
 
     await head.send("/onbehalf")
     assert "not for you" not in head.last.text
@@ -185,8 +178,8 @@ async def test_places_adds_and_renames_grids_and_buildings_seen_at_registration(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    maple = await _as(world, town.maple_admin)
+    admin = await world.as_person(town.admin)
+    maple = await world.as_person(town.maple_admin)
 
     await admin.send("/places")
     assert "<b>North</b>: N1, N2" in admin.last.text
@@ -258,7 +251,7 @@ async def test_the_new_admin_conversations_speak_chinese(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin, "zh-hans")
+    admin = await world.as_person(town.admin, "zh-hans")
     async with sessions.begin() as s:
         found = await s.get(Person, town.admin.id)
         assert found is not None

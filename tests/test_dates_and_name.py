@@ -22,10 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from bot.runtime import Runtime
 from bot.web.server import init_app
-from models.directory import link_identity
-from models.people import Person
 from models.wishes import Wish, WishStatus
-from tests.chat import Chat, World
+from tests.chat import World
 from tests.town import Town
 from tests.wishes import wish_in
 
@@ -35,13 +33,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 # 05:48 UTC on 3 December is 13:48 in Shanghai, the community's time zone.
 WANTED = dt.datetime(2026, 12, 3, 5, 48, tzinfo=dt.UTC)
-
-
-async def _as(world: World, person: Person, language: str) -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 @pytest.mark.parametrize(
@@ -56,7 +47,7 @@ async def test_a_date_in_the_chat_names_the_month_in_the_community_time(
         assert found is not None
         found.preferred_time = WANTED
     world = World(sessions)
-    fixer = await _as(world, town.fixer, language)
+    fixer = await world.as_person(town.fixer, language)
     await fixer.send("/tasks")
     text = "\n".join(fixer.texts())
     assert shown in text, text

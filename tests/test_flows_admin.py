@@ -10,23 +10,15 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.directory import link_identity
-from models.people import MemberProfile, Person, Role, RoleGrant
+from models.people import MemberProfile, Role, RoleGrant
 from models.points_ledger import balance
 from models.reminders import Broadcast, Reminder
 from models.wishes import Wish, WishAssignment, WishEvent, WishStatus
-from tests.chat import Chat, World
+from tests.chat import World
 from tests.town import Town
 from tests.wishes import wish_in
 
 S = WishStatus
-
-
-async def _as(world: World, person: Person, language: str = "en") -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 async def _wish(sessions: async_sessionmaker[AsyncSession], wish_id: int) -> Wish:
@@ -58,10 +50,10 @@ async def test_pending_lists_what_waits_in_the_callers_scope(
     submitted = await wish_in(sessions, town, S.SUBMITTED)
     taken = await wish_in(sessions, town, S.ACCEPTED)
     up_to_grid = await wish_in(sessions, town, S.ESCALATED)  # the head passed it up: level 2
-    admin = await _as(world, town.admin)
-    gw_north = await _as(world, town.gw_north)
-    gw_south = await _as(world, town.gw_south)
-    maple = await _as(world, town.maple_admin)
+    admin = await world.as_person(town.admin)
+    gw_north = await world.as_person(town.gw_north)
+    gw_south = await world.as_person(town.gw_south)
+    maple = await world.as_person(town.maple_admin)
 
     await admin.send("/pending")
     text = "\n".join(admin.texts())
@@ -87,10 +79,10 @@ async def test_assign_suggests_who_fits_and_tells_the_member_and_the_requester(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN, category="repair")
-    admin = await _as(world, town.admin)
-    fixer = await _as(world, town.fixer)
-    alice = await _as(world, town.alice)
-    newbie = await _as(world, town.newbie)
+    admin = await world.as_person(town.admin)
+    fixer = await world.as_person(town.fixer)
+    alice = await world.as_person(town.alice)
+    newbie = await world.as_person(town.newbie)
 
     await admin.send("/assign")
     assert "/assign W-000123" in admin.last.text
@@ -132,8 +124,8 @@ async def test_the_assign_button_from_pending_and_busy_members_come_later(
     world = World(sessions)
     busy = await wish_in(sessions, town, S.OPEN, category="errand")
     wish = await wish_in(sessions, town, S.OPEN, category="errand")
-    gw_north = await _as(world, town.gw_north)
-    walker = await _as(world, town.walker)
+    gw_north = await world.as_person(town.gw_north)
+    walker = await world.as_person(town.walker)
     async with sessions.begin() as s:
         from models.wish_life import assign_wish
 
@@ -154,11 +146,11 @@ async def test_escalate_tells_the_next_rung_and_the_answer_comes_back_down(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.ACCEPTED)
-    gw_north = await _as(world, town.gw_north)
-    admin = await _as(world, town.admin)
-    alice = await _as(world, town.alice)
-    fixer = await _as(world, town.fixer)
-    street = await _as(world, town.street_admin)
+    gw_north = await world.as_person(town.gw_north)
+    admin = await world.as_person(town.admin)
+    alice = await world.as_person(town.alice)
+    fixer = await world.as_person(town.fixer)
+    street = await world.as_person(town.street_admin)
 
     await gw_north.send(f"/escalate {wish.code} Needs the power company, not a volunteer")
     assert "passed up to the community admin" in gw_north.last.text
@@ -194,9 +186,9 @@ async def test_escalate_without_a_reason_asks_and_the_street_answers(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN)
-    admin = await _as(world, town.admin)
-    street = await _as(world, town.street_admin)
-    alice = await _as(world, town.alice)
+    admin = await world.as_person(town.admin)
+    street = await world.as_person(town.street_admin)
+    alice = await world.as_person(town.alice)
 
     await admin.send(f"/escalate {wish.code}")
     assert "Why does wish" in admin.last.text
@@ -218,9 +210,9 @@ async def test_approve_lists_waiting_volunteers_and_tells_the_approved(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    newbie = await _as(world, town.newbie)
-    maple = await _as(world, town.maple_admin)
+    admin = await world.as_person(town.admin)
+    newbie = await world.as_person(town.newbie)
+    maple = await world.as_person(town.maple_admin)
 
     await maple.send("/approve")
     assert maple.last.text == "No volunteer is waiting for approval."
@@ -246,8 +238,8 @@ async def test_a_new_volunteer_reaches_the_admins_with_an_approve_button(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    maple = await _as(world, town.maple_admin)
+    admin = await world.as_person(town.admin)
+    maple = await world.as_person(town.maple_admin)
     vera = world.chat("Vera")
     await vera.send("/start")
     await vera.press("English")
@@ -270,8 +262,8 @@ async def test_grant_makes_bob_a_building_head(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    bob = await _as(world, town.bob)
+    admin = await world.as_person(town.admin)
+    bob = await world.as_person(town.bob)
 
     await bob.send("/help")
     assert "/onbehalf" not in bob.last.text
@@ -319,7 +311,7 @@ async def test_grant_pages_through_many_people(
             person = await add_person(s, f"Zed {n}", building=town.n1, unit=f"9-{n}")
             await grant_role(s, None, person, Role.RESIDENT, town.n1.id)
     world = World(sessions)
-    admin = await _as(world, town.admin)
+    admin = await world.as_person(town.admin)
     await admin.send("/grant")
     assert "Page 1 of 3" in admin.last.text
     await admin.press("Next")
@@ -348,9 +340,9 @@ async def test_broadcast_reaches_the_community_and_no_one_else(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    ours = [await _as(world, p) for p in (town.alice, town.bob, town.fixer, town.newbie)]
-    theirs = [await _as(world, p) for p in (town.dora, town.maple_member)]
+    admin = await world.as_person(town.admin)
+    ours = [await world.as_person(p) for p in (town.alice, town.bob, town.fixer, town.newbie)]
+    theirs = [await world.as_person(p) for p in (town.dora, town.maple_member)]
 
     await admin.send("/broadcast Water is off tomorrow\nfrom 9 to 12.")
     assert "Who should read it" in admin.last.text
@@ -412,8 +404,8 @@ async def test_stats_count_wishes_in_scope(
     async with sessions() as s:
         awarded = await balance(s, town.fixer.id)
     assert awarded > 0
-    admin = await _as(world, town.admin)
-    gw_south = await _as(world, town.gw_south)
+    admin = await world.as_person(town.admin)
+    gw_south = await world.as_person(town.gw_south)
 
     await admin.send("/stats")
     lines = admin.last.text.splitlines()
@@ -435,7 +427,7 @@ async def test_export_sends_the_list_as_xlsx(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN)
-    admin = await _as(world, town.admin)
+    admin = await world.as_person(town.admin)
 
     await admin.send("/export")
     await admin.press("Demand")
@@ -459,8 +451,8 @@ async def test_a_resident_is_refused_politely_and_nothing_changes(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN)
-    alice = await _as(world, town.alice)
-    bob = await _as(world, town.bob)
+    alice = await world.as_person(town.alice)
+    bob = await world.as_person(town.bob)
     before = await _snapshot(sessions)
 
     for text in (
@@ -498,9 +490,9 @@ async def test_another_communitys_admin_cannot_touch_a_sunflower_wish(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN)
-    maple = await _as(world, town.maple_admin)
-    gw_south = await _as(world, town.gw_south)
-    alice = await _as(world, town.alice)
+    maple = await world.as_person(town.maple_admin)
+    gw_south = await world.as_person(town.gw_south)
+    alice = await world.as_person(town.alice)
     before = await _snapshot(sessions)
 
     await maple.send(f"/assign {wish.code}")

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.flows.tasks import level_of
 from handlers.messages import Button, Reply
-from models.directory import link_identity
 from models.people import Person
 from models.points_ledger import balance
 from models.wish_life import submit_wish, verify_wish
@@ -22,13 +21,6 @@ from tests.wishes import wish_in
 
 S = WishStatus
 PHONE = "13800001111"
-
-
-async def _as(world: World, person: Person, language: str = "en") -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 def _button(chat: Chat, code: str | None, label: str) -> Button:
@@ -83,10 +75,10 @@ async def test_a_member_takes_a_fitting_wish_and_people_are_told(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    walker = await _as(world, town.walker)
-    alice = await _as(world, town.alice)
-    head = await _as(world, town.head_n1)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
+    alice = await world.as_person(town.alice)
+    head = await world.as_person(town.head_n1)
     visit = await wish_in(sessions, town, S.OPEN, category="companionship")  # older, not his
     light = await wish_in(sessions, town, S.OPEN, category="repair")
     assert light.code and visit.code
@@ -145,10 +137,10 @@ async def test_the_phone_is_shown_only_with_consent_and_only_to_the_helper(
         assert person is not None
         person.phone, person.phone_consent = PHONE, True
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    walker = await _as(world, town.walker)
-    alice = await _as(world, town.alice)
-    head = await _as(world, town.head_n1)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
+    alice = await world.as_person(town.alice)
+    head = await world.as_person(town.head_n1)
     light = await wish_in(sessions, town, S.OPEN, category="repair")
 
     await fixer.deliver(button=f"a:accept:{light.id}")
@@ -166,7 +158,7 @@ async def test_nearest_wishes_come_first_and_pages_hold_five(
         assert runner is not None
         runner.building_id = town.n2.id
     world = World(sessions)
-    chat = await _as(world, town.runner)
+    chat = await world.as_person(town.runner)
     far = await _open_wish(sessions, town.carol, town.head_s1, "errand")  # S1, other grid
     grid = await _open_wish(sessions, town.alice, town.head_n1, "errand")  # N1, same grid
     misfit = await _open_wish(sessions, town.bob, town.head_n2, "repair")  # home, not a skill
@@ -195,7 +187,7 @@ async def test_nothing_open_is_said_kindly(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
+    fixer = await world.as_person(town.fixer)
     await fixer.send("/tasks")
     assert fixer.texts() == [
         "No wish is waiting for a helper right now. Thank you for being ready; "
@@ -207,8 +199,8 @@ async def test_a_wish_for_two_stays_open_until_both_places_are_taken(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    walker = await _as(world, town.walker)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
     wish = await wish_in(sessions, town, S.OPEN, category="errand", required_count=2)
     assert wish.code
 
@@ -232,9 +224,9 @@ async def test_a_member_gives_a_wish_back(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    alice = await _as(world, town.alice)
-    runner = await _as(world, town.runner)
+    fixer = await world.as_person(town.fixer)
+    alice = await world.as_person(town.alice)
+    runner = await world.as_person(town.runner)
     wish = await wish_in(sessions, town, S.ACCEPTED, category="errand")
     assert wish.code
 
@@ -262,8 +254,8 @@ async def test_report_done_confirm_and_the_points_follow(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    alice = await _as(world, town.alice)
+    fixer = await world.as_person(town.fixer)
+    alice = await world.as_person(town.alice)
     wish = await wish_in(sessions, town, S.ACCEPTED, category="repair")
     assert wish.code
 
@@ -311,7 +303,7 @@ async def test_report_done_confirm_and_the_points_follow(
     assert "+15 · " + wish.code in text
 
     # The others rank below him; the wish is no longer among his tasks.
-    walker = await _as(world, town.walker)
+    walker = await world.as_person(town.walker)
     await walker.send("/points")
     assert "You have 0 points." in walker.last.text
     assert "Rank in Sunflower: 2 of 3 members" in walker.last.text
@@ -324,8 +316,8 @@ async def test_report_done_without_note_or_photo_and_the_way_out(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    alice = await _as(world, town.alice)
+    fixer = await world.as_person(town.fixer)
+    alice = await world.as_person(town.alice)
     wish = await wish_in(sessions, town, S.ACCEPTED, category="repair")
 
     await fixer.deliver(button=f"a:done:{wish.id}")
@@ -352,9 +344,9 @@ async def test_members_only_and_forged_buttons_change_nothing(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    newbie = await _as(world, town.newbie)
-    alice = await _as(world, town.alice)
-    walker = await _as(world, town.walker)
+    newbie = await world.as_person(town.newbie)
+    alice = await world.as_person(town.alice)
+    walker = await world.as_person(town.walker)
     wish = await wish_in(sessions, town, S.ACCEPTED, category="repair")
     open_wish = await wish_in(sessions, town, S.OPEN, category="errand")
 

@@ -8,19 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.directory import link_identity
-from models.people import Person
 from models.points_ledger import balance
 from models.wishes import Wish, WishStatus
-from tests.chat import Chat, World
+from tests.chat import World
 from tests.town import Town
-
-
-async def _as(world: World, person: Person, language: str = "en") -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 async def test_a_resident_registers_and_asks_for_help(
@@ -28,7 +19,7 @@ async def test_a_resident_registers_and_asks_for_help(
 ) -> None:
     world = World(sessions)
     erin = world.chat("Erin", language=None)
-    head = await _as(world, town.head_n1)
+    head = await world.as_person(town.head_n1)
 
     await erin.send("/start")
     assert "Which language" in erin.last.text or "语言" in erin.last.text
@@ -55,7 +46,7 @@ async def test_a_resident_registers_and_asks_for_help(
     assert wish.description == "The <b>stairwell</b> light is out *again*"
     assert "New wish" in head.last.text and wish.code in head.last.text
 
-    fixer = await _as(world, town.fixer)
+    fixer = await world.as_person(town.fixer)
     await head.press("Verify")
     assert "open for helpers" in head.last.text
     assert "checked" in erin.last.text
@@ -70,7 +61,7 @@ async def test_wrong_input_keeps_the_conversation_where_it_was(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    alice = await _as(world, town.alice)
+    alice = await world.as_person(town.alice)
     await alice.send("/wish")
     question = alice.last.text
     for unexpected in ("hello", "x" * 10_000):
@@ -91,7 +82,7 @@ async def test_a_stale_button_is_caught(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    alice = await _as(world, town.alice)
+    alice = await world.as_person(town.alice)
     await alice.send("/wish")
     old = alice.button("Repairs")
     await alice.press("Errands")
@@ -104,8 +95,8 @@ async def test_a_resident_cannot_use_admin_commands_or_forged_buttons(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    bob = await _as(world, town.bob)
-    alice = await _as(world, town.alice)
+    bob = await world.as_person(town.bob)
+    alice = await world.as_person(town.alice)
     await alice.send("/wish")
     await alice.press("Repairs")
     await alice.send("Door handle broke")
@@ -129,7 +120,7 @@ async def test_a_building_link_brings_a_new_resident_straight_in(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    head = await _as(world, town.head_n1)
+    head = await world.as_person(town.head_n1)
     await head.send("/invite")
     assert "N1" in head.last.text
     code = head.last.text.split("/start ")[1].split(")")[0].split()[0]
@@ -140,6 +131,6 @@ async def test_a_building_link_brings_a_new_resident_straight_in(
     await gina.send("7-701")
     await gina.press("No, thanks")
     assert "registered in N1, unit 7-701" in gina.last.text
-    bob = await _as(world, town.bob)
+    bob = await world.as_person(town.bob)
     await bob.send("/invite")
     assert "not for you" in bob.last.text

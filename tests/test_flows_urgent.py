@@ -9,8 +9,6 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.directory import link_identity
-from models.people import Person
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Urgency, Wish, WishEvent, WishStatus
 from tests.chat import Chat, World
@@ -18,13 +16,6 @@ from tests.town import Town
 from tests.wishes import wish_in
 
 S = WishStatus
-
-
-async def _as(world: World, person: Person, language: str = "en") -> Chat:
-    chat = world.chat(person.name, language)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 async def _wish(sessions: async_sessionmaker[AsyncSession], wish_id: int) -> Wish:
@@ -54,9 +45,9 @@ async def test_a_head_escalates_a_new_wish_from_its_card(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    alice = await _as(world, town.alice)
-    head = await _as(world, town.head_n1)
-    gw_north = await _as(world, town.gw_north)
+    alice = await world.as_person(town.alice)
+    head = await world.as_person(town.head_n1)
+    gw_north = await world.as_person(town.gw_north)
     await _ask_for_a_light(alice)
     await alice.press("Send")
     assert "New wish" in head.last.text
@@ -84,9 +75,9 @@ async def test_a_head_escalates_with_the_command_only_in_their_building(
 ) -> None:
     world = World(sessions)
     mine = await wish_in(sessions, town, S.OPEN)
-    head = await _as(world, town.head_n1)
-    other_head = await _as(world, town.head_n2)
-    gw_north = await _as(world, town.gw_north)
+    head = await world.as_person(town.head_n1)
+    other_head = await world.as_person(town.head_n2)
+    gw_north = await world.as_person(town.gw_north)
 
     await other_head.send(f"/escalate {mine.code} not mine to judge")
     assert other_head.last.text == "Only the building head or an admin can escalate this wish."
@@ -104,8 +95,8 @@ async def test_a_resident_marks_a_wish_urgent_from_my_with_a_reason(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.SUBMITTED)
-    alice = await _as(world, town.alice)
-    head = await _as(world, town.head_n1)
+    alice = await world.as_person(town.alice)
+    head = await world.as_person(town.head_n1)
 
     # The way back: asked why, she cancels; nothing changed.
     await alice.send("/my")
@@ -151,10 +142,10 @@ async def test_only_the_requester_or_a_head_marks_a_wish_urgent(
 ) -> None:
     world = World(sessions)
     wish = await wish_in(sessions, town, S.OPEN)
-    bob = await _as(world, town.bob)
-    other_head = await _as(world, town.head_n2)
-    head = await _as(world, town.head_n1)
-    alice = await _as(world, town.alice)
+    bob = await world.as_person(town.bob)
+    other_head = await world.as_person(town.head_n2)
+    head = await world.as_person(town.head_n1)
+    alice = await world.as_person(town.alice)
 
     for stranger in (bob, other_head):
         await stranger.deliver(button=f"a:urgent:{wish.id}")
@@ -172,8 +163,8 @@ async def test_a_wish_can_be_urgent_from_the_start(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    alice = await _as(world, town.alice)
-    head = await _as(world, town.head_n1)
+    alice = await world.as_person(town.alice)
+    head = await world.as_person(town.head_n1)
     await _ask_for_a_light(alice)
     await alice.press("It's urgent")
     assert "Why is it urgent" in alice.last.text

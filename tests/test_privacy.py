@@ -46,7 +46,7 @@ from models.wish_life import (
     verify_wish,
 )
 from models.wishes import Wish, WishStatus
-from tests.chat import CONFIG, Chat, World
+from tests.chat import CONFIG, World
 from tests.databases import fresh_database
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot
@@ -61,13 +61,6 @@ TEXT = "Please fix the squeaky balcony door of flat Zebra-7"
 THANKS = "Marvellous work, thank you Quokka"
 NOTE = "Oiled the hinges at Zebra-7"
 DAY = dt.timedelta(days=1)
-
-
-async def _as(world: World, person: Person) -> Chat:
-    chat = world.chat(person.name)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
 
 
 async def _closed_wish(
@@ -154,7 +147,7 @@ async def test_forget_erases_a_resident_and_keeps_every_count_and_sum(
         await make_sign_in_code(s, town.head_n1, town.alice)
     closed = await _closed_wish(sessions, town, town.alice, photo=photo)
     world = World(sessions)
-    alice = await _as(world, town.alice)
+    alice = await world.as_person(town.alice)
     await alice.send("/mydata")
     assert TEXT in alice.last.document.content.decode()  # type: ignore[union-attr]
     before = await _figures(sessions, town)
@@ -207,7 +200,7 @@ async def test_forget_cancels_waiting_wishes_and_a_member_keeps_their_points(
     await _closed_wish(sessions, town, town.alice)
     waiting = await wish_in(sessions, town, S.OPEN)
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
+    fixer = await world.as_person(town.fixer)
     before = await _figures(sessions, town)
     await fixer.send("/forget")
     await fixer.press("Yes, erase me")
@@ -215,7 +208,7 @@ async def test_forget_cancels_waiting_wishes_and_a_member_keeps_their_points(
     assert after == before  # Fixer's points stay, attributed to the anonymous person
     assert "Fixer" not in await _everything(sessions)
 
-    alice = await _as(world, town.alice)
+    alice = await world.as_person(town.alice)
     await alice.send("/forget")
     await alice.press("Yes, erase me")
     async with sessions() as s:
@@ -228,8 +221,8 @@ async def test_the_office_erases_a_person_in_its_community_only(
 ) -> None:
     await _closed_wish(sessions, town, town.bob, text="Bob's leaking tap at N2")
     world = World(sessions)
-    admin = await _as(world, town.admin)
-    grid = await _as(world, town.gw_north)
+    admin = await world.as_person(town.admin)
+    grid = await world.as_person(town.gw_north)
     await grid.send("/erase")
     assert "not for you" in grid.last.text
 
@@ -318,8 +311,8 @@ async def test_a_roster_phone_is_shown_to_helpers_only_after_the_person_agrees_i
         erin_person = await s.scalar(select(Person).where(Person.name == "Erin"))
         assert erin_person is not None
     world = World(sessions)
-    fixer = await _as(world, town.fixer)
-    erin = await _as(world, erin_person)
+    fixer = await world.as_person(town.fixer)
+    erin = await world.as_person(erin_person)
 
     async def take_a_wish() -> str:
         async with sessions.begin() as s:

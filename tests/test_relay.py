@@ -13,7 +13,7 @@ from models.directory import link_identity
 from models.people import Person
 from models.wish_life import cancel_wish, confirm_wish, report_done
 from models.wishes import WishStatus
-from tests.chat import Chat, World
+from tests.chat import World
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
@@ -23,23 +23,16 @@ S = WishStatus
 PHONE = "13600002222"
 
 
-async def _as(world: World, person: Person) -> Chat:
-    chat = world.chat(person.name)
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
-
-
 async def test_helper_and_resident_write_to_each_other_until_the_wish_closes(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     async with sessions.begin() as s:
         await s.execute(update(Person).where(Person.id == town.fixer.id).values(phone=PHONE))
     world = World(sessions)
-    alice = await _as(world, town.alice)
-    fixer = await _as(world, town.fixer)
-    walker = await _as(world, town.walker)
-    head = await _as(world, town.head_n1)
+    alice = await world.as_person(town.alice)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
+    head = await world.as_person(town.head_n1)
     wish = await wish_in(sessions, town, S.OPEN)
 
     # Before anyone took it there is nobody to write to.
@@ -86,9 +79,9 @@ async def test_a_cancelled_wish_ends_the_relay(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    alice = await _as(world, town.alice)
+    alice = await world.as_person(town.alice)
     wish = await wish_in(sessions, town, S.OPEN, required_count=2)
-    fixer = await _as(world, town.fixer)
+    fixer = await world.as_person(town.fixer)
     await fixer.deliver(button=f"a:accept:{wish.id}")
     await alice.send("/my")
     await alice.press("Message the helper")

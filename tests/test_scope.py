@@ -17,13 +17,13 @@ from bot.app import App
 from bot.runtime import Runtime
 from bot.web.server import init_app
 from models.community import Building, Grid
-from models.directory import add_building, add_person, grant_role, link_identity
+from models.directory import add_building, add_person, grant_role
 from models.people import Person, Role
 from models.reach import place_of_building, reach
 from models.web_access import make_api_client
 from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
 from models.wishes import Wish
-from tests.chat import Chat, World
+from tests.chat import World
 from tests.town import Town
 from tests.web import web_site
 
@@ -173,13 +173,6 @@ async def test_a_building_of_another_grid_in_the_filter_shows_nothing_of_it(
         assert not twins.south & codes_in(await response.text())
 
 
-async def _as(world: World, person: Person) -> Chat:
-    chat = world.chat(person.name, "en")
-    async with world.sessions.begin() as s:
-        await link_identity(s, person, "test", chat.user_id)
-    return chat
-
-
 async def test_the_chat_commands_of_each_grid_worker_show_only_their_own(
     sessions: async_sessionmaker[AsyncSession], town: Town, twins: Twins
 ) -> None:
@@ -188,7 +181,7 @@ async def test_the_chat_commands_of_each_grid_worker_show_only_their_own(
         (town.gw_north, twins.north_waiting, twins.north_closed),
         (town.gw_south, twins.south_waiting, twins.south_closed),
     ):
-        chat = await _as(world, person)
+        chat = await world.as_person(person)
         await chat.send("/pending")
         assert codes_in("\n".join(chat.texts())) == {waiting.code}
 
@@ -209,7 +202,7 @@ async def test_the_chat_commands_of_each_grid_worker_show_only_their_own(
             rows = repr(list(load_workbook(io.BytesIO(documents[0].content)).active.values))
             assert codes_in(rows) == codes, label
 
-    admin = await _as(world, town.admin)
+    admin = await world.as_person(town.admin)
     await admin.send("/export")
     await admin.press("Demand")
     rows = repr(list(load_workbook(io.BytesIO(admin.last.document.content)).active.values))  # type: ignore[union-attr]
