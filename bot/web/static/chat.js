@@ -181,44 +181,30 @@
     var b = e.target.closest("[data-button]");
     if (b) send({ button: b.dataset.button, label: b.textContent });
   });
-  photo.addEventListener("change", function () {
-    if (!photo.files.length) return;
-    var file = photo.files[0];
-    var id = String(newId());
-    photo.value = "";
-    queue = queue.then(function () {
-      busy = true;
-      var data = new FormData();
-      data.append("photo", file);
-      data.append("id", id);
-      data.append("in", String(cursor.in));
-      data.append("out", String(cursor.out));
-      return fetch("/chat/say", {
-        method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
-      }).then(took).catch(function () { note(chat.dataset.error); })
-        .finally(function () { busy = false; });
+  // A photo, or a file (the office's resident list for /import), goes up in the queue like a
+  // message: the field names which, and the server takes it as the person's next line.
+  function upload(input, field) {
+    input.addEventListener("change", function () {
+      if (!input.files.length) return;
+      var file = input.files[0];
+      var id = String(newId());
+      input.value = "";
+      queue = queue.then(function () {
+        busy = true;
+        var data = new FormData();
+        data.append(field, file, file.name);
+        data.append("id", id);
+        data.append("in", String(cursor.in));
+        data.append("out", String(cursor.out));
+        return fetch("/chat/say", {
+          method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
+        }).then(took).catch(function () { note(chat.dataset.error); })
+          .finally(function () { busy = false; });
+      });
     });
-  });
-  // A file (the office's resident list for /import) goes up like a photo, as "document".
-  var sentFile = document.getElementById("document");
-  sentFile.addEventListener("change", function () {
-    if (!sentFile.files.length) return;
-    var file = sentFile.files[0];
-    var id = String(newId());
-    sentFile.value = "";
-    queue = queue.then(function () {
-      busy = true;
-      var data = new FormData();
-      data.append("document", file, file.name);
-      data.append("id", id);
-      data.append("in", String(cursor.in));
-      data.append("out", String(cursor.out));
-      return fetch("/chat/say", {
-        method: "POST", headers: { "X-CSRF-Token": csrf }, body: data, credentials: "same-origin"
-      }).then(took).catch(function () { note(chat.dataset.error); })
-        .finally(function () { busy = false; });
-    });
-  });
+  }
+  upload(photo, "photo");
+  upload(document.getElementById("document"), "document");
   poll();
   setInterval(poll, 4000);
 })();
