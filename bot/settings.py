@@ -61,6 +61,9 @@ class Settings:
     send_lease_seconds: float = 60.0
     # Reminder rules every community starts from ([rules] in the config file).
     rules: ReminderRules = field(default_factory=ReminderRules)
+    # Web pages of other sites that may read Open311 from the browser (CORS, GET only):
+    # origins like https://map.example.org, or "*" for any.
+    open311_cors_origins: tuple[str, ...] = ()
 
     @property
     def web_address(self) -> str:
@@ -130,6 +133,22 @@ def _public_url(raw: str) -> str | None:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError("WISHBOT_PUBLIC_URL must start with https:// (or http:// for tests)")
     return raw.rstrip("/")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    found = []
+    for part in raw.split(","):
+        origin = part.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, _, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+            raise SettingsError(
+                "WISHBOT_OPEN311_CORS_ORIGINS lists origins like https://map.example.org "
+                f"(comma-separated), or *; {origin!r} is not one"
+            )
+        found.append(origin)
+    return tuple(found)
 
 
 def _seconds(raw: str, name: str = "SWEEP_SECONDS") -> float:
@@ -205,6 +224,7 @@ _KNOWN = (
     "SWEEP_SECONDS",
     "RULES",
     "TELEGRAM_RATE",
+    "OPEN311_CORS_ORIGINS",
 )
 
 
@@ -238,4 +258,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rules=_rules(values.get(PREFIX + "RULES")),
         telegram_rate=_rate(get("TELEGRAM_RATE", "30")),
         send_lease_seconds=_seconds(get("SEND_LEASE_SECONDS", "60"), "SEND_LEASE_SECONDS"),
+        open311_cors_origins=_origins(get("OPEN311_CORS_ORIGINS", "")),
     )

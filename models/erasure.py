@@ -26,6 +26,7 @@ from models.photos import telegram_ids_of
 from models.points import PointsEntry
 from models.reach import reach
 from models.reminders import Reminder, ReminderStatus
+from models.reported_places import drop_reported_place
 from models.surveys import SurveyAnswer
 from models.web_access import ApiClient, SignInCode, WebFile, WebSession
 from models.wish_life import cancel_wish, release_wish
@@ -212,6 +213,7 @@ async def blank_wish(session: AsyncSession, wish: Wish) -> None:
     await _drop_web_files(session, [p for p in notes.all() if p])
     wish.description = ""
     wish.photos = []
+    await drop_reported_place(session, wish.id)
     wish.rating_comment = None
     wish.resolution = None
     await session.execute(

@@ -1,12 +1,12 @@
-"""What an Open311 client (an API key) may read: its owner's wishes, by the chat's own rules.
-
-Own wishes, heads their buildings, the office its area, members what /tasks shows them.
+"""What an Open311 client may read: with a key its owner's wishes, by the chat's own rules
+(own wishes, heads their buildings, the office its area, members what /tasks shows them);
+without one the public view (models/reach.py's public_wishes), redacted like the noticeboard.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
@@ -16,7 +16,15 @@ from models.community import Building, Community, Grid
 from models.open_tasks import held_by, takeable_by
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import LADDER, ladder_level
-from models.reach import OFFICE_ROLES, Place, grants_of, place_of_building, reach_of
+from models.reach import (
+    OFFICE_ROLES,
+    Place,
+    grants_of,
+    place_of_building,
+    public_wishes,
+    reach_of,
+)
+from models.reported_places import Point, ReportedPlace
 from models.web_access import ApiClient
 from models.web_access import secret_hash as key_hash
 from models.wishes import (
@@ -64,6 +72,13 @@ class RequestView:
     unit: str | None
     # The note of the latest event (a reason, an answer): only for the same people.
     note: str | None
+    # What an Open311 client typed as the address: only for the same people.
+    address_string: str | None = None
+    # Where the client said it is, else where the building stands; None when neither is known.
+    point: Point | None = None
+    # The wish's first photo ("web-file:N") and a client's photo link: only with a key.
+    photo: str | None = None
+    media_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,8 @@ class RequestFilter:
     end: dt.datetime | None = None
     statuses: frozenset[str] = frozenset({"open", "closed"})
     limit: int = MAX_REQUESTS
+    # How many of the newest to pass over first (a page after the first).
+    offset: int = 0
 
 
 async def key_owner(session: AsyncSession, key: str) -> KeyOwner:
@@ -208,21 +225,84 @@ def _matching(filters: RequestFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+async def _reported(session: AsyncSession, wish_ids: Sequence[int]) -> dict[int, ReportedPlace]:
+    found: dict[int, ReportedPlace] = {}
+    for part in _chunks(wish_ids):
+        rows = await session.scalars(select(ReportedPlace).where(ReportedPlace.wish_id.in_(part)))
+        found.update({row.wish_id: row for row in rows.all()})
+    return found
+
+
+def _point(latitude: float | None, longitude: float | None) -> Point | None:
+    return None if latitude is None or longitude is None else Point(latitude, longitude)
+
+
+async def _views(
+    session: AsyncSession,
+    seen: ColumnElement[bool],
+    filters: RequestFilter,
+    trusted: Callable[[Wish, Place], bool],
+    *,
+    keyed: bool,
+) -> list[RequestView]:
+    rows = (
+        await session.execute(
+            select(
+                Wish,
+                Building.name,
+                Community.name,
+                Grid.id,
+                Community.id,
+                Community.street_id,
+                Building.latitude,
+                Building.longitude,
+            )
+            .join(Building, Wish.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .join(Community, Grid.community_id == Community.id)
+            .where(seen, *_matching(filters))
+            .order_by(Wish.created_at.desc(), Wish.id.desc())
+            .offset(max(filters.offset, 0))
+            .limit(max(0, min(filters.limit, MAX_REQUESTS)))
+        )
+    ).all()
+    shown = {
+        wish.id
+        for wish, _, _, grid_id, community_id, street_id, *_ in rows
+        if trusted(wish, Place(wish.building_id, grid_id, community_id, street_id))
+    }
+    ids = [row[0].id for row in rows]
+    events = await _latest_events(session, ids) if shown else {}
+    units = await _units(
+        session, sorted({row[0].requester_id for row in rows if row[0].id in shown})
+    )
+    reported = await _reported(session, ids) if keyed else {}
+    views = []
+    for wish, building, community, _, _, _, latitude, longitude in rows:
+        action, note = events.get(wish.id, ("", None))
+        mine = wish.id in shown
+        told = reported.get(wish.id)
+        point = _point(told.latitude, told.longitude) if told else None
+        views.append(
+            RequestView(
+                wish=wish,
+                building=building,
+                community=community,
+                unit=units.get(wish.requester_id) if mine else None,
+                note=note if mine and action not in QUIET_ACTIONS else None,
+                address_string=told.address_string if told and mine else None,
+                point=point or _point(latitude, longitude),
+                photo=next(iter(wish.photos), None) if keyed else None,
+                media_url=told.media_url if told else None,
+            )
+        )
+    return views
+
+
 async def visible_requests(
     session: AsyncSession, person: Person, filters: RequestFilter
 ) -> list[RequestView]:
     """The wishes the person may see that match, newest first, at most filters.limit."""
-    rows = (
-        await session.execute(
-            select(Wish, Building.name, Community.name, Grid.id, Community.id, Community.street_id)
-            .join(Building, Wish.building_id == Building.id)
-            .join(Grid, Building.grid_id == Grid.id)
-            .join(Community, Grid.community_id == Community.id)
-            .where(await visible_to(session, person), *_matching(filters))
-            .order_by(Wish.created_at.desc(), Wish.id.desc())
-            .limit(min(filters.limit, MAX_REQUESTS))
-        )
-    ).all()
     grants = await grants_of(session, person)
 
     def may_see_person(wish: Wish, place: Place) -> bool:
@@ -231,27 +311,15 @@ async def visible_requests(
             ladder_level(grants, place) >= OFFICE_LEVEL
         )
 
-    trusted = {
-        wish.id
-        for wish, _, _, grid_id, community_id, street_id in rows
-        if may_see_person(wish, Place(wish.building_id, grid_id, community_id, street_id))
-    }
-    events = await _latest_events(session, [row[0].id for row in rows])
-    units = await _units(session, sorted({row[0].requester_id for row in rows}))
-    views = []
-    for wish, building, community, *_ in rows:
-        action, note = events.get(wish.id, ("", None))
-        shown = wish.id in trusted
-        views.append(
-            RequestView(
-                wish=wish,
-                building=building,
-                community=community,
-                unit=units.get(wish.requester_id) if shown else None,
-                note=note if shown and action not in QUIET_ACTIONS else None,
-            )
-        )
-    return views
+    return await _views(
+        session, await visible_to(session, person), filters, may_see_person, keyed=True
+    )
+
+
+async def public_requests(session: AsyncSession, filters: RequestFilter) -> list[RequestView]:
+    """What anyone may read without a key, as the noticeboard shows wishes: no requester, no
+    unit, no notes, no photos, no address the client typed; the building's own point only."""
+    return await _views(session, public_wishes(), filters, lambda _w, _p: False, keyed=False)
 
 
 async def visible_request(

@@ -119,3 +119,8 @@ async def places_of(session: AsyncSession, community_id: int) -> list[tuple[Grid
         )
     ).all()
     return [(g, [b for b in buildings if b.grid_id == g.id]) for g in grids]
+
+
+async def check_runs_building(session: AsyncSession, actor: Person, building: Building) -> None:
+    """Refused unless the actor runs the building's community (models/reach.py decides)."""
+    await _grid(session, actor, building.grid_id)

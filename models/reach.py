@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.community import Building, Community, Grid
 from models.errors import N_, NotFound
 from models.people import SCOPE_OF_ROLE, Person, Role, RoleGrant, ScopeKind
-from models.wishes import Wish
+from models.wishes import Wish, WishStatus
 
 # The roles of the office: what the dashboard, /pending, /stats and /export answer to.
 OFFICE_ROLES = (Role.GRID_WORKER, Role.ADMIN, Role.STREET_ADMIN)
@@ -236,3 +236,10 @@ async def communities_run_by_name(
         .order_by(Community.name, Community.id)
     )
     return list(found.all())
+
+
+def public_wishes() -> ColumnElement[bool]:
+    """What anyone may see of a wish (the noticeboard's and Open311's public view): the
+    wishes the community took on, once a head checked them; never who asked or where they
+    live, which the callers leave out. Unchecked, rejected and withdrawn wishes stay hidden."""
+    return Wish.status.not_in((WishStatus.SUBMITTED, WishStatus.REJECTED, WishStatus.CANCELLED))

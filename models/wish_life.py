@@ -42,6 +42,7 @@ from models.wishes import (
 
 S = WishStatus
 MAX_DESCRIPTION = 1000
+MAX_LONG_DESCRIPTION = 4000
 MAX_NOTE = 1000
 MAX_PHOTOS = 5
 MAX_REQUIRED = 20
@@ -252,6 +253,7 @@ async def submit_wish(
     required_count: int = 1,
     requester: Person | None = None,
     urgent_reason: str | None = None,
+    description_limit: int = MAX_DESCRIPTION,
 ) -> Wish:
     """A resident asks for help, or a head (or admin) asks on a resident's behalf.
 
@@ -274,7 +276,9 @@ async def submit_wish(
     found = await session.get(Category, category)
     if found is None or not found.active:
         raise InvalidInput(N_("Please choose one of the categories."))
-    text = _text(description, required=True, what=N_("a description"), limit=MAX_DESCRIPTION)
+    # Open311 clients may send longer ones (GeoReport allows 4,000 characters).
+    limit = min(description_limit, MAX_LONG_DESCRIPTION)
+    text = _text(description, required=True, what=N_("a description"), limit=limit)
     if not 1 <= required_count <= MAX_REQUIRED:
         raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
     if len(photos) > MAX_PHOTOS:

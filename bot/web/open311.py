@@ -1,14 +1,15 @@
-"""Open311 GeoReport v2, JSON only: a city's hotline lists services, files and reads wishes.
+"""Open311 GeoReport v2 in XML and JSON: other systems list services, file and read wishes.
 
-Each API key acts as the person who owns it: it sees and files only what they may in the chat.
+Without a key a client reads the public view; a key acts as its owner and sees what they may.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import html
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.database import reading
+from bot.web.georeport_format import JSON_TYPE, XML, XML_TYPE, answer, chosen_format, error_answer
 from bot.web.json_body import BadJson, read_json
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name, status_name
@@ -34,23 +36,42 @@ from models.open311_requests import (
     home_building,
     key_owner,
     open311_status,
+    public_requests,
     resident_in_care,
     visible_request,
     visible_requests,
 )
 from models.people import Person
+from models.photos import stored_photo_id
+from models.reported_places import (
+    MAX_ADDRESS,
+    checked_media_url,
+    checked_point,
+    keep_reported_place,
+)
 from models.text import kept_text
-from models.wish_life import submit_wish
+from models.web_access import web_photo
+from models.wish_life import MAX_LONG_DESCRIPTION, MAX_REQUIRED, submit_wish
 from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
-BASE = "/open311/v2"
+ROOT = "/open311"
+BASE = ROOT + "/v2"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this endpoint last changed in a way a client would notice (discovery's changeset).
+CHANGESET = "2026-11-30T00:00:00Z"
 # GeoReport's default window when a search names no dates.
 DEFAULT_WINDOW = dt.timedelta(days=90)
 MAX_FIELD = 200
-# Longer fields: the store limits a description itself; an id list may name 1000 wishes.
-FIELD_LIMITS = {"description": None, "service_request_id": MAX_REQUESTS * 12}
+# Longer fields: GeoReport allows a description of 4,000 characters; an id list may name 1000.
+FIELD_LIMITS = {
+    "description": MAX_LONG_DESCRIPTION,
+    "service_request_id": MAX_REQUESTS * 12,
+    "address_string": MAX_ADDRESS,
+    "media_url": 500,
+}
 STATUS_CHOICES = frozenset({"open", "closed"})
+REQUIRED_COUNT = "required_count"
 
 SERVICE_GROUP = N_("Neighbourhood help")
 SERVICE_DESCRIPTIONS = {
@@ -76,18 +97,8 @@ class Refusal(Exception):
 
 
 def _plain(text: str) -> str:
-    # t() escapes values for the chat's HTML subset; a JSON client wants the text itself.
+    # t() escapes values for the chat's HTML subset; a client wants the text itself.
     return html.unescape(text)
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(
-        body, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False)
-    )
-
-
-def _error(status: int, description: str) -> web.Response:
-    return _json([{"code": status, "description": description}], status)
 
 
 def _status_of(refused: StoreError) -> int:
@@ -98,32 +109,59 @@ def _status_of(refused: StoreError) -> int:
     return 400  # bad input, or a wish that moved at the same moment: the client may retry
 
 
+def _format_of(request: web.Request) -> str:
+    # An address with no format of ours is answered in XML, the specification's own.
+    typed = request.match_info.get("format", request.path.rpartition(".")[2])
+    return chosen_format(typed) or XML
+
+
+def _reply(request: web.Request, root: str, body: Any, status: int = 200) -> web.Response:
+    return answer(_format_of(request), root, body, status)
+
+
+def _cors(request: web.Request, response: web.StreamResponse) -> None:
+    """Browser pages of the origins the settings name may read (GET) what they receive."""
+    allowed = site_of(request).app.settings.open311_cors_origins
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+
+
 def api(handler: Handler) -> Handler:
-    """JSON only; every refusal, ours or the store's, as a GeoReport error in the client's
-    language. A refusal raised inside a transaction has already rolled it back."""
+    """XML or JSON as the extension says; every refusal, ours or the store's, as a GeoReport
+    error in that format and the client's language. A refusal raised inside a transaction
+    has already rolled it back."""
 
     @functools.wraps(handler)
-    async def answer(request: web.Request) -> web.StreamResponse:
+    async def respond(request: web.Request) -> web.StreamResponse:
         t: Translator = request[T]
+        chosen = _format_of(request)
+        response: web.StreamResponse
         try:
-            chosen = request.match_info.get("format", "json")
-            if chosen.lower() != "json":
+            typed = request.match_info.get("format")
+            if typed is not None and chosen_format(typed) is None:
                 raise Refusal(
-                    400,
-                    N_("Only JSON is served here: ask for .json instead of .{format}."),
-                    format=chosen,
+                    400, N_("Ask for .xml or .json; .{format} is not served here."), format=typed
                 )
-            return await handler(request)
+            response = await handler(request)
         except Refusal as refusal:
-            return _error(refusal.status, _plain(t(refusal.key, **refusal.params)))
+            text = _plain(t(refusal.key, **refusal.params))
+            response = error_answer(chosen, refusal.status, text)
         except StoreError as refused:
-            return _error(_status_of(refused), _plain(refusal_text(t, refused)))
+            response = error_answer(chosen, _status_of(refused), _plain(refusal_text(t, refused)))
+        if request.method in ("GET", "HEAD"):
+            _cors(request, response)
+        return response
 
-    return answer
+    return respond
 
 
 def _field(values: Mapping[str, Any], name: str) -> str | None:
-    """One parameter as text, None when absent; anything but text or a number is refused."""
+    """One parameter as text; None when absent or empty (GeoReport: an empty argument is
+    as if it was not sent). Anything but text or a number is refused."""
     value = values.get(name)
     if value is None:
         return None
@@ -131,19 +169,21 @@ def _field(values: Mapping[str, Any], name: str) -> str | None:
         raise Refusal(400, N_("{name} must be text."), name=name)
     text = kept_text(str(value)).strip()  # NUL or a lone surrogate: the store's refusal
     limit = FIELD_LIMITS.get(name, MAX_FIELD)
-    if limit is not None and len(text) > limit:
+    if len(text) > limit:
         raise Refusal(400, N_("That text is too long (at most {limit} characters)."), limit=limit)
-    return text
+    return text or None
 
 
-async def _owner(session: AsyncSession, key: str | None) -> Person:
-    if not key:
-        raise Refusal(401, N_("An API key is needed: send it as api_key."))
+async def _key_owner(session: AsyncSession, key: str | None) -> Person | None:
+    """Whom the key acts as; None without a key (the public view). A key that is not known
+    or was revoked is refused with 403, as GeoReport says."""
+    if key is None:
+        return None
     found = await key_owner(session, key)
     if found.revoked:
         raise Refusal(403, N_("This API key was revoked. Ask the community office for a new one."))
     if found.person is None:
-        raise Refusal(401, N_("This API key is not known."))
+        raise Refusal(403, N_("This API key is not known."))
     return found.person
 
 
@@ -168,6 +208,44 @@ def _wish_id(typed: str) -> int | None:
     return int(digits) if digits.isdecimal() and len(digits) <= 9 else None
 
 
+def _public_base(request: web.Request) -> str:
+    """Where clients reach us: the public URL setting, else the address they called."""
+    public = site_of(request).app.settings.public_url
+    return public or str(request.url.origin())
+
+
+# --- discovery --------------------------------------------------------------------------------
+
+
+@routes.get(ROOT + "/discovery.{format}")
+@routes.get(BASE + "/discovery.{format}")
+@api
+async def discovery(request: web.Request) -> web.StreamResponse:
+    t: Translator = request[T]
+    body = {
+        "changeset": CHANGESET,
+        "contact": t.raw(N_("The community office: ask in the chat or at the office.")),
+        "key_service": t.raw(
+            N_(
+                "Reading needs no key: without one you see the public view (no names, units "
+                "or notes). To file requests, or to see what a person may see, ask the "
+                "community office for an API key: an admin makes one on the dashboard's "
+                "API keys page, and it acts as the person it is made for."
+            )
+        ),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": _public_base(request) + BASE,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": [XML_TYPE, JSON_TYPE],
+            }
+        ],
+    }
+    return _reply(request, "discovery", body)
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
@@ -178,7 +256,8 @@ def _service(t: Translator, category: Category) -> dict[str, Any]:
         "service_code": category.code,
         "service_name": name,
         "description": t.raw(described) if described else name,
-        "metadata": False,
+        # Every service asks one optional thing: how many helpers (the definition says so).
+        "metadata": True,
         "type": "realtime",
         "keywords": f"{category.code}, {name}",
         "group": t.raw(SERVICE_GROUP),
@@ -191,22 +270,48 @@ async def services(request: web.Request) -> web.StreamResponse:
     t: Translator = request[T]
     async with reading(site_of(request).app.sessions) as session:
         found = await active_categories(session)
-    return _json([_service(t, category) for category in found])
+    return _reply(request, "services", [_service(t, category) for category in found])
 
 
 @routes.get(BASE + "/services/{code}.{format}")
 @api
 async def service_definition(request: web.Request) -> web.StreamResponse:
+    t: Translator = request[T]
     code = kept_text(request.match_info["code"])
     async with reading(site_of(request).app.sessions) as session:
         found = await active_category(session, code)
     if found is None:
-        raise Refusal(404, N_("There is no service {code}. services.json lists them."), code=code)
-    # A wish needs only its description; nothing else is asked per service.
-    return _json({"service_code": found.code, "attributes": []})
+        raise Refusal(404, N_("There is no service {code}. services.xml lists them."), code=code)
+    helpers = {
+        "variable": True,
+        "code": REQUIRED_COUNT,
+        "datatype": "number",
+        "required": False,
+        "datatype_description": t.raw(N_("A whole number from 1 to 20.")),
+        "order": 1,
+        "description": t.raw(N_("How many helpers are needed (1 when not sent).")),
+        "values": [],
+    }
+    return _reply(
+        request, "service_definition", {"service_code": found.code, "attributes": [helpers]}
+    )
 
 
 # --- reading requests -------------------------------------------------------------------------
+
+
+def _media_sig(request: web.Request, file_id: int) -> str:
+    secret = site_of(request).secret
+    return hmac.new(secret, f"open311-media:{file_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _media_url(request: web.Request, view: RequestView) -> str | None:
+    """The wish's own photo as an address anyone holding it can download (signed, so ids
+    cannot be counted); else the photo address a client sent; None for the public view."""
+    file_id = stored_photo_id(view.photo)
+    if file_id is not None:
+        return f"{_public_base(request)}{BASE}/media/{file_id}/{_media_sig(request, file_id)}"
+    return view.media_url
 
 
 def _request(request: web.Request, view: RequestView) -> dict[str, Any]:
@@ -217,6 +322,8 @@ def _request(request: web.Request, view: RequestView) -> dict[str, Any]:
         if view.unit
         else view.building
     )
+    if view.address_string:
+        address = _plain(t("{address} ({written})", address=address, written=view.address_string))
     return {
         "service_request_id": wish.code,
         "status": open311_status(wish.status),
@@ -232,16 +339,15 @@ def _request(request: web.Request, view: RequestView) -> dict[str, Any]:
         "address": address,
         "address_id": None,
         "zipcode": None,
-        # Wishes know their building, not a point on a map.
-        "lat": None,
-        "long": None,
-        "media_url": None,
+        "lat": view.point.latitude if view.point else None,
+        "long": view.point.longitude if view.point else None,
+        "media_url": _media_url(request, view),
     }
 
 
 def _moment(request: web.Request, name: str) -> dt.datetime | None:
     typed = _field(request.query, name)
-    if not typed:
+    if typed is None:
         return None
     try:
         moment = dt.datetime.fromisoformat(typed)
@@ -263,7 +369,32 @@ def _list(request: web.Request, name: str) -> list[str] | None:
     return [part.strip() for part in typed.split(",") if part.strip()]
 
 
+def _whole(request: web.Request, name: str, highest: int) -> int | None:
+    typed = _field(request.query, name)
+    if typed is None:
+        return None
+    if not typed.isdecimal() or not 1 <= int(typed[:7]) <= highest:
+        raise Refusal(
+            400,
+            N_("{name} must be a whole number from 1 to {highest}."),
+            name=name,
+            highest=highest,
+        )
+    return int(typed)
+
+
+def _page(request: web.Request) -> tuple[int, int]:
+    """How many requests to answer (page_size, or max_requests) and how many to pass over."""
+    size = _whole(request, "page_size", MAX_REQUESTS) or _whole(
+        request, "max_requests", MAX_REQUESTS
+    )
+    limit = size or MAX_REQUESTS
+    page = _whole(request, "page", 1_000_000) or 1
+    return limit, (page - 1) * limit
+
+
 async def _search(request: web.Request, session: AsyncSession) -> RequestFilter:
+    limit, offset = _page(request)
     typed_ids = _list(request, "service_request_id")
     if typed_ids:
         # GeoReport: asking for requests by id overrides every other filter.
@@ -275,13 +406,13 @@ async def _search(request: web.Request, session: AsyncSession) -> RequestFilter:
                     400, N_("{code} is not a wish code (they look like W-000123)."), code=typed
                 )
             ids.append(wish_id)
-        return RequestFilter(wish_ids=ids)
+        return RequestFilter(wish_ids=ids, limit=limit, offset=offset)
     codes = _list(request, "service_code")
     for code in codes or ():
         # Inactive categories still name older wishes, so they may be searched for.
         if await session.get(Category, code) is None:
             raise Refusal(
-                400, N_("There is no service {code}. services.json lists them."), code=code
+                400, N_("There is no service {code}. services.xml lists them."), code=code
             )
     start, end = _moment(request, "start_date"), _moment(request, "end_date")
     if start is not None and end is not None and start > end:
@@ -292,31 +423,64 @@ async def _search(request: web.Request, session: AsyncSession) -> RequestFilter:
     wanted = STATUS_CHOICES if statuses is None else frozenset(s.lower() for s in statuses)
     if not wanted or wanted - STATUS_CHOICES:
         raise Refusal(400, N_("status is open or closed (or both, separated by a comma)."))
-    return RequestFilter(categories=codes or None, start=start, end=end, statuses=wanted)
+    return RequestFilter(
+        categories=codes or None,
+        start=start,
+        end=end,
+        statuses=wanted,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @routes.get(BASE + "/requests.{format}")
 @api
 async def requests(request: web.Request) -> web.StreamResponse:
     async with reading(site_of(request).app.sessions) as session:
-        owner = await _owner(session, _field(request.query, "api_key"))
-        found = await visible_requests(session, owner, await _search(request, session))
+        owner = await _key_owner(session, _field(request.query, "api_key"))
+        filters = await _search(request, session)
+        if owner is None:
+            found = await public_requests(session, filters)
+        else:
+            found = await visible_requests(session, owner, filters)
         body = [_request(request, view) for view in found]
-    return _json(body)
+    return _reply(request, "service_requests", body)
 
 
 @routes.get(BASE + "/requests/{id}.{format}")
 @api
 async def one_request(request: web.Request) -> web.StreamResponse:
     async with reading(site_of(request).app.sessions) as session:
-        owner = await _owner(session, _field(request.query, "api_key"))
+        owner = await _key_owner(session, _field(request.query, "api_key"))
         wish_id = _wish_id(request.match_info["id"])
         # Hidden or missing: the same answer, so a client cannot learn what exists elsewhere.
-        view = None if wish_id is None else await visible_request(session, owner, wish_id)
+        view = None
+        if wish_id is not None and owner is None:
+            found = await public_requests(session, RequestFilter(wish_ids=[wish_id], limit=1))
+            view = found[0] if found else None
+        elif wish_id is not None and owner is not None:
+            view = await visible_request(session, owner, wish_id)
         if view is None:
             raise Refusal(404, N_("There is no such wish."))
         body = [_request(request, view)]
-    return _json(body)
+    return _reply(request, "service_requests", body)
+
+
+@routes.get(BASE + "/media/{file_id:\\d{1,9}}/{sig}")
+async def media(request: web.Request) -> web.StreamResponse:
+    """A wish's photo, by the signed address a request's media_url gave."""
+    site = site_of(request)
+    file_id = int(request.match_info["file_id"])
+    row = None
+    if hmac.compare_digest(_media_sig(request, file_id), request.match_info["sig"]):
+        async with reading(site.app.sessions) as session:
+            row = await web_photo(session, file_id)
+    if row is None:
+        t: Translator = request[T]
+        return error_answer(XML, 404, _plain(t(N_("There is no such file."))))
+    response = web.Response(body=row.content, content_type=row.content_type)
+    _cors(request, response)
+    return response
 
 
 # --- filing a request -------------------------------------------------------------------------
@@ -332,25 +496,39 @@ async def _posted(request: web.Request) -> dict[str, Any]:
             raise Refusal(400, refused.key, **refused.params) from None
         if not isinstance(body, dict):
             raise Refusal(400, N_("The body is not valid JSON."))
+        attributes = body.pop("attribute", None)
         fields.update(body)
+        if isinstance(attributes, dict):  # {"attribute": {"required_count": 2}}
+            fields.update({f"attribute[{k}]": v for k, v in attributes.items()})
     else:
         form = await request.post()
         fields.update({name: value for name, value in form.items() if isinstance(value, str)})
     return fields
 
 
-def _check_location(fields: Mapping[str, Any]) -> None:
-    """A wish belongs to the resident's building; a point, if sent, must still be a point."""
-    for name, limit in (("lat", 90.0), ("long", 180.0)):
-        typed = _field(fields, name)
-        if not typed:
-            continue
-        try:
-            value = float(typed)
-        except ValueError:
-            value = float("nan")
-        if not -limit <= value <= limit:
-            raise Refusal(400, N_("{name} must be a number of degrees."), name=name)
+def _degrees(fields: Mapping[str, Any], name: str) -> float | None:
+    typed = _field(fields, name)
+    if typed is None:
+        return None
+    try:
+        return float(typed)
+    except ValueError:
+        raise Refusal(400, N_("{name} must be a number of degrees."), name=name) from None
+
+
+def _required_count(fields: Mapping[str, Any]) -> int:
+    name = f"attribute[{REQUIRED_COUNT}]"
+    typed = _field(fields, name)
+    if typed is None:
+        return 1
+    if not typed.isdecimal() or not 1 <= int(typed[:7]) <= MAX_REQUIRED:
+        raise Refusal(
+            400,
+            N_("{name} is how many helpers are needed: a whole number from 1 to {highest}."),
+            name=name,
+            highest=MAX_REQUIRED,
+        )
+    return int(typed)
 
 
 async def _requester(session: AsyncSession, owner: Person, account: str | None) -> Person:
@@ -374,17 +552,25 @@ async def file_request(request: web.Request) -> web.StreamResponse:
     t: Translator = request[T]
     site = site_of(request)
     fields = await _posted(request)
+    # Checked before anything is written: a point, a photo address, a number of helpers.
+    point = checked_point(_degrees(fields, "lat"), _degrees(fields, "long"))
+    media_url = checked_media_url(_field(fields, "media_url"))
+    required_count = _required_count(fields)
+    address_string = _field(fields, "address_string")
     # Everything runs in one transaction: a refusal anywhere leaves the store as it was.
     async with site.app.sessions.begin() as session:
-        owner = await _owner(session, _field(fields, "api_key"))
+        owner = await _key_owner(session, _field(fields, "api_key"))
+        if owner is None:
+            raise Refusal(
+                403, N_("Filing a request needs an API key: ask the community office for one.")
+            )
         code = _field(fields, "service_code")
-        if not code:
-            raise Refusal(400, N_("Please send a service_code: services.json lists them."))
+        if code is None:
+            raise Refusal(400, N_("Please send a service_code: services.xml lists them."))
         if await active_category(session, code) is None:
             raise Refusal(
-                400, N_("There is no service {code}. services.json lists them."), code=code
+                404, N_("There is no service {code}. services.xml lists them."), code=code
             )
-        _check_location(fields)
         requester = await _requester(session, owner, _field(fields, "account_id"))
         if requester.id == owner.id:
             building_id = await home_building(session, owner)
@@ -406,6 +592,11 @@ async def file_request(request: web.Request) -> web.StreamResponse:
             category=code,
             description=_field(fields, "description") or "",
             requester=requester,
+            required_count=required_count,
+            description_limit=MAX_LONG_DESCRIPTION,
+        )
+        await keep_reported_place(
+            session, wish.id, address_string=address_string, point=point, media_url=media_url
         )
         speaker = Speaker(session=session, config=site.config, person=owner)
         await tell_heads_about(speaker, wish)
@@ -418,10 +609,20 @@ async def file_request(request: web.Request) -> web.StreamResponse:
             {"service_request_id": wish.code, "service_notice": _plain(notice), "account_id": None}
         ]
     site.runtime.outbox_waiting.set()
-    return _json(body, 201)
+    return _reply(request, "service_requests", body, 201)
 
 
-@routes.route("*", "/open311/{rest:.*}")
+@routes.route("OPTIONS", ROOT + "/{rest:.*}")
+async def preflight(request: web.Request) -> web.StreamResponse:
+    """A browser asking first whether its page may read: yes for GET, to the origins allowed."""
+    response = web.Response(status=204)
+    _cors(request, response)
+    response.headers["Access-Control-Allow-Methods"] = "GET"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@routes.route("*", ROOT + "/{rest:.*}")
 @api
 async def elsewhere(request: web.Request) -> web.StreamResponse:
     # Under /open311/ even a wrong address is answered in GeoReport's way, not with a page.
