@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +32,7 @@ from models.wish_life import accept_wish, report_done, submit_wish, verify_wish,
 from models.wishes import Wish
 from tests.georeport import from_xml, read
 from tests.town import Town
+from tests.web import web_site
 
 V2 = "/open311/v2"
 EN = {"Accept-Language": "en"}
@@ -476,3 +477,58 @@ def test_cors_origins_are_a_typed_setting() -> None:
     for bad in ("a.org", "https://a.org/path", "ftp://a.org"):
         with pytest.raises(SettingsError, match="OPEN311_CORS_ORIGINS"):
             load_settings({**base, "WISHBOT_OPEN311_CORS_ORIGINS": bad})
+
+
+# --- photos ---------------------------------------------------------------------------------------
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
+    b"\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+async def test_a_photo_sent_in_the_web_chat_is_a_media_url_that_downloads(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as session:
+        await session.execute(update(Person).where(Person.id == town.alice.id).values(locale="en"))
+    async with web_site(app) as site:
+        resident = await site.signed_in(town.alice)
+        await resident.say("/wish")
+        await resident.press("Repairs")
+        await resident.say("The window latch is broken")
+        form = FormData()
+        form.add_field("id", "4242")
+        form.add_field("photo", PNG, filename="latch.png", content_type="image/png")
+        response = await resident.client.post(
+            "/chat/say", data=form, headers={"X-CSRF-Token": resident.csrf()}
+        )
+        assert response.status == 200, await response.text()
+        resident.lines.extend((await response.json())["messages"])
+        await resident.press("Within a day")
+        await resident.press("Send")
+    async with sessions.begin() as session:
+        wish = await session.scalar(select(Wish).where(Wish.requester_id == town.alice.id))
+        assert wish is not None and len(wish.photos) == 1
+        await verify_wish(session, town.head_n1, wish.id)
+        code = wish.code
+
+    # Published under the public URL setting, as another system reaches us.
+    app.settings = dataclasses.replace(app.settings, public_url=PUBLIC)
+    key = await key_for(sessions, town.admin, town.alice)
+    async with TestClient(TestServer(init_app(app, Runtime(app)))) as client:
+        for fmt in FORMATS:
+            status, (shown,) = await get(client, f"/requests/{code}.{fmt}", api_key=key)
+            assert status == 200
+            media_url = shown["media_url"]
+            assert media_url.startswith(PUBLIC + V2 + "/media/"), media_url
+            # Downloadable with no cookie and no key: the address is the permission.
+            picture = await client.get(media_url.removeprefix(PUBLIC))
+            assert picture.status == 200 and picture.content_type == "image/png"
+            assert await picture.read() == PNG
+        guessed = media_url.removeprefix(PUBLIC).rsplit("/", 1)[0] + "/0123456789abcdef01234567"
+        assert (await client.get(guessed)).status == 404
+        # The public view shows no photo: it may show a home from inside.
+        status, (public,) = await get(client, f"/requests/{code}.xml")
+        assert status == 200 and public["media_url"] is None
