@@ -42,10 +42,14 @@ PUBLIC = "https://wishes.example.org"
 
 
 @pytest.fixture
-async def client(app: App, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Client]:
-    app.settings = dataclasses.replace(
+async def client(
+    app: App, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Client]:
+    # The app is shared by the session's tests: monkeypatch puts its settings back.
+    settings = dataclasses.replace(
         app.settings, public_url=PUBLIC, open311_cors_origins=("https://map.example.org",)
     )
+    monkeypatch.setattr(app, "settings", settings)
     async with TestClient(TestServer(init_app(app, Runtime(app)))) as test_client:
         yield test_client
 
@@ -489,7 +493,10 @@ PNG = (
 
 
 async def test_a_photo_sent_in_the_web_chat_is_a_media_url_that_downloads(
-    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+    app: App,
+    sessions: async_sessionmaker[AsyncSession],
+    town: Town,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with sessions.begin() as session:
         await session.execute(update(Person).where(Person.id == town.alice.id).values(locale="en"))
@@ -515,7 +522,7 @@ async def test_a_photo_sent_in_the_web_chat_is_a_media_url_that_downloads(
         code = wish.code
 
     # Published under the public URL setting, as another system reaches us.
-    app.settings = dataclasses.replace(app.settings, public_url=PUBLIC)
+    monkeypatch.setattr(app, "settings", dataclasses.replace(app.settings, public_url=PUBLIC))
     key = await key_for(sessions, town.admin, town.alice)
     async with TestClient(TestServer(init_app(app, Runtime(app)))) as client:
         for fmt in FORMATS:
