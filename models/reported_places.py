@@ -95,6 +95,11 @@ async def keep_reported_place(
     await session.flush()
 
 
+async def reported_place(session: AsyncSession, wish_id: int) -> ReportedPlace | None:
+    """What the client said about the wish's place; for the office's page of the wish."""
+    return await session.get(ReportedPlace, wish_id)
+
+
 async def drop_reported_place(session: AsyncSession, wish_id: int) -> None:
     """Erasure: what the client said about the place may name the person."""
     await session.execute(delete(ReportedPlace).where(ReportedPlace.wish_id == wish_id))

@@ -539,3 +539,31 @@ async def test_a_photo_sent_in_the_web_chat_is_a_media_url_that_downloads(
         # The public view shows no photo: it may show a home from inside.
         status, (public,) = await get(client, f"/requests/{code}.xml")
         assert status == 200 and public["media_url"] is None
+
+
+async def test_the_office_sees_the_address_a_client_typed_on_the_wish_page(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    key = await key_for(sessions, town.admin, town.alice)
+    async with web_site(app) as site:
+        client = await site.visitor()
+        response = await client.client.post(
+            V2 + "/requests.xml",
+            data={
+                "api_key": key,
+                "service_code": "repair",
+                "description": "Loose railing",
+                "address_string": "Stairwell B, by the bike shed",
+                "lat": "31.5",
+                "long": "121.25",
+            },
+        )
+        assert response.status == 201
+        (filed,) = await read(response)
+        office = await site.signed_in(town.admin)
+        status, page = await office.get(f"/admin/wish/{filed['service_request_id']}")
+        assert status == 200
+        assert "Stairwell B, by the bike shed" in page and "31.5, 121.25" in page
+        elsewhere = await site.signed_in(town.maple_admin)
+        status, page = await elsewhere.get(f"/admin/wish/{filed['service_request_id']}")
+        assert status == 404 and "bike shed" not in page

@@ -41,6 +41,7 @@ from models.dashboard_figures import (
 from models.errors import N_, StoreError
 from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
 from models.people import Person, Role
+from models.reported_places import reported_place
 from models.service_lists import Sheet, demand_list, service_list, supply_list
 from models.text import bounded_id
 from models.web_access import (
@@ -383,6 +384,8 @@ async def wish_page(request: web.Request) -> web.Response:
     t: Translator = request[T]
     async with reading(site_of(request).app.sessions) as session:
         page = await wish_for_office(session, scope, request.match_info["code"])
+        # What an Open311 client typed about the place: the office's to see (page is scoped).
+        reported = None if page is None else await reported_place(session, page.wish.id)
     if page is None:
         return problem(request, 404, N_("There is no such wish among those you look after."))
     from bot.web.chat import photo_url
@@ -395,6 +398,7 @@ async def wish_page(request: web.Request) -> web.Response:
         status_label=status_name(t, page.wish.status.value),
         status_of=lambda v: status_name(t, v) if v else "",
         photos=[url for url in (photo_url(request, p) for p in page.wish.photos) if url],
+        reported=reported,
         # The same buttons as /pending in the chat: pressing one goes on there.
         actions=[
             (label, action_button(label, name, page.wish.id).data)
