@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building
 from models.errors import N_
+from models.organisations import Organisation
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry
 from models.reach import community_buildings
@@ -166,7 +167,7 @@ async def supply_list(
         .subquery()
     )
     rows = await session.execute(
-        select(Person, MemberProfile, func.coalesce(closed.c.closed, 0))
+        select(Person, MemberProfile, func.coalesce(closed.c.closed, 0), Organisation.name)
         .join(
             RoleGrant,
             and_(
@@ -177,6 +178,7 @@ async def supply_list(
         )
         .outerjoin(MemberProfile, MemberProfile.person_id == Person.id)
         .outerjoin(closed, closed.c.member_id == Person.id)
+        .outerjoin(Organisation, Organisation.id == MemberProfile.organisation_id)
     )
     # Sorted here, not in SQL: the order must not depend on the database's collation.
     members = sorted(rows, key=lambda r: (r[0].name, r[0].id))
@@ -194,14 +196,14 @@ async def supply_list(
         rows=[
             (
                 person.name,
-                profile.organisation if profile else "",
+                organisation or "",
                 ", ".join(profile.skills) if profile else "",
                 profile.availability if profile else "",
                 "yes" if profile is not None and profile.approved else "no",
                 person.points_balance,
                 int(count),
             )
-            for person, profile, count in members
+            for person, profile, count, organisation in members
         ],
     )
 

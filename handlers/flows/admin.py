@@ -45,7 +45,6 @@ from models.clock import now
 from models.community import Community
 from models.directory import (
     admin_of_member,
-    approve_member,
     building_names,
     grant_role,
     holds_grant,
@@ -59,6 +58,7 @@ from models.office_work import (
     volunteers_waiting,
     waiting_for_office,
 )
+from models.organisations import approve_staff, may_approve_staff, organisation_name
 from models.people import MemberProfile, Person, Role
 from models.permissions import LADDER
 from models.reach import holders_at
@@ -401,19 +401,22 @@ async def approve(turn: Turn) -> None:
         )
     )
     for person, profile in waiting:
+        organisation = await organisation_name(turn.session, profile)
         turn.say(
-            member_text(t, person, profile),
+            member_text(t, person, profile, organisation),
             [(turn.action(t.raw("✅ Approve"), "approve", person.id),)],
         )
 
 
-def member_text(t: Translator, person: Person, profile: MemberProfile) -> str:
+def member_text(
+    t: Translator, person: Person, profile: MemberProfile, organisation: str = ""
+) -> str:
     skills = ", ".join(category_name(t, s) for s in profile.skills) or "-"
-    if profile.organisation:
+    if organisation:
         return t(
             "<b>{name}</b> ({organisation}) can help with: {skills}",
             name=person.name,
-            organisation=profile.organisation,
+            organisation=organisation,
             skills=skills,
         )
     return t("<b>{name}</b> can help with: {skills}", name=person.name, skills=skills)
@@ -429,11 +432,15 @@ async def approve_button(turn: Turn, args: list[str]) -> None:
     was_approved = profile is not None and profile.approved
     if was_approved:
         # Nothing to change, but only their own admins may learn that.
-        if not await admin_of_member(turn.session, turn.person, person):
+        if not (
+            await admin_of_member(turn.session, turn.person, person)
+            or await may_approve_staff(turn.session, turn.person, person)
+        ):
             raise NotAllowed(N_("Only an admin of the member's community can approve them."))
         turn.say(turn.t("{name} is already approved.", name=person.name))
         return
-    await approve_member(turn.session, turn.person, person)
+    # An admin, or the contact of the organisation the volunteer joined (models decide).
+    await approve_staff(turn.session, turn.person, person)
     turn.say(turn.t("{name} is approved and can take wishes now.", name=person.name))
     await turn.tell(
         person.id,
@@ -453,6 +460,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
     community = await turn.session.get(Community, community_id)
     if profile is None or community is None:
         return
+    organisation = await organisation_name(turn.session, profile)
     for admin_id in await holders_at(turn.session, Role.ADMIN, community_id):
         if admin_id == person.id:
             continue
@@ -461,7 +469,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
             text = (
                 t("A new volunteer for {community}:", community=community.name)
                 + "\n"
-                + member_text(t, person, profile)
+                + member_text(t, person, profile, organisation)
             )
             return Reply(text, ((action_button(t.raw("✅ Approve"), "approve", person.id),),))
 
