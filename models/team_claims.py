@@ -235,3 +235,35 @@ async def organisation_points(session: AsyncSession, organisation_id: int) -> in
         )
     )
     return int(total or 0)
+
+
+async def wishes_for_team(
+    session: AsyncSession, organisation: Organisation, limit: int = 10
+) -> list[Wish]:
+    """Open wishes of the organisation's community with a free place: those needing most
+    hands first (a team's work), then the oldest."""
+    from models.reach import community_buildings
+
+    found = await session.scalars(
+        select(Wish)
+        .where(
+            Wish.status == S.OPEN,
+            Wish.taken_count < Wish.required_count,
+            Wish.building_id.in_(community_buildings(organisation.community_id)),
+        )
+        .order_by(Wish.required_count.desc(), Wish.id)
+        .limit(limit)
+    )
+    return list(found.all())
+
+
+async def named_for_claim(session: AsyncSession, claim: TeamClaim) -> list[int]:
+    """Who holds a place on the claim's wish for its organisation now."""
+    found = await session.scalars(
+        select(WishAssignment.member_id).where(
+            WishAssignment.wish_id == claim.wish_id,
+            WishAssignment.organisation_id == claim.organisation_id,
+            WishAssignment.status == AssignmentStatus.ACTIVE,
+        )
+    )
+    return list(found.all())
