@@ -30,6 +30,7 @@ from handlers.i18n import Translator
 from handlers.menu import send_menu
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
+from handlers.supply_words import in_words
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models import office_work
 from models.broadcasts import (
@@ -101,6 +102,8 @@ LIST_LABELS = {
     "supply": N_("🤝 Supply: the members"),
     "service": N_("✅ Service: who did what"),
     "points": N_("⭐ Points: the ledger"),
+    "resources": N_("🏫 Supply: organisations and resources"),
+    "commitments": N_("🎯 Commitments this year"),
 }
 
 
@@ -824,6 +827,7 @@ async def answer_export_list(turn: Turn) -> None:
             turn.config.timezone,
             buildings=reach.buildings(community_id=community_id),
         )
+        sheet = in_words(t, name, sheet)  # the supply side's codes, in the reader's words
         content = await asyncio.to_thread(
             xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
         )
