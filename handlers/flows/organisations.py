@@ -31,7 +31,7 @@ from models.commitments import (
     progress_of,
     services_done,
 )
-from models.errors import N_, InvalidInput, NotAllowed
+from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.org_report import year_report
 from models.organisations import (
     Organisation,
@@ -172,10 +172,9 @@ async def _show(turn: Turn, organisation: Organisation) -> None:
         ]
     buttons: list[tuple[Button, ...]] = []
     is_contact = organisation.contact_id == turn.person.id
-    office = turn.person.id and organisation.community_id in await communities_run(
-        session, turn.grants
-    )
-    if organisation.contact_id is None and organisation.contact_code and office:
+    runs = organisation.community_id in await communities_run(session, turn.grants)
+    office = runs or await office_may_see_phone(session, turn.person, organisation)
+    if organisation.contact_id is None and organisation.contact_code and runs:
         lines.append(
             t(
                 "Its contact has not joined yet. Give them this link: {link}",
@@ -470,7 +469,7 @@ async def joined(turn: Turn, person: Person, organisation_id: int, as_contact: b
 async def team(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     if len(args) != 2:
-        raise InvalidInput(N_("That button does not work any more."))
+        raise NotFound(N_("That button does not work any more."))
     wish = await get_wish(turn.session, button_number(args[:1]))
     organisation_id = button_number(args[1:])
     await check_team_may_claim(turn.session, turn.person, wish, organisation_id)
@@ -505,6 +504,8 @@ async def team_name(turn: Turn, args: list[str]) -> None:
             N_("Only the contact of {name} can do this for it."), name=organisation.name
         )
     wish = await get_wish(turn.session, claim.wish_id)
+    if claim.unnamed <= 0:  # an old button: every place was named meanwhile
+        raise InvalidInput(N_("Every place of wish {code} has a name already."), code=wish.code)
     await turn.start(FLOW, HELPERS, claim_id=claim.id, code=wish.code)
 
 
