@@ -267,3 +267,27 @@ async def named_for_claim(session: AsyncSession, claim: TeamClaim) -> list[int]:
         )
     )
     return list(found.all())
+
+
+async def drop_unnamed(session: AsyncSession, wish_id: int) -> int:
+    """The wish lets everyone go (cancelled, escalated, given back): the places its teams took
+    and never named go with them. How many there were."""
+    claims = (
+        await session.scalars(
+            select(TeamClaim).where(TeamClaim.wish_id == wish_id, TeamClaim.unnamed > 0)
+        )
+    ).all()
+    dropped = sum(c.unnamed for c in claims)
+    for claim in claims:
+        claim.unnamed = 0
+    await session.flush()
+    return dropped
+
+
+async def unnamed_places(session: AsyncSession) -> dict[int, int]:
+    """Places held by teams and not named yet, by wish (every place is an assignment or one
+    of these: the store's invariant)."""
+    rows = await session.execute(
+        select(TeamClaim.wish_id, func.sum(TeamClaim.unnamed)).group_by(TeamClaim.wish_id)
+    )
+    return {int(w): int(n or 0) for w, n in rows.all()}

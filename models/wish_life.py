@@ -233,6 +233,10 @@ async def _release_everyone(session: AsyncSession, wish: Wish) -> None:
     for assignment in await _active_assignments(session, wish):
         assignment.status = AssignmentStatus.RELEASED
         assignment.released_at = now(session)
+    # Places a team took and has not named yet go too (models/team_claims.py).
+    from models.team_claims import drop_unnamed
+
+    await drop_unnamed(session, wish.id)
     await session.flush()
 
 
