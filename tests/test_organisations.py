@@ -332,3 +332,31 @@ async def test_free_text_organisations_become_links_per_community(tmp_path: Path
                 assert len({o.invite_code for o in orgs}) == 3
         finally:
             await app.close()
+
+
+async def test_erasing_the_contact_forgets_their_name_and_phone_but_keeps_the_organisation(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.erasure import erase_person
+
+    school_id = await _school(sessions, town)
+    async with sessions.begin() as s:
+        walker = await s.get(Person, town.walker.id)
+        assert walker is not None
+        await add_resource(
+            s,
+            walker,
+            community_id=town.sunflower.id,
+            service="Walks with Walker",
+            categories=["companionship"],
+            capacity_per_month=2,
+            where=ResourceWhere.DOOR,
+        )
+        await erase_person(s, walker, walker.id)
+    async with sessions() as s:
+        school = await s.get(Organisation, school_id)
+        assert school is not None and school.name == "Sunflower Primary School"
+        assert (school.contact_name, school.contact_phone) == (None, None)
+        assert (
+            await resources_covering(s, "companionship", community_reach(town.sunflower.id)) == []
+        )
