@@ -291,3 +291,44 @@ async def unnamed_places(session: AsyncSession) -> dict[int, int]:
         select(TeamClaim.wish_id, func.sum(TeamClaim.unnamed)).group_by(TeamClaim.wish_id)
     )
     return {int(w): int(n or 0) for w, n in rows.all()}
+
+
+async def set_required_count(
+    session: AsyncSession, actor: Person, wish_id: int, count: int
+) -> Wish:
+    """The office (a grid worker or admin over the building) says how many helpers a wish
+    needs, while it waits for its check or for helpers; never fewer than hold a place now
+    (an open wish stays open: one more than are there)."""
+    from models.wish_life import MAX_REQUIRED, _require_level
+
+    wish = await get_wish(session, wish_id)
+    place = await place_of_building(session, wish.building_id)
+    await _require_level(
+        session, actor, place, 2, N_("Only a grid worker or an admin can assign wishes here.")
+    )
+    if wish.status not in (S.SUBMITTED, S.OPEN):
+        raise IllegalTransition(
+            N_("Wish {code} is {status}: that cannot be done now."),
+            code=wish.code,
+            status=wish.status.value,
+        )
+    if not 1 <= count <= MAX_REQUIRED:
+        raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
+    if count <= wish.taken_count:
+        raise InvalidInput(
+            N_("{taken} already hold a place on wish {code}; ask for more helpers than that."),
+            taken=wish.taken_count,
+            code=wish.code,
+        )
+    before = wish.required_count
+    changed = await session.execute(
+        update(Wish)
+        .where(Wish.id == wish.id, Wish.version == wish.version)
+        .values(required_count=count, version=Wish.version + 1, updated_at=now(session))
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(N_("Wish {code} changed just now; please look again."), code=wish.code)
+    await session.refresh(wish)
+    await _record(session, wish, actor, "set_helpers", wish.status, f"{before} -> {count}")
+    return wish

@@ -157,3 +157,39 @@ async def test_stale_and_forged_team_buttons_change_nothing(
     await walker.deliver(button=f"a:team:{wish.id}:{school_id}")
     assert "cannot be done now" in walker.last.text
     assert await snapshot(sessions, TABLES) == before
+
+
+async def test_the_office_sets_how_many_helpers_with_assign(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.wish_life import accept_wish, verify_wish
+
+    wish = await _wish(sessions, town, 1)
+    async with sessions.begin() as s:
+        await verify_wish(s, town.head_n1, wish.id)
+        await accept_wish(s, town.walker, wish.id)  # one place held: the wish is taken
+    world = World(sessions)
+    admin = await world.as_person(town.admin)
+    south = await world.as_person(town.gw_south)
+    before = await snapshot(sessions, TABLES)
+    await admin.send(f"/assign {wish.code} 3")
+    assert "cannot be done now" in admin.last.text  # accepted already: nothing to add to
+    await south.send(f"/assign {wish.code} 3")
+    assert "Only a grid worker or an admin" in south.last.text
+    assert await snapshot(sessions, TABLES) == before
+
+    second = await _wish(sessions, town, 1)
+    async with sessions.begin() as s:
+        await verify_wish(s, town.head_n1, second.id, required_count=2)
+        await accept_wish(s, town.walker, second.id)
+    before = await snapshot(sessions, TABLES)
+    for typed, answer in (("0", "1 to 20"), ("21", "1 to 20"), ("x", "1 to 20"), ("1", "already")):
+        await admin.send(f"/assign {second.code} {typed}")
+        assert answer in admin.last.text, typed
+    assert await snapshot(sessions, TABLES) == before
+    await admin.send(f"/assign {second.code} 4")
+    assert any("needs 4 helpers" in text for text in admin.texts()[-2:])
+    assert admin.last.buttons  # then the assign picker, as for /assign CODE
+    async with sessions() as s:
+        found = await s.get(Wish, second.id)
+        assert found is not None and (found.required_count, found.status) == (4, WishStatus.OPEN)

@@ -188,6 +188,11 @@ def wish_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
 @command("assign", N_("suggest who fits a wish, and assign it"), Role.GRID_WORKER, Role.ADMIN)
 async def assign(turn: Turn) -> None:
     wish = await wish_from_command(turn, N_("/assign W-000123"))
+    if wish is not None and len(turn.incoming.args) > 1:
+        # /assign W-000123 3: the wish needs three helpers (handlers/flows/hands.py).
+        from handlers.flows.hands import helpers_from_command
+
+        wish = await helpers_from_command(turn, wish)
     if wish is not None:
         await start_assigning(turn, wish)
 

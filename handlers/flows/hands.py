@@ -1,4 +1,5 @@
-"""Several hands: the head verifies a wish and says how many helpers it needs at once.
+"""Several hands: the head verifies a wish and says how many helpers it needs at once;
+the office says it with `/assign W-000123 3`.
 
 The "👥 Needs several helpers" button on the verify card; see hands.md.
 """
@@ -9,7 +10,10 @@ from handlers.flows.common import button_number
 from handlers.flows.verification import verified
 from handlers.router import action
 from handlers.turn import Flow, Step, Turn, register_flow
+from models.errors import N_, InvalidInput
+from models.team_claims import set_required_count
 from models.wish_life import MAX_REQUIRED, check_applies, get_wish, verify_wish
+from models.wishes import Wish
 
 COUNT = "count"
 OFFERED = (2, 3, 4, 5, 6)
@@ -52,6 +56,24 @@ async def answer_count(turn: Turn) -> None:
         )
     )
     await verified(turn, wish)
+
+
+async def helpers_from_command(turn: Turn, wish: Wish) -> Wish:
+    """`/assign W-000123 3`: the office says the wish needs three helpers, then assigns."""
+    assert turn.person is not None
+    raw = turn.incoming.args[1]
+    if not raw.isdigit():
+        raise InvalidInput(N_("Please type a number from 1 to 20."))
+    wish = await set_required_count(turn.session, turn.person, wish.id, int(raw))
+    turn.say(
+        turn.t.plural(
+            "Wish {code} needs one helper.",
+            "Wish {code} needs {n} helpers.",
+            wish.required_count,
+            code=wish.code,
+        )
+    )
+    return wish
 
 
 FLOW = register_flow(Flow("hands", {COUNT: Step(ask_count, answer_count)}))
