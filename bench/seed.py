@@ -164,7 +164,6 @@ async def members(app: App, place: Place, count: int) -> None:
                 "person_id": pid,
                 "skills": skills[n % len(skills)],
                 "availability": "",
-                "organisation": "",
                 "approved": True,
                 "approved_at": moment,
             }

@@ -29,6 +29,7 @@ from handlers.router import handle
 from handlers.turn import Config
 from models.cards import card_message, remember_card
 from models.clock import now
+from models.commitments import plan_behind_reminders
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
 from models.outbox import (
@@ -327,6 +328,7 @@ class Runtime:
             today = now(session).astimezone(self.app.settings.timezone).date()
             await plan_for_role(session, Role.ADMIN, "digest", today)
             await plan_retention(session, today)
+            await plan_behind_reminders(session, self.app.settings.timezone)
             if today.weekday() == rules.head_prompt_weekday:
                 await plan_for_role(session, Role.BUILDING_HEAD, "head_prompt", today)
         self.reminders_waiting.set()

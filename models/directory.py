@@ -177,8 +177,14 @@ async def register_member(
         session.add(profile)
     profile.skills = sorted({s.strip() for s in skills if s.strip()})
     profile.availability = availability
-    profile.organisation = organisation
     await grant_role(session, None, person, Role.MEMBER, community.id)
+    if organisation.strip():
+        # The same text in a community is the same organisation (models/organisations.py).
+        from models.organisations import organisation_for_text
+
+        found = await organisation_for_text(session, community.id, organisation)
+        if profile.organisation_id is None and found is not None:
+            profile.organisation_id = found.id
     await session.flush()
     return profile
 

@@ -134,6 +134,7 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     profile = await session.get(MemberProfile, person.id)
     if profile is not None:
         profile.availability = ""
+    await _forget_their_organisation_details(session, person)
     person.name = ERASED_NAME
     person.phone = None
     person.phone_consent = False
@@ -143,6 +144,25 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     person.erased_at = now(session)
     await session.flush()
     return person
+
+
+async def _forget_their_organisation_details(session: AsyncSession, person: Person) -> None:
+    """As an organisation's contact: the name and phone kept for them go (the organisation
+    stays); their own resources (a service they offered) go too."""
+    from models.organisations import Organisation
+    from models.resources import Resource
+
+    await session.execute(
+        update(Organisation)
+        .where(Organisation.contact_id == person.id)
+        .values(contact_name=None, contact_phone=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(Resource)
+        .where(Resource.person_id == person.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _strings_of(person: Person) -> set[str]:

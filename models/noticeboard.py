@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Community, Street
+from models.organisations import Organisation
 from models.people import MemberProfile, Person
 from models.points import PointsEntry, PointsKind
 from models.reach import community_buildings
@@ -224,11 +225,12 @@ async def _closed_by_member(
             WishAssignment.wish_id,
             Person.id,
             Person.name,
-            func.coalesce(MemberProfile.organisation, ""),
+            func.coalesce(Organisation.name, ""),
         )
         .join(Wish, WishAssignment.wish_id == Wish.id)
         .join(Person, WishAssignment.member_id == Person.id)
         .outerjoin(MemberProfile, MemberProfile.person_id == Person.id)
+        .outerjoin(Organisation, Organisation.id == MemberProfile.organisation_id)
         .where(
             *_fulfilled(community_id, start, end),
             WishAssignment.status == AssignmentStatus.ACTIVE,
@@ -280,8 +282,9 @@ async def most_active(
         # Paid in the span for a wish that closed just outside it (the clock ticked between
         # the two at midnight): the points are still this month's.
         rows = await session.execute(
-            select(Person.id, Person.name, func.coalesce(MemberProfile.organisation, ""))
+            select(Person.id, Person.name, func.coalesce(Organisation.name, ""))
             .outerjoin(MemberProfile, MemberProfile.person_id == Person.id)
+            .outerjoin(Organisation, Organisation.id == MemberProfile.organisation_id)
             .where(Person.id.in_(sorted(missing)))
         )
         for person_id, name, organisation in rows.all():

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
 from models.office_work import volunteers_waiting
+from models.organisations import organisation_names
 from models.people import Person
 from models.reach import OFFICE_ROLES, Reach, reach
 from models.wishes import Wish, WishAssignment, WishEvent
@@ -171,9 +172,16 @@ class WaitingMember:
 async def members_waiting(session: AsyncSession, community_id: int) -> list[WaitingMember]:
     """Volunteers of the community who registered and wait for an admin's approval (the same
     list as /approve in the chat)."""
+    waiting = await volunteers_waiting(session, [community_id])
+    names = await organisation_names(
+        session, {p.organisation_id for _, p in waiting if p.organisation_id is not None}
+    )
     return [
         WaitingMember(
-            person.id, person.name, profile.organisation or "", tuple(profile.skills or ())
+            person.id,
+            person.name,
+            names.get(profile.organisation_id or 0, ""),
+            tuple(profile.skills or ()),
         )
-        for person, profile in await volunteers_waiting(session, [community_id])
+        for person, profile in waiting
     ]

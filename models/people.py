@@ -93,7 +93,8 @@ class MemberProfile(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     availability: Mapped[str] = mapped_column(String(200), default="")
-    organisation: Mapped[str] = mapped_column(String(200), default="")
+    # The organisation they belong to (at most one): models/organisations.py.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     approved: Mapped[bool] = mapped_column(default=False)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     approved_at: Mapped[dt.datetime | None]

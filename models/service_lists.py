@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building
 from models.errors import N_
+from models.organisations import Organisation
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.points import PointsEntry
 from models.reach import community_buildings
@@ -166,7 +167,7 @@ async def supply_list(
         .subquery()
     )
     rows = await session.execute(
-        select(Person, MemberProfile, func.coalesce(closed.c.closed, 0))
+        select(Person, MemberProfile, func.coalesce(closed.c.closed, 0), Organisation.name)
         .join(
             RoleGrant,
             and_(
@@ -177,6 +178,7 @@ async def supply_list(
         )
         .outerjoin(MemberProfile, MemberProfile.person_id == Person.id)
         .outerjoin(closed, closed.c.member_id == Person.id)
+        .outerjoin(Organisation, Organisation.id == MemberProfile.organisation_id)
     )
     # Sorted here, not in SQL: the order must not depend on the database's collation.
     members = sorted(rows, key=lambda r: (r[0].name, r[0].id))
@@ -194,14 +196,14 @@ async def supply_list(
         rows=[
             (
                 person.name,
-                profile.organisation if profile else "",
+                organisation or "",
                 ", ".join(profile.skills) if profile else "",
                 profile.availability if profile else "",
                 "yes" if profile is not None and profile.approved else "no",
                 person.points_balance,
                 int(count),
             )
-            for person, profile, count in members
+            for person, profile, count, organisation in members
         ],
     )
 
@@ -342,11 +344,133 @@ class ListQuery(Protocol):
     ) -> Awaitable[Sheet]: ...
 
 
+async def resource_list(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
+) -> Sheet:
+    """The supply list's other half: the organisations paired with the community (one row per
+    resource, or one for an organisation that lists none yet), then members' own resources.
+    Community-wide whatever the buildings: an organisation serves the whole community."""
+    from models.organisations import member_count, organisations_of_communities
+    from models.resources import resources_in
+
+    resources = await resources_in(session, [community_id])
+    by_organisation: dict[int, list[Any]] = {}
+    for resource in resources:
+        if resource.organisation_id is not None:
+            by_organisation.setdefault(resource.organisation_id, []).append(resource)
+    rows: list[Row] = []
+
+    def offered(resource: Any) -> Row:
+        return (
+            resource.service,
+            ", ".join(resource.categories),
+            resource.capacity_per_month,
+            ",".join(str(d) for d in resource.weekdays),
+            resource.hours,
+            resource.where.value,
+        )
+
+    for organisation in await organisations_of_communities(session, [community_id]):
+        head: Row = (
+            organisation.name,
+            organisation.kind.value,
+            organisation.contact_name or "",
+            organisation.contact_phone or "",
+            await member_count(session, organisation.id),
+        )
+        for resource in by_organisation.get(organisation.id, []) or [None]:
+            rows.append(head + (offered(resource) if resource else ("", "", None, "", "", "")))
+    members = [r for r in resources if r.person_id is not None]
+    names = {
+        int(i): str(n)
+        for i, n in (
+            await session.execute(
+                select(Person.id, Person.name).where(
+                    Person.id.in_(sorted({r.person_id for r in members if r.person_id}))
+                )
+            )
+        ).all()
+    }
+    for resource in sorted(members, key=lambda r: (names.get(r.person_id or 0, ""), r.id)):
+        rows.append(
+            (names.get(resource.person_id or 0, ""), "member", "", "", None, *offered(resource))
+        )
+    return Sheet(
+        title=N_("Organisations and resources"),
+        header=(
+            N_("Organisation or member"),
+            N_("Kind"),
+            N_("Contact"),
+            N_("Phone"),
+            N_("Members"),
+            N_("Service"),
+            N_("Categories"),
+            N_("Capacity per month"),
+            N_("Weekdays"),
+            N_("Hours"),
+            N_("Where"),
+        ),
+        rows=rows,
+    )
+
+
+async def commitment_list(
+    session: AsyncSession,
+    community_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    timezone: ZoneInfo,
+    buildings: Select[int] | None = None,
+) -> Sheet:
+    """This year's commitments (the year of the last day asked, else today's) and how far each
+    has come: organisations first, then members."""
+    from models.clock import now
+    from models.commitments import commitments_in, progress_of
+
+    year = end.year if end is not None else now(session).astimezone(timezone).year
+    rows: list[Row] = []
+    for commitment, who, organisation in await commitments_in(session, [community_id], year):
+        progress = await progress_of(session, commitment, timezone)
+        rows.append(
+            (
+                who,
+                organisation,
+                year,
+                commitment.unit.value,
+                commitment.target,
+                progress.done,
+                progress.expected,
+                "no" if progress.behind else "yes",
+            )
+        )
+    return Sheet(
+        title=N_("Commitments"),
+        header=(
+            N_("Who"),
+            N_("Organisation"),
+            N_("Year"),
+            N_("Unit"),
+            N_("Committed"),
+            N_("Done"),
+            N_("Expected by now"),
+            N_("On track"),
+        ),
+        rows=rows,
+    )
+
+
 # The lists by the name the command line and the dashboard use.
 LISTS: dict[str, ListQuery] = {
     "demand": demand_list,
     "supply": supply_list,
     "service": service_list,
     "points": points_ledger,
+    "resources": resource_list,
+    "commitments": commitment_list,
 }
 LIST_NAMES: Sequence[str] = tuple(LISTS)

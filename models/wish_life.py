@@ -234,6 +234,10 @@ async def _release_everyone(session: AsyncSession, wish: Wish) -> None:
     for assignment in await _active_assignments(session, wish):
         assignment.status = AssignmentStatus.RELEASED
         assignment.released_at = now(session)
+    # Places a team took and has not named yet go too (models/team_claims.py).
+    from models.team_claims import drop_unnamed
+
+    await drop_unnamed(session, wish.id)
     await session.flush()
 
 
@@ -320,10 +324,17 @@ async def submit_wish(
     return wish
 
 
-async def verify_wish(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
+async def verify_wish(
+    session: AsyncSession, actor: Person, wish_id: int, required_count: int | None = None
+) -> Wish:
+    """The head says the wish is real; they may say how many helpers it needs."""
     wish = await get_wish(session, wish_id)
     await check_applies(session, actor, wish, "verify")
-    return await _move(session, wish, actor, "verify", S.OPEN)
+    if required_count is None:
+        return await _move(session, wish, actor, "verify", S.OPEN)
+    if not 1 <= required_count <= MAX_REQUIRED:
+        raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
+    return await _move(session, wish, actor, "verify", S.OPEN, required_count=required_count)
 
 
 async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
@@ -379,12 +390,16 @@ async def _take_place(
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(N_("Somebody else took wish {code} first."), code=wish.code)
     moment = now(session)
+    profile = await session.get(MemberProfile, member.id)
+    # The place counts for the member's organisation, as it is when they take it.
+    organisation_id = profile.organisation_id if profile else None
     try:
         if earlier is not None:
             earlier.status = AssignmentStatus.ACTIVE
             earlier.accepted_at = moment
             earlier.released_at = None
             earlier.assigned_by_id = actor.id if actor.id != member.id else None
+            earlier.organisation_id = organisation_id
         else:
             session.add(
                 WishAssignment(
@@ -393,6 +408,7 @@ async def _take_place(
                     status=AssignmentStatus.ACTIVE,
                     assigned_by_id=actor.id if actor.id != member.id else None,
                     accepted_at=moment,
+                    organisation_id=organisation_id,
                 )
             )
         await session.flush()

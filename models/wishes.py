@@ -108,6 +108,8 @@ class WishAssignment(Base):
     released_at: Mapped[dt.datetime | None]
     done_note: Mapped[str | None] = mapped_column(Text)
     done_photo: Mapped[str | None] = mapped_column(String(200))
+    # The organisation the place was held for (its member, or its team claim), when taken.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class WishEvent(Base):

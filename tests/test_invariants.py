@@ -15,10 +15,17 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.errors import StoreError
+from models.errors import N_, NotFound, StoreError
+from models.organisations import (
+    Organisation,
+    OrganisationKind,
+    join_organisation,
+    register_organisation,
+)
 from models.people import Person
 from models.points import PointsEntry
 from models.points_ledger import adjust_points
+from models.team_claims import TeamClaim, claim_for_team, name_for_team, unnamed_places
 from models.wish_life import (
     accept_wish,
     assign_wish,
@@ -67,7 +74,43 @@ OPERATIONS: dict[str, Op] = {
     "auto_escalate": lambda s, p, w, t, n: auto_escalate(s, w, "no taker"),
     "climb": lambda s, p, w, t, n: climb(s, w, "nobody answered"),
     "mark_urgent": lambda s, p, w, t, n: mark_urgent(s, p, w, "flooding"),
+    "team_claim": lambda s, p, w, t, n: _team_claim(s, p, w),
+    "name": lambda s, p, w, t, n: _name(s, p, w, t.members[n % 3]),
 }
+
+SCHOOL = "Invariant School"
+
+
+async def _school_id(s: AsyncSession) -> int:
+    found = await s.scalar(select(Organisation.id).where(Organisation.name == SCHOOL))
+    if found is None:
+        raise NotFound(N_("There is no such organisation."))
+    return found
+
+
+async def _team_claim(s: AsyncSession, actor: Person, wish_id: int) -> object:
+    return await claim_for_team(s, actor, wish_id, await _school_id(s))
+
+
+async def _name(s: AsyncSession, actor: Person, wish_id: int, member: Person) -> object:
+    claim_id = await s.scalar(select(TeamClaim.id).where(TeamClaim.wish_id == wish_id))
+    if claim_id is None:
+        raise NotFound(N_("There is no such team claim."))
+    return await name_for_team(s, actor, claim_id, member)
+
+
+async def _school(sessions: async_sessionmaker[AsyncSession], town: Town) -> None:
+    """Walker is the school's contact; Fixer and Runner its approved staff (once per run)."""
+    async with sessions.begin() as s:
+        if await s.scalar(select(Organisation.id).where(Organisation.name == SCHOOL)):
+            return
+        school = await register_organisation(
+            s, town.admin, town.sunflower.id, name=SCHOOL, kind=OrganisationKind.SCHOOL
+        )
+        await join_organisation(s, town.walker, school, as_contact=True)
+        for member in (town.fixer, town.runner):
+            await join_organisation(s, member, school, as_contact=False)
+
 
 # Anybody may try anything; half of the time the person who would normally do it tries,
 # so that the deep states (done, closed, escalated) are reached too.
@@ -124,11 +167,14 @@ def natural(operation: str, wish: Wish, n: int, town: Town) -> Person:
         "auto_escalate": town.admin,
         "climb": town.admin,
         "mark_urgent": requester,
+        "team_claim": town.walker,
+        "name": town.walker,
     }[operation]
 
 
 async def _new_wishes(sessions: async_sessionmaker[AsyncSession], town: Town) -> list[Wish]:
     """Wishes that start along the way, so that a few steps reach every state."""
+    await _school(sessions, town)
     wishes = [
         await wish_in(sessions, town, S.OPEN, required_count=2),
         await wish_in(sessions, town, S.ACCEPTED),
@@ -164,6 +210,7 @@ async def check_invariants(sessions: async_sessionmaker[AsyncSession]) -> None:
             ).all()
         )
         balances = dict((await s.execute(select(Person.id, Person.points_balance))).all())
+        unnamed = await unnamed_places(s)
         awards = Counter(
             (await s.execute(select(PointsEntry.wish_id, PointsEntry.person_id))).all()
         )
@@ -178,7 +225,8 @@ async def check_invariants(sessions: async_sessionmaker[AsyncSession]) -> None:
         assert wish.status in set(WishStatus)
         assert last[wish.id].to_status == wish.status, wish.code
         assert closes[wish.id] == (1 if wish.status == S.CLOSED else 0), wish.code
-        assert active[wish.id] == wish.taken_count, wish.code
+        # Every place is held by someone, or by a team that has not named them yet.
+        assert active[wish.id] + unnamed.get(wish.id, 0) == wish.taken_count, wish.code
         assert 0 <= wish.taken_count <= wish.required_count
         if wish.status == S.ACCEPTED:
             assert wish.taken_count == wish.required_count

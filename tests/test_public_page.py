@@ -24,6 +24,7 @@ from handlers.i18n import Translator
 from models.clock import ManualClock
 from models.community import Building
 from models.noticeboard import community_board, month_span, most_active
+from models.organisations import organisation_for_text
 from models.people import MemberProfile, Person
 from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
 from models.wishes import Wish
@@ -79,13 +80,15 @@ async def month(
         alice = await s.get(Person, town.alice.id)
         assert alice is not None
         alice.phone, alice.phone_consent = PHONE, True
-        for member, team in ((town.fixer, "Riverside Youth"), (town.runner, "Riverside Youth")):
+        for member, team in (
+            (town.fixer, "Riverside Youth"),
+            (town.runner, "Riverside Youth"),
+            (town.walker, "Silver Club"),
+        ):
             profile = await s.get(MemberProfile, member.id)
-            assert profile is not None
-            profile.organisation = team
-        profile = await s.get(MemberProfile, town.walker.id)
-        assert profile is not None
-        profile.organisation = "Silver Club"
+            organisation = await organisation_for_text(s, town.sunflower.id, team)
+            assert profile is not None and organisation is not None
+            profile.organisation_id = organisation.id
 
     clock.set(dt.datetime(2026, 10, 10, 2, 0, tzinfo=dt.UTC))
     await closed_wish(

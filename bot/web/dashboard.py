@@ -26,6 +26,7 @@ from bot.web.charts import (
 )
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
+from bot.web.supply_side import supply_side
 from handlers.flows.admin import wish_actions
 from handlers.flows.common import category_name, status_name
 from handlers.i18n import Translator
@@ -282,6 +283,7 @@ async def dashboard(request: web.Request) -> web.Response:
         charts=charts,
         may_broadcast=Role.ADMIN in viewer.roles,
         body_class="dashboard",
+        supply_side=await supply_side(request, filters.community_id),
     )
 
 

@@ -6,10 +6,13 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 from handlers.flows import (  # noqa: F401
     admin,
     campaigns,
+    commitments,
     erase_person,
+    hands,
     help,
     my_wishes,
     neighbourhood,
+    organisations,
     places,
     privacy,
     registration,

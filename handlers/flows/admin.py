@@ -30,6 +30,7 @@ from handlers.i18n import Translator
 from handlers.menu import send_menu
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
+from handlers.supply_words import in_words
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models import office_work
 from models.broadcasts import (
@@ -45,7 +46,6 @@ from models.clock import now
 from models.community import Community
 from models.directory import (
     admin_of_member,
-    approve_member,
     building_names,
     grant_role,
     holds_grant,
@@ -59,6 +59,7 @@ from models.office_work import (
     volunteers_waiting,
     waiting_for_office,
 )
+from models.organisations import approve_staff, may_approve_staff, organisation_name
 from models.people import MemberProfile, Person, Role
 from models.permissions import LADDER
 from models.reach import holders_at
@@ -101,6 +102,8 @@ LIST_LABELS = {
     "supply": N_("🤝 Supply: the members"),
     "service": N_("✅ Service: who did what"),
     "points": N_("⭐ Points: the ledger"),
+    "resources": N_("🏫 Supply: organisations and resources"),
+    "commitments": N_("🎯 Commitments this year"),
 }
 
 
@@ -185,6 +188,11 @@ def wish_buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:
 @command("assign", N_("suggest who fits a wish, and assign it"), Role.GRID_WORKER, Role.ADMIN)
 async def assign(turn: Turn) -> None:
     wish = await wish_from_command(turn, N_("/assign W-000123"))
+    if wish is not None and len(turn.incoming.args) > 1:
+        # /assign W-000123 3: the wish needs three helpers (handlers/flows/hands.py).
+        from handlers.flows.hands import helpers_from_command
+
+        wish = await helpers_from_command(turn, wish)
     if wish is not None:
         await start_assigning(turn, wish)
 
@@ -401,19 +409,22 @@ async def approve(turn: Turn) -> None:
         )
     )
     for person, profile in waiting:
+        organisation = await organisation_name(turn.session, profile)
         turn.say(
-            member_text(t, person, profile),
+            member_text(t, person, profile, organisation),
             [(turn.action(t.raw("✅ Approve"), "approve", person.id),)],
         )
 
 
-def member_text(t: Translator, person: Person, profile: MemberProfile) -> str:
+def member_text(
+    t: Translator, person: Person, profile: MemberProfile, organisation: str = ""
+) -> str:
     skills = ", ".join(category_name(t, s) for s in profile.skills) or "-"
-    if profile.organisation:
+    if organisation:
         return t(
             "<b>{name}</b> ({organisation}) can help with: {skills}",
             name=person.name,
-            organisation=profile.organisation,
+            organisation=organisation,
             skills=skills,
         )
     return t("<b>{name}</b> can help with: {skills}", name=person.name, skills=skills)
@@ -429,11 +440,15 @@ async def approve_button(turn: Turn, args: list[str]) -> None:
     was_approved = profile is not None and profile.approved
     if was_approved:
         # Nothing to change, but only their own admins may learn that.
-        if not await admin_of_member(turn.session, turn.person, person):
+        if not (
+            await admin_of_member(turn.session, turn.person, person)
+            or await may_approve_staff(turn.session, turn.person, person)
+        ):
             raise NotAllowed(N_("Only an admin of the member's community can approve them."))
         turn.say(turn.t("{name} is already approved.", name=person.name))
         return
-    await approve_member(turn.session, turn.person, person)
+    # An admin, or the contact of the organisation the volunteer joined (models decide).
+    await approve_staff(turn.session, turn.person, person)
     turn.say(turn.t("{name} is approved and can take wishes now.", name=person.name))
     await turn.tell(
         person.id,
@@ -453,6 +468,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
     community = await turn.session.get(Community, community_id)
     if profile is None or community is None:
         return
+    organisation = await organisation_name(turn.session, profile)
     for admin_id in await holders_at(turn.session, Role.ADMIN, community_id):
         if admin_id == person.id:
             continue
@@ -461,7 +477,7 @@ async def tell_admins_about_member(turn: Turn, person: Person, community_id: int
             text = (
                 t("A new volunteer for {community}:", community=community.name)
                 + "\n"
-                + member_text(t, person, profile)
+                + member_text(t, person, profile, organisation)
             )
             return Reply(text, ((action_button(t.raw("✅ Approve"), "approve", person.id),),))
 
@@ -816,6 +832,7 @@ async def answer_export_list(turn: Turn) -> None:
             turn.config.timezone,
             buildings=reach.buildings(community_id=community_id),
         )
+        sheet = in_words(t, name, sheet)  # the supply side's codes, in the reader's words
         content = await asyncio.to_thread(
             xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
         )

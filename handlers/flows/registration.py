@@ -43,6 +43,14 @@ async def start(turn: Turn) -> None:
     t = turn.t
     code = turn.incoming.args[0] if turn.incoming.args else None
     if code:
+        from handlers.flows.organisations import begin_joining
+        from models.organisations import organisation_by_code
+
+        # An organisation's link: its contact's (once), or its staff's.
+        by_link = await organisation_by_code(turn.session, code)
+        if by_link is not None:
+            await begin_joining(turn, *by_link)
+            return
         invite = await find_invite(turn.session, code)
         if invite is None:
             turn.say(t("That code is not valid, or it was already used. Send /start to register."))
@@ -89,6 +97,9 @@ async def answer_language(turn: Turn) -> None:
         turn.say(turn.t("Please choose a language with the buttons."))
         return
     turn.conversation.locale = turn.value
+    if turn.data.get("organisation_id"):
+        await turn.goto(SKILLS)  # an organisation's link: its community is known
+        return
     await turn.goto(UNIT if turn.data.get("building_id") else ROLE)
 
 
@@ -245,6 +256,8 @@ async def answer_skills(turn: Turn) -> None:
         chosen ^= {value[6:]}
         turn.remember(skills=sorted(chosen))
         await turn.redraw()
+    elif value == "done" and turn.data.get("skills") and turn.data.get("organisation_id"):
+        await finish_member(turn, "")  # joined by the organisation's link
     elif value == "done" and turn.data.get("skills"):
         await turn.goto(ORGANISATION)
     elif value == "done":
@@ -271,6 +284,10 @@ async def answer_organisation(turn: Turn) -> None:
         if typed is None:
             return
         organisation = typed
+    await finish_member(turn, organisation)
+
+
+async def finish_member(turn: Turn, organisation: str) -> None:
     from handlers.flows.admin import tell_admins_about_member
 
     # A registered resident offering to help later (/volunteer) stays who they are.
@@ -281,6 +298,14 @@ async def answer_organisation(turn: Turn) -> None:
     await register_member(
         turn.session, person, community, skills=turn.data["skills"], organisation=organisation
     )
+    if turn.data.get("organisation_id"):
+        from handlers.flows.organisations import joined
+
+        joining = (turn.data["organisation_id"], bool(turn.data.get("as_contact")))
+        turn.end()
+        await joined(turn, person, *joining)
+        await send_menu(turn, person.id)
+        return
     turn.end()
     await turn.reload_grants()
     t = turn.t

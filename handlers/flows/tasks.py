@@ -537,6 +537,9 @@ async def points(turn: Turn) -> None:
             )
     else:
         lines.append(t("You are ranked once an admin has approved you."))
+    from handlers.flows.commitments import points_line
+
+    lines.append(await points_line(turn))
 
     entries = await latest_entries(turn.session, me.id, LEDGER_SHOWN)
     if entries:

@@ -92,6 +92,7 @@ def check_buttons(wish: Wish) -> ButtonsFor:
             action_button(t.raw("✅ Verify"), "verify", wish.id),
             action_button(t.raw("✖ Reject"), "reject", wish.id),
         ],
+        [action_button(t.raw("👥 Needs several helpers"), "hands", wish.id)],
         head_buttons(t, wish),
     ]
 
@@ -167,6 +168,12 @@ async def offer_to_members(turn: Speaker, wish: Wish) -> None:
 async def verify(turn: Turn, args: list[str]) -> None:
     assert turn.person is not None
     wish = await verify_wish(turn.session, turn.person, button_number(args))
+    await verified(turn, wish)
+
+
+async def verified(turn: Turn, wish: Wish) -> None:
+    """The head verified: the card is spent, the requester told, members offered it."""
+    assert turn.person is not None
     turn.say(turn.t("Thank you! Wish {code} is now open for helpers.", code=wish.code))
     await spend_card(
         turn,
