@@ -4,6 +4,7 @@ filters, charts, a wish's page with its history, exports, and the same actions a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -38,9 +39,11 @@ from models.dashboard_figures import (
     time_to_accept_and_close,
     wishes_per_week,
 )
+from models.desk import MAX_SEARCH, SORTS, VIEWS, DeskQuery, demand_desk
 from models.errors import N_, StoreError
 from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
 from models.people import Person, Role
+from models.reach import grants_of
 from models.service_lists import Sheet, demand_list, service_list, supply_list
 from models.text import bounded_id
 from models.web_access import (
@@ -75,6 +78,8 @@ COMMANDS = {
 }
 URGENCY_NAMES = {"normal": N_("normal"), "urgent": N_("urgent")}
 SHOWN_ROWS = 200
+# What a category's name starts with in the chat (an emoji and a space): not in lists and files.
+DECORATION = re.compile(r"^[^\w(]+")
 BUCKET_NAMES = {
     "<1h": N_("under 1 hour"),
     "1-4h": N_("1-4 hours"),
@@ -94,6 +99,11 @@ class Filters:
     building_id: int | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    # The demand list's saved view, search and order (kept in the address too).
+    view: str = "all"
+    search: str = ""
+    sort: str = "created"
+    descending: bool = True
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -104,9 +114,28 @@ class Filters:
             "building": self.building_id or "",
             "from": self.start.isoformat() if self.start else "",
             "to": self.end.isoformat() if self.end else "",
+            "view": "" if self.view == "all" else self.view,
+            "q": self.search,
+            "sort": "" if self.sort == "created" else self.sort,
+            "order": "" if self.descending else "asc",
             **changes,
         }
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def desk(self) -> DeskQuery:
+        return DeskQuery(
+            self.community_id,
+            self.grid_id,
+            self.building_id,
+            self.status,
+            self.category,
+            self.start,
+            self.end,
+            self.view,
+            self.search,
+            self.sort,
+            self.descending,
+        )
 
 
 class BadFilter(Exception):
@@ -151,7 +180,27 @@ def parse_filters(query: Any, scope: OfficeScope, categories: set[str]) -> Filte
     end = _date(query.get("to"), "to")
     if start and end and start > end:
         raise BadFilter(N_("The first day comes after the last day."))
-    return Filters(community_id, status, category, grid_id, building_id, start, end)
+    view = query.get("view", "") or "all"
+    if view not in VIEWS:
+        raise BadFilter(N_("There is no such view."))
+    sort = query.get("sort", "") or "created"
+    if sort not in SORTS:
+        raise BadFilter(N_("The list cannot be sorted by that."))
+    search = " ".join(str(query.get("q", "")).split())[:MAX_SEARCH]
+    descending = query.get("order", "") != "asc"
+    return Filters(
+        community_id,
+        status,
+        category,
+        grid_id,
+        building_id,
+        start,
+        end,
+        view,
+        search,
+        sort,
+        descending,
+    )
 
 
 async def _office(request: web.Request) -> tuple[Viewer, OfficeScope] | web.Response:
@@ -257,11 +306,20 @@ async def dashboard(request: web.Request) -> web.Response:
         status = 400
         filters = Filters(scope.communities[0].id)
     sheets = await filtered_sheets(request, scope, filters)
+    assert viewer.person is not None
     async with reading(site_of(request).app.sessions) as session:
         waiting = (
             await members_waiting(session, filters.community_id)
             if Role.ADMIN in viewer.roles
             else []
+        )
+        desk = await demand_desk(
+            session,
+            scope.reach,
+            await grants_of(session, viewer.person),
+            filters.desk(),
+            site_of(request).config.timezone,
+            SHOWN_ROWS,
         )
     charts = await _charts(request, scope, filters)
     return render(
@@ -274,6 +332,13 @@ async def dashboard(request: web.Request) -> web.Response:
         categories=[(c, category_name(t, c)) for c in categories],
         statuses=[(s.value, status_name(t, s.value)) for s in WishStatus],
         sheets=sheets,
+        desk=desk,
+        views=[(name, t.raw(label), desk.counts[name]) for name, label in VIEWS.items()],
+        columns=_demand_columns(t),
+        category_of=lambda v: plain(category_name(t, v)),
+        status_of=lambda v: status_name(t, v),
+        urgency_of=lambda v: t.raw(str(URGENCY_NAMES.get(v, v))),
+        back=filters.query(),
         shown_rows=SHOWN_ROWS,
         cell=lambda v: cell(t, v),
         waiting=waiting,
@@ -282,6 +347,26 @@ async def dashboard(request: web.Request) -> web.Response:
         may_broadcast=Role.ADMIN in viewer.roles,
         body_class="dashboard",
     )
+
+
+def plain(name: str) -> str:
+    """A name without the emoji the chat puts before it."""
+    return DECORATION.sub("", name).strip() or name
+
+
+def _demand_columns(t: Translator) -> list[tuple[str | None, str]]:
+    """The demand table's columns: the sort key (None: not sortable) and the heading."""
+    return [
+        ("code", t.raw(N_("Code"))),
+        ("created", t.raw(N_("Created"))),
+        ("building", t.raw(N_("Building"))),
+        ("unit", t.raw(N_("Unit"))),
+        ("requester", t.raw(N_("Requester"))),
+        ("category", t.raw(N_("Category"))),
+        ("status", t.raw(N_("Status"))),
+        (None, t.raw(N_("Helpers"))),
+        (None, t.raw(N_("Description"))),
+    ]
 
 
 async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) -> list[Markup]:

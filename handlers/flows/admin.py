@@ -252,8 +252,25 @@ async def answer_assign_member(turn: Turn) -> None:
     member = await turn.session.get(Person, int(turn.value))
     if member is None:
         raise NotFound(N_("There is no such person."))
-    wish = await assign_wish(turn.session, turn.person, turn.data["wish_id"], member)
+    wish_id = turn.data["wish_id"]
     turn.end()
+    await assign_and_tell(turn, wish_id, member)
+
+
+@action("assign_to")
+async def assign_to_button(turn: Turn, args: list[str]) -> None:
+    """The dashboard's ranked drop-down: the wish and the member chosen there, in one press."""
+    wish_id = button_number(args)
+    member = await turn.session.get(Person, button_number(args[1:]))
+    if member is None:
+        raise NotFound(N_("There is no such person."))
+    await assign_and_tell(turn, wish_id, member)
+
+
+async def assign_and_tell(turn: Turn, wish_id: int, member: Person) -> None:
+    """Assign (the store checks who may, and whom), then tell the member and the requester."""
+    assert turn.person is not None
+    wish = await assign_wish(turn.session, turn.person, wish_id, member)
     turn.say(turn.t("Wish {code} is assigned to {name}.", code=wish.code, name=member.name))
     await tell(
         turn,

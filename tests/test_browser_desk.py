@@ -1,0 +1,148 @@
+"""In headless Chromium, the office's desk: the demand list fits a 1366 px screen and turns into
+cards on a phone; views with counts, sorting and search narrow it; overdue follows the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.async_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import App
+from models.clock import ManualClock
+from models.people import Person
+from models.web_access import make_sign_in_code
+from models.wish_life import submit_wish, verify_wish
+from models.wishes import Wish
+from tests.browser import chromium, context, screenshot_path
+from tests.town import Town
+from tests.web import web_site
+
+WIDE = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+async def sign_in(
+    page: Page, base: str, sessions: async_sessionmaker[AsyncSession], who: Person
+) -> None:
+    async with sessions.begin() as s:
+        person = await s.get(Person, who.id)
+        assert person is not None
+        person.locale = "en"
+        code = await make_sign_in_code(s, person, person)
+    await page.goto(f"{base}/in/{code}")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r"/(chat|admin)$"))
+
+
+async def wish(
+    sessions: async_sessionmaker[AsyncSession],
+    who: Person,
+    building: int,
+    text: str,
+    *,
+    verify_by: Person | None = None,
+) -> Wish:
+    async with sessions.begin() as s:
+        made = await submit_wish(s, who, building_id=building, category="repair", description=text)
+        if verify_by is not None:
+            await verify_wish(s, verify_by, made.id)
+        return made
+
+
+async def codes(page: Page) -> list[str]:
+    return await page.locator("#list-demand tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.code)"
+    )
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    wide = await page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert width <= page.viewport_size["width"], wide  # type: ignore[index]
+    sheet = page.locator("#list-demand")
+    assert await sheet.evaluate("e => e.scrollWidth <= e.clientWidth")
+
+
+async def test_the_demand_list_fits_sorts_searches_and_knows_what_is_overdue(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    old = await wish(
+        sessions,
+        town.alice,
+        town.n1.id,
+        "The stair light on floor 2 has been out for a week",
+        verify_by=town.head_n1,
+    )
+    # Two days on: nobody took the old one (the rules nudge after a day); a new one arrives.
+    clock.advance(dt.timedelta(hours=30))
+    fresh = await wish(
+        sessions, town.bob, town.n2.id, "A bench by the gate is broken", verify_by=town.head_n2
+    )
+    waiting = await wish(sessions, town.alice, town.n1.id, "Please look at the mailbox lock")
+    async with web_site(app) as site, chromium() as browser:
+        desk = await (await context(browser, WIDE)).new_page()
+        await sign_in(desk, site.url, sessions, town.admin)
+        await desk.goto(f"{site.url}/admin")
+        demand = desk.locator("#list-demand")
+        # Everything the office reads first is on screen, none of it cut off.
+        for heading in ("Code", "Status", "Category", "Building", "Unit", "Description"):
+            cell = demand.locator("thead th", has_text=heading)
+            await expect(cell).to_be_visible()
+            box = await cell.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= WIDE["width"], heading
+        row = demand.locator(f'tr[data-code="{old.code}"]')
+        await expect(row.locator("td").last).to_have_text(re.compile("stair light"))
+        await expect(row).to_contain_text("looking for a helper")
+        await no_sideways_scroll(desk)
+        await expect(row).to_have_class(re.compile("overdue"))
+        await expect(demand.locator(f'tr[data-code="{fresh.code}"]')).not_to_have_class(
+            re.compile("overdue")
+        )
+        await desk.screenshot(path=screenshot_path("desk-1366-en"), full_page=True)
+
+        # The views, with their counts.
+        await expect(desk.locator('[data-view="overdue"] .count')).to_have_text("1")
+        await expect(desk.locator('[data-view="verify"] .count')).to_have_text("1")
+        await expect(desk.locator('[data-view="untaken"] .count')).to_have_text("2")
+        await desk.locator('[data-view="overdue"]').click()
+        await desk.wait_for_url(re.compile(r"view=overdue"))
+        assert await codes(desk) == [old.code]
+        await desk.locator('[data-view="verify"]').click()
+        assert await codes(desk) == [waiting.code]
+        await desk.locator('[data-view="all"]').click()
+        assert set(await codes(desk)) == {old.code, fresh.code, waiting.code}
+
+        # Sorting by a column, both ways; the order stays in the address.
+        await demand.locator('[data-sort="code"]').click()
+        await desk.wait_for_url(re.compile(r"sort=code"))
+        assert await codes(desk) == [waiting.code, fresh.code, old.code]
+        await demand.locator('[data-sort="code"]').click()
+        await desk.wait_for_url(re.compile(r"order=asc"))
+        assert await codes(desk) == [old.code, fresh.code, waiting.code]
+        await desk.reload()
+        assert await codes(desk) == [old.code, fresh.code, waiting.code]
+
+        # The search box narrows the list (text, then the requester's name).
+        await desk.get_by_label("Search").fill("bench")
+        await desk.get_by_role("button", name="Show").click()
+        await desk.wait_for_url(re.compile(r"q=bench"))
+        assert await codes(desk) == [fresh.code]
+        await desk.get_by_label("Search").fill(town.alice.name)
+        await desk.get_by_role("button", name="Show").click()
+        assert await codes(desk) == [old.code, waiting.code]
+        # ...and the sort chosen before is still there.
+        assert "sort=code" in desk.url and "order=asc" in desk.url
+
+        # On a phone: cards, nothing wider than the screen, the description still there.
+        phone = await (await context(browser, PHONE)).new_page()
+        await sign_in(phone, site.url, sessions, town.admin)
+        await phone.goto(f"{site.url}/admin")
+        card = phone.locator(f'#list-demand tr[data-code="{old.code}"]')
+        await expect(card.locator("td.text")).to_be_visible()
+        await expect(card).to_contain_text("stair light")
+        await no_sideways_scroll(phone)
+        await phone.screenshot(path=screenshot_path("desk-390-en"), full_page=True)
