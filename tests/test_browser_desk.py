@@ -7,14 +7,16 @@ import datetime as dt
 import re
 
 from playwright.async_api import Page, expect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
 from models.people import Person
+from models.reminders import Reminder
 from models.web_access import make_sign_in_code
-from models.wish_life import submit_wish, verify_wish
-from models.wishes import Wish
+from models.wish_life import escalate_wish, submit_wish, verify_wish
+from models.wishes import Urgency, Wish, WishStatus
 from tests.browser import chromium, context, screenshot_path
 from tests.town import Town
 from tests.web import web_site
@@ -146,3 +148,78 @@ async def test_the_demand_list_fits_sorts_searches_and_knows_what_is_overdue(
         await expect(card).to_contain_text("stair light")
         await no_sideways_scroll(phone)
         await phone.screenshot(path=screenshot_path("desk-390-en"), full_page=True)
+
+
+async def test_the_wish_page_assigns_answers_and_notes_in_place_and_keeps_the_filters(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    opened = await wish(
+        sessions, town.alice, town.n1.id, "The stair light is out", verify_by=town.head_n1
+    )
+    passed_up = await wish(
+        sessions, town.bob, town.n2.id, "The lift is stuck again", verify_by=town.head_n2
+    )
+    async with sessions.begin() as s:
+        await escalate_wish(s, town.head_n2, passed_up.id, "Needs the lift company")
+    async with web_site(app) as site, chromium() as browser:
+        desk = await (await context(browser, WIDE)).new_page()
+        await sign_in(desk, site.url, sessions, town.admin)
+        listed = f"{site.url}/admin?view=untaken&sort=code&q=stair"
+        await desk.goto(listed)
+        await desk.locator("#list-demand a", has_text=opened.code).click()
+        await desk.wait_for_url(re.compile(rf"/admin/wish/{opened.code}"))
+        # The side panel: who asked and where.
+        await expect(desk.locator("#requester")).to_contain_text(town.alice.name)
+        await expect(desk.locator("#requester")).to_contain_text("N1")
+        # Assign from the ranked list: the best fit (a repairer) comes first.
+        member = desk.get_by_label("Who should help? The best fits come first.")
+        await expect(member.locator("option").first).to_contain_text(town.fixer.name)
+        await member.select_option(str(town.fixer.id))
+        await desk.locator("#assign").get_by_role("button", name="Assign").click()
+        await desk.wait_for_url(re.compile(rf"/admin/wish/{opened.code}\?"))
+        await expect(desk.locator("#said")).to_contain_text(f"assigned to {town.fixer.name}")
+        await expect(desk.locator("#wish .status")).to_have_text("a helper is on it")
+        await expect(desk.locator("#events li").last).to_contain_text(
+            f"{town.admin.name} assigned it to {town.fixer.name}"
+        )
+        # An internal note stays with the office.
+        await desk.get_by_label("New note").fill("Fixer has the ladder key")
+        await desk.get_by_role("button", name="Add the note").click()
+        await expect(desk.locator("#notes li")).to_contain_text("Fixer has the ladder key")
+        async with sessions() as s:
+            sent = (await s.scalars(select(Reminder.payload))).all()
+        assert not any("ladder key" in str(p) for p in sent)
+        await desk.screenshot(path=screenshot_path("wish-1366-en"), full_page=True)
+        # Back to the list: the view, the order and the search are as they were.
+        await desk.locator("#back").click()
+        await desk.wait_for_url(re.compile(r"/admin\?"))
+        assert "view=untaken" in desk.url and "sort=code" in desk.url and "q=stair" in desk.url
+        await expect(desk.get_by_label("Search")).to_have_value("stair")
+        await expect(desk.locator('[data-view="untaken"]')).to_have_attribute(
+            "aria-current", "page"
+        )
+
+        # The escalated one: answered from its page, the history says to whom it went.
+        await desk.goto(f"{site.url}/admin/wish/{passed_up.code}?back=view%3Descalated")
+        await expect(desk.locator("#events")).to_contain_text(
+            f"{town.head_n2.name} passed it up to the grid worker"
+        )
+        await desk.get_by_label("Urgency").select_option("urgent")
+        await desk.get_by_role("button", name="Save").click()
+        await expect(desk.locator("#wish .badge.urgent")).to_be_visible()
+        await expect(desk.locator("#events li").last).to_contain_text("set the urgency to urgent")
+        await desk.get_by_label("The answer goes to the person who asked").fill(
+            "The lift company comes on Monday"
+        )
+        await desk.get_by_role("button", name="Send the answer").click()
+        await desk.wait_for_url(re.compile(rf"/admin/wish/{passed_up.code}\?"))
+        await expect(desk.locator("#wish .status")).to_have_text("closed")
+        await expect(desk.locator("#resolution")).to_have_text("The lift company comes on Monday")
+        await desk.locator("#back").click()
+        assert "view=escalated" in desk.url
+    async with sessions() as s:
+        done = await s.get(Wish, opened.id)
+        answered = await s.get(Wish, passed_up.id)
+        assert done is not None and answered is not None
+        assert done.status == WishStatus.ACCEPTED and answered.status == WishStatus.CLOSED
+        assert answered.urgency == Urgency.URGENT

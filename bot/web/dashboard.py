@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import web
 from markupsafe import Markup
@@ -27,9 +27,9 @@ from bot.web.charts import (
 )
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
-from handlers.flows.admin import wish_actions
+from handlers.flows.admin import role_name, wish_actions
 from handlers.flows.common import category_name, status_name
-from handlers.i18n import Translator
+from handlers.i18n import LANGUAGE_NAMES, Translator
 from handlers.router import refusal_text
 from handlers.turn import action_button
 from models.dashboard_figures import (
@@ -39,21 +39,45 @@ from models.dashboard_figures import (
     time_to_accept_and_close,
     wishes_per_week,
 )
-from models.desk import MAX_SEARCH, SORTS, VIEWS, DeskQuery, demand_desk
-from models.errors import N_, StoreError
-from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
+from models.desk import (
+    MAX_SEARCH,
+    OFFICE_LEVEL,
+    SORTS,
+    VIEWS,
+    DeskQuery,
+    HistoryLine,
+    add_note,
+    demand_desk,
+    history,
+    is_overdue,
+    notes_of,
+    set_required,
+    set_urgency,
+)
+from models.errors import N_, InvalidInput, StoreError
+from models.office_scope import (
+    OfficeScope,
+    WishPage,
+    members_waiting,
+    office_scope,
+    wish_for_office,
+)
+from models.office_work import level_over_wish, suggestions
 from models.people import Person, Role
+from models.permissions import LADDER, TOP_LEVEL
 from models.reach import grants_of
 from models.service_lists import Sheet, demand_list, service_list, supply_list
-from models.text import bounded_id
+from models.text import MAX_ID, bounded_id
 from models.web_access import (
     WEB,
     chat_key,
+    chat_lines,
     clients_made_by,
     last_bot_line,
     make_api_client,
     revoke_api_client,
 )
+from models.wish_life import MAX_NOTE, MAX_REQUIRED, get_wish
 from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
@@ -64,6 +88,9 @@ D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 S_WISH, S_CATEGORY = 0, 1
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
+# Of those, the ones done in one press: the wish page stays open for them.
+INSTANT = {"verify"}
+SUGGESTED = 10
 COMMANDS = {
     "/broadcast",
     "/pending",
@@ -459,34 +486,300 @@ async def export(request: web.Request) -> web.StreamResponse:
     )
 
 
+def back_query(raw: str | None) -> str:
+    """The dashboard's filters a wish page was opened from (to go back to), re-encoded: only
+    the names the dashboard knows, each value short."""
+    known = {"community", "status", "category", "grid", "building", "from", "to"}
+    known |= {"view", "q", "sort", "order"}
+    kept = [(k, v[:100]) for k, v in parse_qsl(raw or "") if k in known]
+    return urlencode(kept[:20])
+
+
+def wish_address(code: str, back: str, said: int | None = None) -> str:
+    query = {"back": back} if back else {}
+    if said is not None:
+        query["said"] = str(said)
+    return f"/admin/wish/{quote(code)}" + (f"?{urlencode(query)}" if query else "")
+
+
 @routes.get("/admin/wish/{code}")
 async def wish_page(request: web.Request) -> web.Response:
     office = await _office(request)
     if isinstance(office, web.Response):
         return office
-    scope = office[1]
+    said = request.query.get("said", "")
+    return await _wish_view(
+        request,
+        *office,
+        request.match_info["code"],
+        back_query(request.query.get("back")),
+        said=int(said) if said.isdigit() and len(said) < 16 else None,
+    )
+
+
+async def _wish_view(
+    request: web.Request,
+    viewer: Viewer,
+    scope: OfficeScope,
+    code: str,
+    back: str,
+    *,
+    said: int | None = None,
+    error: str | None = None,
+) -> web.Response:
+    """A wish as a ticket: what it is and what happened on the left; who asked, how to reach
+    them and what the office can do, in place, on the right."""
+    from bot.web.chat import photo_url, safe_html
+
     t: Translator = request[T]
+    site = site_of(request)
+    assert viewer.person is not None
+    async with reading(site.app.sessions) as session:
+        page = await wish_for_office(session, scope, code)
+        if page is None:
+            return problem(request, 404, N_("There is no such wish among those you look after."))
+        wish = page.wish
+        grants = await grants_of(session, viewer.person)
+        held = await level_over_wish(session, grants, wish)
+        lines = await history(session, wish)
+        notes = await notes_of(session, wish.id)
+        overdue = await is_overdue(session, wish)
+        ranked = (
+            await suggestions(session, wish, SUGGESTED)
+            if wish.status == WishStatus.OPEN and held >= OFFICE_LEVEL
+            else []
+        )
+        needed = min(wish.escalation_level or TOP_LEVEL, TOP_LEVEL)
+        may_answer = wish.status == WishStatus.ESCALATED and held >= needed
+        submitted_by = (
+            await session.get(Person, wish.submitted_by_id)
+            if wish.submitted_by_id != wish.requester_id
+            else None
+        )
+        answers = (
+            [
+                safe_html(line.payload.get("text", ""))
+                for line in await chat_lines(session, viewer.external_id, MAX_ID, said)
+                if not line.mine and line.payload.get("text")
+            ]
+            if said is not None
+            else []
+        )
+    return render(
+        request,
+        "wish.html",
+        status=400 if error else 200,
+        error=Markup(error) if error else None,
+        page=page,
+        back=back,
+        category=plain(category_name(t, wish.category)),
+        status_label=status_name(t, wish.status.value),
+        status_of=lambda v: status_name(t, v) if v else "",
+        urgency_of=lambda v: t.raw(str(URGENCY_NAMES.get(v, v))),
+        photos=[url for url in (photo_url(request, p) for p in wish.photos) if url],
+        history=[event_words(t, line) for line in lines],
+        notes=notes,
+        overdue=overdue,
+        ranked=[
+            (
+                person.id,
+                t.raw(N_("{name} — {fit}tasks now: {busy}, points: {points}")).format(
+                    name=person.name,
+                    fit=t.raw(N_("fits, ")) if profile.fits(wish.category) else "",
+                    busy=t.number(busy),
+                    points=t.number(person.points_balance),
+                ),
+            )
+            for person, profile, busy in ranked
+        ],
+        may_answer=may_answer,
+        may_change=held >= OFFICE_LEVEL,
+        submitted_by=submitted_by.name if submitted_by and submitted_by.erased_at is None else None,
+        language=LANGUAGE_NAMES.get(page.requester.locale or "", ""),
+        answers=[Markup(a) for a in answers],
+        max_required=MAX_REQUIRED,
+        # The same buttons as /pending in the chat, but for those done in the ticket itself.
+        actions=[
+            (label, action_button(label, name, wish.id).data)
+            for label, name in wish_actions(t, wish.status)
+            if name not in ("assign", "resolve")
+        ],
+        instant=INSTANT,
+        body_class="dashboard",
+    )
+
+
+EVENT_WORDS = {
+    "submit": N_("{actor} asked for help"),
+    "verify": N_("{actor} verified it"),
+    "reject": N_("{actor} rejected it"),
+    "accept": N_("{actor} took it"),
+    "assign": N_("{actor} assigned it to {whom}"),
+    "release": N_("{actor} gave it back"),
+    "report_done": N_("{actor} reported it done"),
+    "confirm": N_("{actor} confirmed it was done"),
+    "auto_confirm": N_("confirmed by itself: nobody answered in time"),
+    "dispute": N_("{actor} said it is not done"),
+    "cancel": N_("{actor} cancelled it"),
+    "escalate": N_("{actor} passed it up to the {whom}"),
+    "resolve": N_("{actor} answered it"),
+    "still_on_it": N_("{actor} is still on it"),
+    "auto_release": N_("given back by itself: the helper did not answer"),
+    "auto_escalate": N_("passed up to the {whom}: nobody took it in time"),
+    "climb": N_("passed up to the {whom}: nobody answered in time"),
+    "mark_urgent": N_("{actor} marked it urgent"),
+    "urgency": N_("{actor} set the urgency to {whom}"),
+    "helpers": N_("{actor} set the helpers needed to {whom}"),
+}
+
+
+@dataclass(frozen=True)
+class EventWords:
+    at: dt.datetime
+    what: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+def event_words(t: Translator, line: HistoryLine) -> EventWords:
+    """One line of a wish's history in words: who did what, and to whom."""
+    actor = line.actor or t.raw(N_("the bot"))
+    whom = ""
+    note = line.note
+    if line.action == "assign":
+        whom, note = line.note or "", None
+    elif line.rung is not None:
+        whom = role_name(t, LADDER[line.rung - 1])
+    elif line.action == "urgency":
+        whom, note = t.raw(str(URGENCY_NAMES.get(line.note or "", line.note or ""))), None
+    elif line.action == "helpers":
+        whom, note = t.number(int(line.note or 0)), None
+    template = EVENT_WORDS.get(line.action)
+    what = t.raw(template).format(actor=actor, whom=whom) if template else actor
+    return EventWords(line.at, what, line.from_status, line.to_status, note)
+
+
+async def _through_chat(request: web.Request, viewer: Viewer, payload: dict[str, Any]) -> int:
+    """Say or press something in the viewer's own web chat, where the command runs as it would
+    when typed; returns where the chat was before, so the answer can be shown."""
+    site = site_of(request)
+    t: Translator = request[T]
+    payload.update(user=viewer.external_id, name=viewer.name, lang=t.locale)
+    async with reading(site.app.sessions) as session:
+        before = await last_bot_line(session, viewer.external_id)
+    payload["after_out"] = before
+    await site.runtime.keep_update(
+        WEB, secrets.randbelow(2**52 - 1) + 1, chat_key(viewer.external_id), payload
+    )
+    await site.runtime.handle_inbox()
+    await site.runtime.send_outbox()
+    return before
+
+
+async def _ticket(
+    request: web.Request,
+) -> tuple[Viewer, OfficeScope, WishPage, str, Any] | web.Response:
+    """The viewer, the wish (within their scope) and the form of a POST on a wish page."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, scope = office
     async with reading(site_of(request).app.sessions) as session:
         page = await wish_for_office(session, scope, request.match_info["code"])
     if page is None:
         return problem(request, 404, N_("There is no such wish among those you look after."))
-    from bot.web.chat import photo_url
+    form = await request.post()
+    return viewer, scope, page, back_query(str(form.get("back", ""))), form
 
-    return render(
-        request,
-        "wish.html",
-        page=page,
-        category=category_name(t, page.wish.category),
-        status_label=status_name(t, page.wish.status.value),
-        status_of=lambda v: status_name(t, v) if v else "",
-        photos=[url for url in (photo_url(request, p) for p in page.wish.photos) if url],
-        # The same buttons as /pending in the chat: pressing one goes on there.
-        actions=[
-            (label, action_button(label, name, page.wish.id).data)
-            for label, name in wish_actions(t, page.wish.status)
-        ],
-        body_class="dashboard",
+
+@routes.post("/admin/wish/{code}/assign")
+async def assign_here(request: web.Request) -> web.StreamResponse:
+    """Assign from the ranked list: the chat's own assignment, which tells the member and the
+    requester; the office stays on the wish's page."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    member_id = _int(str(form.get("member", "")))
+    if member_id is None:
+        t: Translator = request[T]
+        return await _wish_view(
+            request,
+            viewer,
+            scope,
+            page.wish.code or "",
+            back,
+            error=t.raw(N_("Please choose a member.")),
+        )
+    press = action_button("", "assign_to", page.wish.id, member_id).data
+    said = await _through_chat(request, viewer, {"button": press, "label": press})
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back, said))
+
+
+@routes.post("/admin/wish/{code}/answer")
+async def answer_here(request: web.Request) -> web.StreamResponse:
+    """Answer an escalated wish (the chat's /resolve, which tells the requester)."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    text = " ".join(str(form.get("answer", "")).split())[:MAX_NOTE]
+    if not text:
+        t: Translator = request[T]
+        return await _wish_view(
+            request,
+            viewer,
+            scope,
+            page.wish.code or "",
+            back,
+            error=t.raw(N_("Please write the answer.")),
+        )
+    said = await _through_chat(request, viewer, {"text": f"/resolve {page.wish.code} {text}"})
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back, said))
+
+
+@routes.post("/admin/wish/{code}/note")
+async def note_here(request: web.Request) -> web.StreamResponse:
+    """An internal note: kept for the office, sent to nobody."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    text = str(form.get("note", ""))
+    _, error = await _as_viewer(
+        request, viewer, lambda session, actor: add_note(session, actor, page.wish.id, text)
     )
+    if error is not None:
+        return await _wish_view(request, viewer, scope, page.wish.code or "", back, error=error)
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back))
+
+
+@routes.post("/admin/wish/{code}/change")
+async def change_here(request: web.Request) -> web.StreamResponse:
+    """Change the urgency and the helpers needed, each only when it differs."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    urgency = str(form.get("urgency", page.wish.urgency.value))
+    raw = str(form.get("required", page.wish.required_count)).strip()
+    wish_id = page.wish.id
+
+    async def change(session: AsyncSession, actor: Person) -> None:
+        if not raw.isdigit() or len(raw) > 3:
+            raise InvalidInput(
+                N_("Helpers needed is a number from 1 to {most}."), most=str(MAX_REQUIRED)
+            )
+        await set_urgency(session, actor, wish_id, urgency)
+        wish = await get_wish(session, wish_id)
+        if int(raw) != wish.required_count:
+            await set_required(session, actor, wish_id, int(raw))
+
+    _, error = await _as_viewer(request, viewer, change)
+    if error is not None:
+        return await _wish_view(request, viewer, scope, page.wish.code or "", back, error=error)
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back))
 
 
 @routes.post("/admin/act")
@@ -518,6 +811,11 @@ async def act(request: web.Request) -> web.StreamResponse:
     )
     await site.runtime.handle_inbox()
     await site.runtime.send_outbox()
+    code = str(form.get("wish", ""))
+    if len(parts) >= 2 and parts[1] in INSTANT and code:
+        # Done in one press (no question follows): back to the wish, with the chat's answer.
+        back = back_query(str(form.get("back", "")))
+        raise web.HTTPSeeOther(wish_address(code[:20], back, payload["after_out"]))
     raise web.HTTPFound("/chat")
 
 
