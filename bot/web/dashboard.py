@@ -86,11 +86,14 @@ LISTS = ("demand", "supply", "service")
 D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 # Service columns: Wish, Category, Building, ...
 S_WISH, S_CATEGORY = 0, 1
+# Supply columns: Name, Organisation, Skills, Availability, Approved, ...
+SU_SKILLS, SU_APPROVED = 2, 4
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
 # Of those, the ones done in one press: the wish page stays open for them.
 INSTANT = {"verify"}
 SUGGESTED = 10
+EXPORTED_ROWS = 100_000
 COMMANDS = {
     "/broadcast",
     "/pending",
@@ -257,7 +260,7 @@ async def filtered_sheets(
     async with reading(site_of(request).app.sessions) as session:
         args = (session, filters.community_id, filters.start, filters.end, tz)
         demand, supply, service = (
-            await demand_list(*args, buildings=buildings),
+            await demand_list(*args, buildings=buildings, with_requester=True),
             await supply_list(*args, buildings=buildings),
             await service_list(*args, buildings=buildings),
         )
@@ -283,23 +286,37 @@ async def filtered_sheets(
         return tuple(columns[i](v) if i in columns and v else v for i, v in enumerate(row))
 
     demand_words = {
-        D_CATEGORY: lambda v: category_name(t, v),
+        D_CATEGORY: lambda v: plain(category_name(t, v)),
         D_URGENCY: lambda v: t.raw(URGENCY_NAMES.get(str(v), str(v))),
         D_STATUS: lambda v: status_name(t, v),
     }
+    yes_no = {"yes": t.raw(N_("approved")), "no": t.raw(N_("waiting for approval"))}
+    supply_words = {
+        SU_SKILLS: lambda v: ", ".join(plain(category_name(t, c)) for c in str(v).split(", ")),
+        SU_APPROVED: lambda v: yes_no.get(str(v), str(v)),
+    }
 
-    def translated(sheet: Sheet, rows: list[Any], columns: dict[int, Any]) -> Sheet:
-        return replace(
-            sheet,
-            title=t.raw(sheet.title),
-            header=tuple(t.raw(h) for h in sheet.header),
-            rows=[words(r, columns) for r in rows],
-        )
+    def translated(
+        sheet: Sheet, rows: list[Any], columns: dict[int, Any], code_of: int | None = None
+    ) -> Sheet:
+        """Words in the viewer's language; with the category's code as a last, plain column
+        (the same in every language: for a filter or a formula)."""
+        header = tuple(t.raw(h) for h in sheet.header)
+        kept = [words(r, columns) for r in rows]
+        if code_of is not None:
+            header += (t.raw(N_("Category code")),)
+            kept = [(*w, r[code_of]) for w, r in zip(kept, rows, strict=True)]
+        return replace(sheet, title=t.raw(sheet.title), header=header, rows=kept)
 
     return {
-        "demand": translated(demand, demand_rows, demand_words),
-        "supply": translated(supply, supply_rows, {}),
-        "service": translated(service, service_rows, {S_CATEGORY: lambda v: category_name(t, v)}),
+        "demand": translated(demand, demand_rows, demand_words, D_CATEGORY),
+        "supply": translated(supply, supply_rows, supply_words),
+        "service": translated(
+            service,
+            service_rows,
+            {S_CATEGORY: lambda v: plain(category_name(t, v))},
+            S_CATEGORY,
+        ),
     }
 
 
@@ -460,7 +477,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     office = await _office(request)
     if isinstance(office, web.Response):
         return office
-    _, scope = office
+    scope = office[1]
     name, fmt = request.match_info["name"], request.match_info["fmt"]
     if name not in LISTS or fmt not in ("csv", "xlsx"):
         return problem(request, 404, N_("There is no such list."))
@@ -470,6 +487,24 @@ async def export(request: web.Request) -> web.StreamResponse:
         t: Translator = request[T]
         return problem(request, 400, bad.message, **{k: t.raw(v) for k, v in bad.params.items()})
     sheet = (await filtered_sheets(request, scope, filters))[name]
+    if name == "demand" and (filters.view != "all" or filters.search):
+        # The view and the search chosen on the page narrow the file too, in the page's order.
+        viewer = office[0]
+        assert viewer.person is not None
+        async with reading(site_of(request).app.sessions) as session:
+            shown = await demand_desk(
+                session,
+                scope.reach,
+                await grants_of(session, viewer.person),
+                filters.desk(),
+                site_of(request).config.timezone,
+                EXPORTED_ROWS,
+            )
+        order = {row.code: i for i, row in enumerate(shown.rows)}
+        kept = sorted(
+            (r for r in sheet.rows if r[D_CODE] in order), key=lambda r: order[str(r[D_CODE])]
+        )
+        sheet = replace(sheet, rows=kept)
     content = sheet_file(sheet, fmt)
     today = site_of(request).app.clock.now().astimezone(site_of(request).config.timezone).date()
     filename = f"{name}-{today.isoformat()}.{fmt}"

@@ -1,0 +1,114 @@
+"""The office's desk without a browser: exports in the viewer's words (with the requester, a
+plain category column and a filter button), the views in the files, and what only the office
+may write on a wish, refused cleanly for anyone else or at the wrong time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import App
+from models.clock import ManualClock
+from models.desk import WishNote, add_note, set_required, set_urgency
+from models.errors import IllegalTransition, InvalidInput, NotAllowed
+from models.people import Person
+from models.wish_life import accept_wish, submit_wish, verify_wish
+from models.wishes import Urgency, Wish
+from tests.town import Town
+from tests.web import web_site
+
+
+async def test_exports_speak_the_viewers_language_name_the_requester_and_filter(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+        await verify_wish(s, town.head_n1, made.id)
+        admin = await s.get(Person, town.admin.id)
+        assert admin is not None
+        admin.locale = "zh_Hans"
+    async with web_site(app) as site:
+        office = await site.signed_in(town.admin)
+        await office.get("/lang/zh_Hans")
+        response = await office.client.get("/admin/export/demand.xlsx")
+        sheet = load_workbook(io.BytesIO(await response.read())).active
+        rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        header = rows[0]
+        found = dict(zip(header, rows[1], strict=True))
+        assert found["类别"] == "维修"  # no emoji in a file
+        assert found["类别代码"] == "repair"  # the plain column, the same in every language
+        assert found["求助人"] == town.alice.name
+        assert sheet.auto_filter.ref == f"A1:{chr(ord('A') + len(header) - 1)}2"
+        response = await office.client.get("/admin/export/supply.csv")
+        text = (await response.read()).decode("utf-8-sig")
+        fixer = next(line for line in text.splitlines() if line.startswith(town.fixer.name))
+        assert "维修" in fixer and "repair" not in fixer and ",已批准," in fixer
+        newbie = next(line for line in text.splitlines() if line.startswith(town.newbie.name))
+        assert ",待批准," in newbie
+        # The page's view narrows the file: nothing waits for verification.
+        response = await office.client.get("/admin/export/demand.csv?view=verify")
+        assert made.code not in (await response.read()).decode("utf-8-sig")
+        response = await office.client.get("/admin/export/demand.csv?view=untaken")
+        assert made.code in (await response.read()).decode("utf-8-sig")
+
+
+async def test_only_the_office_of_the_building_writes_on_a_wish(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+    async with sessions.begin() as s:
+        for outsider in (town.gw_south, town.head_n1, town.fixer, town.alice, town.maple_admin):
+            with pytest.raises(NotAllowed):
+                await add_note(s, outsider, made.id, "A note")
+            with pytest.raises(NotAllowed):
+                await set_urgency(s, outsider, made.id, "urgent")
+        note = await add_note(s, town.gw_north, made.id, "  Call before noon  ")
+        assert note.text == "Call before noon"
+        with pytest.raises(InvalidInput):
+            await add_note(s, town.gw_north, made.id, "   ")
+        with pytest.raises(InvalidInput):
+            await set_urgency(s, town.admin, made.id, "whenever")
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(WishNote)) == 1
+        wish = await s.get(Wish, made.id)
+        assert wish is not None and wish.urgency == Urgency.NORMAL
+
+
+async def test_helpers_needed_changes_only_while_places_are_free(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s,
+            town.alice,
+            building_id=town.n1.id,
+            category="repair",
+            description="Move a wardrobe",
+            required_count=2,
+        )
+        await verify_wish(s, town.head_n1, made.id)
+        await accept_wish(s, town.fixer, made.id)
+    async with sessions.begin() as s:
+        for wrong in (0, 1, 21):
+            with pytest.raises(InvalidInput):
+                await set_required(s, town.admin, made.id, wrong)
+        changed = await set_required(s, town.admin, made.id, 3)
+        assert changed.required_count == 3
+        await accept_wish(s, town.walker, made.id)
+        await accept_wish(s, town.runner, made.id)
+    async with sessions.begin() as s:
+        with pytest.raises(IllegalTransition):
+            await set_required(s, town.admin, made.id, 4)
+        clock.advance(dt.timedelta(minutes=1))
+        urgent = await set_urgency(s, town.admin, made.id, "urgent")
+        assert urgent.urgency == Urgency.URGENT
