@@ -17,14 +17,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.clock import now
-from models.community import Building
-from models.errors import N_, Conflict, IllegalTransition, InvalidInput, NotAllowed, checked_text
+from models.community import Building, Community
+from models.errors import (
+    N_,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    checked_text,
+)
 from models.office_work import escalated_to, level_over_wish
 from models.people import Person, Role, RoleGrant
 from models.permissions import LADDER, TOP_LEVEL
-from models.reach import Reach, grants_of
+from models.reach import Reach, communities_run, grants_of, place_of_building
 from models.schedule import overdue_wishes, plan_for_wish
 from models.service_lists import day_bounds
+from models.web_access import make_sign_in_code
 from models.wish_life import MAX_NOTE, MAX_REQUIRED, get_wish
 from models.wishes import Urgency, Wish, WishEvent, WishStatus
 
@@ -391,3 +400,81 @@ async def history(session: AsyncSession, wish: Wish) -> list[HistoryLine]:
             )
         )
     return lines
+
+
+# --- the office's contact, shown on the noticeboard and on sign-in slips ----------------------
+
+MAX_CONTACT = 200
+
+
+async def office_contact(session: AsyncSession, community_id: int) -> str | None:
+    """How residents reach the community's office (public: it is pinned up on the board)."""
+    return await session.scalar(
+        select(Community.office_contact).where(Community.id == community_id)
+    )
+
+
+async def set_office_contact(
+    session: AsyncSession, actor: Person, community_id: int, text: str
+) -> str | None:
+    """The community's admin (or its street admin) says how to reach the office; empty
+    clears it."""
+    if community_id not in await communities_run(session, await grants_of(session, actor)):
+        raise NotAllowed(N_("Only the community's admin can change its office contact."))
+    kept = checked_text(text, required=False, what=N_("a contact"), limit=MAX_CONTACT)
+    await session.execute(
+        update(Community).where(Community.id == community_id).values(office_contact=kept)
+    )
+    return kept
+
+
+@dataclass(frozen=True)
+class Slip:
+    """What a printed sign-in slip says: who, where, the code, and how to reach the office."""
+
+    name: str
+    building: str
+    unit: str
+    locale: str | None
+    code: str
+    contact: str | None
+
+
+async def sign_in_slip(session: AsyncSession, actor: Person, person_id: int) -> Slip:
+    """A fresh sign-in code for a resident the actor looks after, with what the slip prints."""
+    person = await session.get(Person, person_id)
+    if person is None or person.building_id is None or person.erased_at is not None:
+        raise NotFound(N_("There is no such person."))
+    code = await make_sign_in_code(session, actor, person)
+    building = await session.get(Building, person.building_id)
+    assert building is not None
+    place = await place_of_building(session, building.id)
+    return Slip(
+        person.name,
+        building.name,
+        person.unit or "",
+        person.locale,
+        code,
+        await office_contact(session, place.community_id),
+    )
+
+
+async def residents_for_slips(
+    session: AsyncSession, reach: Reach, community_id: int, limit: int
+) -> list[tuple[int, str]]:
+    """The residents of the reach's buildings in the community, as (id, "name · building
+    unit"), by building, unit and name: whom the office may print a sign-in slip for."""
+    found = await session.execute(
+        select(Person.id, Person.name, Building.name, Person.unit)
+        .join(Building, Person.building_id == Building.id)
+        .where(
+            Person.building_id.in_(reach.buildings(community_id=community_id)),
+            Person.erased_at.is_(None),
+        )
+        .order_by(Building.name, Person.unit, Person.name, Person.id)
+        .limit(limit)
+    )
+    return [
+        (person_id, f"{name} · {building} {unit or ''}".strip())
+        for person_id, name, building, unit in found.all()
+    ]

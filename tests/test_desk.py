@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
-from models.desk import WishNote, add_note, set_required, set_urgency
+from models.desk import (
+    WishNote,
+    add_note,
+    office_contact,
+    set_office_contact,
+    set_required,
+    set_urgency,
+)
 from models.errors import IllegalTransition, InvalidInput, NotAllowed
 from models.people import Person
 from models.wish_life import accept_wish, submit_wish, verify_wish
@@ -112,3 +119,17 @@ async def test_helpers_needed_changes_only_while_places_are_free(
         clock.advance(dt.timedelta(minutes=1))
         urgent = await set_urgency(s, town.admin, made.id, "urgent")
         assert urgent.urgency == Urgency.URGENT
+
+
+async def test_only_the_communitys_admin_sets_its_office_contact(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        for outsider in (town.gw_north, town.maple_admin, town.head_n1, town.alice):
+            with pytest.raises(NotAllowed):
+                await set_office_contact(s, outsider, town.sunflower.id, "Call me")
+        assert await set_office_contact(s, town.admin, town.sunflower.id, " Room 3 ") == "Room 3"
+        assert await set_office_contact(s, town.street_admin, town.maple.id, "Hall") == "Hall"
+    async with sessions() as s:
+        assert await office_contact(s, town.sunflower.id) == "Room 3"
+        assert await office_contact(s, town.maple.id) == "Hall"

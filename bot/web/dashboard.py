@@ -51,6 +51,9 @@ from models.desk import (
     history,
     is_overdue,
     notes_of,
+    office_contact,
+    residents_for_slips,
+    set_office_contact,
     set_required,
     set_urgency,
 )
@@ -94,6 +97,7 @@ ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
 INSTANT = {"verify"}
 SUGGESTED = 10
 EXPORTED_ROWS = 100_000
+SLIP_PEOPLE = 2000
 COMMANDS = {
     "/broadcast",
     "/pending",
@@ -357,6 +361,10 @@ async def dashboard(request: web.Request) -> web.Response:
             if Role.ADMIN in viewer.roles
             else []
         )
+        residents = await residents_for_slips(
+            session, scope.reach, filters.community_id, SLIP_PEOPLE
+        )
+        contact = await office_contact(session, filters.community_id)
         desk = await demand_desk(
             session,
             scope.reach,
@@ -377,6 +385,9 @@ async def dashboard(request: web.Request) -> web.Response:
         statuses=[(s.value, status_name(t, s.value)) for s in WishStatus],
         sheets=sheets,
         desk=desk,
+        residents=residents,
+        contact=contact or "",
+        may_set_contact=Role.ADMIN in viewer.roles or Role.STREET_ADMIN in viewer.roles,
         views=[(name, t.raw(label), desk.counts[name]) for name, label in VIEWS.items()],
         columns=_demand_columns(t),
         category_of=lambda v: plain(category_name(t, v)),
@@ -815,6 +826,28 @@ async def change_here(request: web.Request) -> web.StreamResponse:
     if error is not None:
         return await _wish_view(request, viewer, scope, page.wish.code or "", back, error=error)
     raise web.HTTPSeeOther(wish_address(page.wish.code or "", back))
+
+
+@routes.post("/admin/contact")
+async def contact_here(request: web.Request) -> web.StreamResponse:
+    """The community's office contact, shown on its noticeboard and on sign-in slips."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer = office[0]
+    form = await request.post()
+    community_id = _int(str(form.get("community", "")))
+    text = str(form.get("contact", ""))
+    if community_id is None:
+        return problem(request, 400, N_("That community is not one you work for."))
+    _, error = await _as_viewer(
+        request,
+        viewer,
+        lambda session, actor: set_office_contact(session, actor, community_id, text),
+    )
+    if error is not None:
+        return problem(request, 403, error)
+    raise web.HTTPSeeOther(f"/admin?community={community_id}")
 
 
 @routes.post("/admin/act")
