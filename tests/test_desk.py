@@ -133,3 +133,25 @@ async def test_only_the_communitys_admin_sets_its_office_contact(
     async with sessions() as s:
         assert await office_contact(s, town.sunflower.id) == "Room 3"
         assert await office_contact(s, town.maple.id) == "Hall"
+
+
+async def test_a_quick_answer_reads_under_an_hour_not_zero_hours(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+        await verify_wish(s, town.head_n1, made.id)
+    clock.advance(dt.timedelta(minutes=20))
+    async with sessions.begin() as s:
+        await accept_wish(s, town.fixer, made.id)
+    async with sessions.begin() as s:
+        admin = await s.get(Person, town.admin.id)
+        assert admin is not None
+        admin.locale = "en"
+    async with web_site(app) as site:
+        office = await site.signed_in(town.admin)
+        status, page = await office.get("/admin")
+        assert status == 200
+        assert "Median: under an hour" in page and "0 hours" not in page

@@ -449,6 +449,8 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     def median(hours: float | None) -> str:
         if hours is None:
             return ""
+        if hours < 1:
+            return t.raw(N_("Median: under an hour"))
         return t.raw(N_("Median: {hours} hours")).format(hours=t.number(round(hours, 1)))
 
     svgs = [
