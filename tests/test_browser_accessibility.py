@@ -65,8 +65,9 @@ async def test_every_page_is_accessible_at_both_widths_in_both_languages(
             for size in SIZES:
                 tag = f"{size}-{language}"
                 office = await _page(browser, size, language)
-                await sign_in(office, site.url, sessions, town.admin)
-                await office.goto(f"{site.url}/lang/{'zh_Hans' if language == 'zh' else 'en'}")
+                locale = "zh_Hans" if language == "zh" else "en"
+                await sign_in(office, site.url, sessions, town.admin, locale)
+                await office.goto(f"{site.url}/lang/{locale}")
                 await office.goto(f"{site.url}/admin")
                 await _checked(office, f"dashboard-{tag}", problems)
                 await office.goto(f"{site.url}/admin/wish/{late.code}?back=view%3Doverdue")
@@ -76,7 +77,7 @@ async def test_every_page_is_accessible_at_both_widths_in_both_languages(
                 await office.goto(f"{site.url}/c/{town.sunflower.id}")
                 await _checked(office, f"noticeboard-{tag}", problems)
                 resident = await _page(browser, size, language)
-                await sign_in(resident, site.url, sessions, town.alice)
+                await sign_in(resident, site.url, sessions, town.alice, locale)
                 await resident.fill("#text", "/my")
                 await resident.press("#text", "Enter")
                 await resident.locator("#lines li.bot").last.wait_for()

@@ -26,12 +26,16 @@ PHONE = {"width": 390, "height": 844}
 
 
 async def sign_in(
-    page: Page, base: str, sessions: async_sessionmaker[AsyncSession], who: Person
+    page: Page,
+    base: str,
+    sessions: async_sessionmaker[AsyncSession],
+    who: Person,
+    locale: str = "en",
 ) -> None:
     async with sessions.begin() as s:
         person = await s.get(Person, who.id)
         assert person is not None
-        person.locale = "en"
+        person.locale = locale
         code = await make_sign_in_code(s, person, person)
     await page.goto(f"{base}/in/{code}")
     await page.locator("form[action='/signin'] button[type=submit]").click()
