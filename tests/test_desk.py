@@ -26,6 +26,7 @@ from models.errors import IllegalTransition, InvalidInput, NotAllowed
 from models.people import Person
 from models.wish_life import accept_wish, submit_wish, verify_wish
 from models.wishes import Urgency, Wish
+from tests.chat import World
 from tests.town import Town
 from tests.web import web_site
 
@@ -155,3 +156,30 @@ async def test_a_quick_answer_reads_under_an_hour_not_zero_hours(
         status, page = await office.get("/admin")
         assert status == 200
         assert "Median: under an hour" in page and "0 hours" not in page
+
+
+async def test_the_chats_export_speaks_the_same_words_as_the_dashboards(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+        await verify_wish(s, town.head_n1, made.id)
+    admin = await World(sessions).as_person(town.admin)
+    await admin.send("/export")
+    await admin.press("Demand")
+    assert admin.last.document is not None
+    sheet = load_workbook(io.BytesIO(admin.last.document.content)).active
+    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    found = dict(zip(rows[0], rows[1], strict=True))
+    assert (found["Category"], found["Category code"]) == ("Repairs", "repair")
+    assert found["Status"] == "looking for a helper"
+    assert sheet.auto_filter.ref == f"A1:{chr(ord('A') + len(rows[0]) - 1)}2"
+    await admin.send("/export")
+    await admin.press("Supply")
+    assert admin.last.document is not None
+    supply = load_workbook(io.BytesIO(admin.last.document.content)).active
+    fixer = next(r for r in supply.iter_rows(values_only=True) if r[0] == town.fixer.name)
+    assert "Repairs" in str(fixer[2]) and "repair" not in str(fixer[2])
+    assert fixer[4] == "approved"

@@ -4,7 +4,6 @@ filters, charts, a wish's page with its history, exports, and the same actions a
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from handlers.flows.admin import role_name, wish_actions
 from handlers.flows.common import category_name, status_name
 from handlers.i18n import LANGUAGE_NAMES, Translator
 from handlers.router import refusal_text
+from handlers.sheet_words import URGENCY_NAMES, plain, sheet_in_words
 from handlers.turn import action_button
 from models.dashboard_figures import (
     BUCKET_KEYS,
@@ -89,8 +89,6 @@ LISTS = ("demand", "supply", "service")
 D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 # Service columns: Wish, Category, Building, ...
 S_WISH, S_CATEGORY = 0, 1
-# Supply columns: Name, Organisation, Skills, Availability, Approved, ...
-SU_SKILLS, SU_APPROVED = 2, 4
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
 # Of those, the ones done in one press: the wish page stays open for them.
@@ -110,10 +108,7 @@ COMMANDS = {
     "/places",
     "/revoke",
 }
-URGENCY_NAMES = {"normal": N_("normal"), "urgent": N_("urgent")}
 SHOWN_ROWS = 200
-# What a category's name starts with in the chat (an emoji and a space): not in lists and files.
-DECORATION = re.compile(r"^[^\w(]+")
 BUCKET_NAMES = {
     "<1h": N_("under 1 hour"),
     "1-4h": N_("1-4 hours"),
@@ -286,41 +281,10 @@ async def filtered_sheets(
         row for row in supply.rows if not filters.category or filters.category in str(row[2] or "")
     ]
 
-    def words(row: tuple[Any, ...], columns: dict[int, Any]) -> tuple[Any, ...]:
-        return tuple(columns[i](v) if i in columns and v else v for i, v in enumerate(row))
-
-    demand_words = {
-        D_CATEGORY: lambda v: plain(category_name(t, v)),
-        D_URGENCY: lambda v: t.raw(URGENCY_NAMES.get(str(v), str(v))),
-        D_STATUS: lambda v: status_name(t, v),
-    }
-    yes_no = {"yes": t.raw(N_("approved")), "no": t.raw(N_("waiting for approval"))}
-    supply_words = {
-        SU_SKILLS: lambda v: ", ".join(plain(category_name(t, c)) for c in str(v).split(", ")),
-        SU_APPROVED: lambda v: yes_no.get(str(v), str(v)),
-    }
-
-    def translated(
-        sheet: Sheet, rows: list[Any], columns: dict[int, Any], code_of: int | None = None
-    ) -> Sheet:
-        """Words in the viewer's language; with the category's code as a last, plain column
-        (the same in every language: for a filter or a formula)."""
-        header = tuple(t.raw(h) for h in sheet.header)
-        kept = [words(r, columns) for r in rows]
-        if code_of is not None:
-            header += (t.raw(N_("Category code")),)
-            kept = [(*w, r[code_of]) for w, r in zip(kept, rows, strict=True)]
-        return replace(sheet, title=t.raw(sheet.title), header=header, rows=kept)
-
     return {
-        "demand": translated(demand, demand_rows, demand_words, D_CATEGORY),
-        "supply": translated(supply, supply_rows, supply_words),
-        "service": translated(
-            service,
-            service_rows,
-            {S_CATEGORY: lambda v: plain(category_name(t, v))},
-            S_CATEGORY,
-        ),
+        "demand": sheet_in_words(t, "demand", replace(demand, rows=demand_rows)),
+        "supply": sheet_in_words(t, "supply", replace(supply, rows=supply_rows)),
+        "service": sheet_in_words(t, "service", replace(service, rows=service_rows)),
     }
 
 
@@ -402,11 +366,6 @@ async def dashboard(request: web.Request) -> web.Response:
         may_broadcast=Role.ADMIN in viewer.roles,
         body_class="dashboard",
     )
-
-
-def plain(name: str) -> str:
-    """A name without the emoji the chat puts before it."""
-    return DECORATION.sub("", name).strip() or name
 
 
 def _demand_columns(t: Translator) -> list[tuple[str | None, str]]:

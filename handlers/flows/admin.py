@@ -30,6 +30,7 @@ from handlers.i18n import Translator
 from handlers.menu import send_menu
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
+from handlers.sheet_words import sheet_in_words
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models import office_work
 from models.broadcasts import (
@@ -833,9 +834,8 @@ async def answer_export_list(turn: Turn) -> None:
             turn.config.timezone,
             buildings=reach.buildings(community_id=community_id),
         )
-        content = await asyncio.to_thread(
-            xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
-        )
+        sheet = sheet_in_words(t, name, sheet)
+        content = await asyncio.to_thread(xlsx_bytes, sheet, sheet.title, sheet.header)
         turn.say(
             t.plural(
                 "The {list} list of {community}: one row.",
@@ -856,6 +856,7 @@ def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
     # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     ws = book.active
@@ -870,6 +871,8 @@ def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
             elif isinstance(value, dt.datetime):
                 cell.number_format = XLSX_TIME
     ws.freeze_panes = "A2"
+    # A filter button on every heading: Excel's own sorting and filtering, ready.
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(header)))}{len(sheet.rows) + 1}"
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
