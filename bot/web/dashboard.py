@@ -720,7 +720,9 @@ async def assign_here(request: web.Request) -> web.StreamResponse:
             error=t.raw(N_("Please choose a member.")),
         )
     press = action_button("", "assign_to", page.wish.id, member_id).data
-    said = await _through_chat(request, viewer, {"button": press, "label": press})
+    t = request[T]
+    label = f"{t.raw(N_('Assign'))} · {page.wish.code}"
+    said = await _through_chat(request, viewer, {"button": press, "label": label})
     raise web.HTTPSeeOther(wish_address(page.wish.code or "", back, said))
 
 

@@ -841,7 +841,7 @@ async def answer_export_list(turn: Turn) -> None:
                 "The {list} list of {community}: one row.",
                 "The {list} list of {community}: {n} rows.",
                 len(sheet.rows),
-                list=t.raw(sheet.title),
+                list=sheet.title,
                 community=community.name,
             ),
             document=Document(f"{name}-{community_id}-{day}.xlsx", content),
