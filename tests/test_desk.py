@@ -22,6 +22,7 @@ from models.desk import (
     set_required,
     set_urgency,
 )
+from models.erasure import erase_person
 from models.errors import IllegalTransition, InvalidInput, NotAllowed
 from models.people import Person
 from models.wish_life import accept_wish, submit_wish, verify_wish
@@ -183,3 +184,17 @@ async def test_the_chats_export_speaks_the_same_words_as_the_dashboards(
     fixer = next(r for r in supply.iter_rows(values_only=True) if r[0] == town.fixer.name)
     assert "Repairs" in str(fixer[2]) and "repair" not in str(fixer[2])
     assert fixer[4] == "approved"
+
+
+async def test_a_blanked_wish_loses_its_internal_notes_too(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+        await add_note(s, town.admin, made.id, "Alice is deaf: knock hard")
+    async with sessions.begin() as s:
+        await erase_person(s, town.admin, town.alice.id)
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(WishNote)) == 0
