@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -14,9 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
+from models.community import Community
 from models.desk import (
+    DeskList,
+    DeskQuery,
     WishNote,
     add_note,
+    demand_desk,
     office_contact,
     set_office_contact,
     set_required,
@@ -25,6 +31,7 @@ from models.desk import (
 from models.erasure import erase_person
 from models.errors import IllegalTransition, InvalidInput, NotAllowed
 from models.people import Person
+from models.reach import grants_of, reach_of
 from models.wish_life import accept_wish, submit_wish, verify_wish
 from models.wishes import Urgency, Wish
 from tests.chat import World
@@ -198,3 +205,58 @@ async def test_a_blanked_wish_loses_its_internal_notes_too(
         await erase_person(s, town.admin, town.alice.id)
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(WishNote)) == 0
+
+
+async def _desk(
+    sessions: async_sessionmaker[AsyncSession], who: Person, community: int, **query: Any
+) -> DeskList:
+    async with sessions() as s:
+        grants = await grants_of(s, who.id)
+        return await demand_desk(
+            s, reach_of(grants), grants, DeskQuery(community, **query), ZoneInfo("UTC"), 100
+        )
+
+
+async def test_overdue_follows_the_communitys_own_rules_and_the_clock(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        sunflower = await s.get(Community, town.sunflower.id)
+        assert sunflower is not None
+        sunflower.rules = {"open_hours": 2}  # this community nudges after two hours
+        made = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Bulb"
+        )
+        await verify_wish(s, town.head_n1, made.id)
+    assert (await _desk(sessions, town.admin, town.sunflower.id, view="overdue")).rows == []
+    clock.advance(dt.timedelta(hours=1, minutes=59))
+    assert (await _desk(sessions, town.admin, town.sunflower.id, view="overdue")).rows == []
+    clock.advance(dt.timedelta(minutes=2))
+    late = await _desk(sessions, town.admin, town.sunflower.id, view="overdue")
+    assert [r.code for r in late.rows] == [made.code] and late.rows[0].overdue
+    assert late.counts["overdue"] == 1
+    # Someone takes it: it is under way again, on time.
+    async with sessions.begin() as s:
+        await accept_wish(s, town.fixer, made.id)
+    assert (await _desk(sessions, town.admin, town.sunflower.id, view="overdue")).rows == []
+
+
+async def test_the_desk_and_its_search_stay_inside_the_scope(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    async with sessions.begin() as s:
+        north = await submit_wish(
+            s, town.alice, building_id=town.n1.id, category="repair", description="Lamp"
+        )
+        south = await submit_wish(
+            s, town.carol, building_id=town.s1.id, category="repair", description="Lamp"
+        )
+    mine = await _desk(sessions, town.gw_south, town.sunflower.id, search="lamp")
+    assert [r.code for r in mine.rows] == [south.code] and mine.counts["all"] == 1
+    searched = await _desk(sessions, town.gw_south, town.sunflower.id, search=town.alice.name)
+    assert searched.rows == []
+    everyone = await _desk(sessions, town.admin, town.sunflower.id, search="lamp")
+    assert {r.code for r in everyone.rows} == {north.code, south.code}
+    assert {r.requester for r in everyone.rows} == {town.alice.name, town.carol.name}
+    # A percent sign is a character to look for, not "anything".
+    assert (await _desk(sessions, town.admin, town.sunflower.id, search="%")).rows == []
