@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -23,6 +27,7 @@ PUBLIC = "http://wishes.example.org"
 CONTACT = "Room 3, 010-8888 1234, weekdays 9-17"
 # A4 in PDF points (1/72 inch), as Chromium writes it.
 A4 = (595, 842)
+A6 = (298, 420)
 
 
 def pdf_pages(pdf: bytes) -> list[tuple[int, int]]:
@@ -31,12 +36,42 @@ def pdf_pages(pdf: bytes) -> list[tuple[int, int]]:
     return [(round(float(w)), round(float(h))) for w, h in boxes]
 
 
+def pdf_first_page_png(pdf: bytes) -> bytes:
+    """The PDF's first page drawn at 150 dpi by poppler's pdftoppm."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "page.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "150",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(source),
+                str(Path(folder) / "page"),
+            ],
+            check=True,
+            timeout=60,
+        )
+        return (Path(folder) / "page.png").read_bytes()
+
+
 async def printed(page: Page, name: str) -> list[str]:
-    """Print the page to an A4 PDF (checked), then read the QR codes of the page as printed
-    (print styles, an A4-wide window), and keep a picture of it."""
+    """Print the page to an A4 PDF (checked) and read the QR codes of its first page: drawn
+    by pdftoppm when it is installed, else the page as printed (print styles, an A4-wide
+    window); a picture of it is kept either way."""
     pdf = await page.pdf(format="A4", print_background=True)
     sizes = pdf_pages(pdf)
     assert sizes and all(abs(w - A4[0]) <= 1 and abs(h - A4[1]) <= 1 for w, h in sizes), sizes
+    if shutil.which("pdftoppm"):
+        png = pdf_first_page_png(pdf)
+        screenshot_path(name).write_bytes(png)
+        return decode_png(png)
     await page.emulate_media(media="print")
     await page.set_viewport_size({"width": 794, "height": 1123})
     png = await page.screenshot(full_page=True, path=screenshot_path(name))
@@ -78,6 +113,21 @@ async def test_a_slip_and_the_noticeboard_print_with_codes_that_lead_to_the_righ
         await expect(page.locator("#slip")).to_contain_text("您的登录码")
         code = normal_code(await page.locator("#code").inner_text())
         assert await printed(page, "slip-a4-zh") == [f"{PUBLIC}/in/{code}"]
+        # The small one, A6, as its own page size says.
+        await page.goto(f"{site.url}/admin")
+        await page.locator("#slips summary").click()
+        await page.locator("#slips select[name=person]").select_option(str(town.alice.id))
+        await page.locator("#slips select[name=size]").select_option("a6")
+        await page.locator("#slips button[type=submit]").click()
+        small = normal_code(await page.locator("#code").inner_text())
+        assert small != code
+        await expect(page.locator("#slip")).to_have_class(re.compile("slip-a6"))
+        pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
+        assert pdf_pages(pdf) == [A6]
+        if shutil.which("pdftoppm"):
+            png = pdf_first_page_png(pdf)
+            screenshot_path("slip-a6-zh").write_bytes(png)
+            assert decode_png(png) == [f"{PUBLIC}/in/{small}"]
 
         board = await (await context(browser, WIDE)).new_page()
         await board.goto(f"{site.url}/c/{town.sunflower.id}")
