@@ -1,5 +1,5 @@
 """The supply side's lists (organisations and resources, commitments) in the reader's words:
-kinds, categories, days, places and units translated, for /export and the dashboard.
+kinds, categories, days, places and units translated (sheet_in_words uses it for every list).
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def _unit(t: Translator, value: Cell) -> Cell:
         return value
 
 
-def in_words(t: Translator, name: str, sheet: Sheet) -> Sheet:
-    """The sheet with its codes said in the reader's language (other lists are unchanged)."""
+def supply_values(t: Translator, name: str, sheet: Sheet) -> Sheet:
+    """The sheet with its codes said in the reader's language (other lists are unchanged);
+    handlers/sheet_words.py applies it to every list, headings and all."""
     columns = {
         "resources": {
             R_KIND: _kind,

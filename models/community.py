@@ -30,6 +30,8 @@ class Community(Base):
     five_star_bonus: Mapped[int] = mapped_column(default=5, server_default="5")
     # The community's own reminder rules, over the defaults in the settings (see models/schedule.py).
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # How to reach the office (a phone, a room, hours): shown on the noticeboard and slips.
+    office_contact: Mapped[str | None] = mapped_column(String(200))
 
     street: Mapped[Street] = relationship(lazy="joined")
 

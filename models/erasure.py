@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from models.clock import now
 from models.community import Building, Grid
 from models.conversations import Conversation
+from models.desk import WishNote
 from models.errors import N_, NotAllowed, NotFound
 from models.inbox import InboxUpdate
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
@@ -246,6 +247,12 @@ async def blank_wish(session: AsyncSession, wish: Wish) -> None:
         update(WishAssignment)
         .where(WishAssignment.wish_id == wish.id)
         .values(done_note=None, done_photo=None)
+        .execution_options(synchronize_session=False)
+    )
+    # The office's internal notes on it go too: they are about the person who asked.
+    await session.execute(
+        delete(WishNote)
+        .where(WishNote.wish_id == wish.id)
         .execution_options(synchronize_session=False)
     )
     await session.flush()

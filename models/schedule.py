@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
@@ -242,3 +242,24 @@ async def plan_for_role(session: AsyncSession, role: Role, kind: str, day: dt.da
         added = await add_reminder(session, kind, now(session), person_id=person_id, key=key)
         made += added is not None
     return made
+
+
+# A nudge that comes before anything is late: its time passing makes nothing overdue.
+NOT_LATE = (f"{WISH_PREFIX}before_time",)
+
+
+def overdue_wishes(moment: dt.datetime) -> Select[int | None]:
+    """The ids of the wishes overdue at the moment by their community's reminder rules: a
+    reminder planned for the state they are in now (planned at or after their last move) fell
+    due, and nobody moved them since. The dashboard's "overdue" view and rows ask here."""
+    return (
+        select(Reminder.wish_id)
+        .join(Wish, Wish.id == Reminder.wish_id)
+        .where(
+            Reminder.kind.startswith(WISH_PREFIX),
+            Reminder.kind.not_in(NOT_LATE),
+            Reminder.status != ReminderStatus.CANCELLED,
+            Reminder.due_at <= moment,
+            Reminder.created_at >= Wish.updated_at,
+        )
+    )

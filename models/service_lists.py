@@ -95,13 +95,17 @@ async def demand_list(
     end: dt.date | None,
     timezone: ZoneInfo,
     buildings: Select[int] | None = None,
+    *,
+    with_requester: bool = False,
 ) -> Sheet:
     """Every wish asked in the community's buildings, by the day it was asked.
 
-    The requester appears only as their unit: names and phones stay out of this list.
+    The requester appears only as their unit: names and phones stay out of this list, unless
+    the office asks for them (with_requester: the dashboard, within its scope), as the last
+    two columns.
     """
     rows = await session.execute(
-        select(Wish, Building.name, Person.unit)
+        select(Wish, Building.name, Person.unit, Person.name, Person.phone, Person.erased_at)
         .join(Building, Wish.building_id == Building.id)
         .join(Person, Wish.requester_id == Person.id)
         .where(*_area(community_id, buildings), *_in_range(Wish.created_at, start, end, timezone))
@@ -121,6 +125,7 @@ async def demand_list(
             N_("Helpers taken"),
             N_("Preferred time"),
             N_("Description"),
+            *((N_("Requester"), N_("Phone")) if with_requester else ()),
         ),
         rows=[
             (
@@ -135,8 +140,13 @@ async def demand_list(
                 wish.taken_count,
                 _local(wish.preferred_time, timezone),
                 wish.description,
+                *(
+                    (name if erased is None else "", (phone or "") if erased is None else "")
+                    if with_requester
+                    else ()
+                ),
             )
-            for wish, building, unit in rows
+            for wish, building, unit, name, phone, erased in rows
         ],
     )
 

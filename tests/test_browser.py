@@ -102,7 +102,9 @@ async def test_a_wish_from_the_web_taken_on_telegram_seen_on_the_dashboard(
         await expect(demand).to_contain_text("waiting for the building head")
         await office.locator("#list-demand a", has_text=wish.code).click()
         await office.get_by_role("button", name="Verify").click()
-        await office.wait_for_url(re.compile(r"/chat$"))
+        # Done in one press: the office stays on the wish, which says what happened.
+        await office.wait_for_url(re.compile(rf"/admin/wish/{wish.code}\?"))
+        await expect(office.locator("#said")).to_contain_text("now open for helpers")
         async with sessions() as s:
             status = await s.scalar(select(Wish.status).where(Wish.id == wish.id))
         assert status == WishStatus.OPEN

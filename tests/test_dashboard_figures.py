@@ -426,8 +426,11 @@ def test_names_are_escaped_and_long_ones_shortened() -> None:
     texts = _texts(root)
     assert "Points & more <b>" in texts
     assert any(t.startswith("<script>") for t in texts)
-    # The long name is cut to fit its column; the tooltip keeps it whole.
-    assert long_name not in texts and any(t.endswith("…") for t in texts)
+    # The long name is whole, over several lines of its column; the tooltip has it too.
+    row = next(g for g in root.iter(f"{SVG}g") if g.get("data-person") == "2")
+    lines = [t.text or "" for t in row.iter(f"{SVG}text")][:-1]
+    assert len(lines) > 1 and not any(line.endswith("…") for line in lines)
+    assert "".join(lines).replace(" ", "") == long_name.replace(" ", "")
     assert f"{long_name}: 2" in [t.text for t in root.iter(f"{SVG}title")]
     widths = [_size(b, "width") for b in _bars(root)]
     assert widths[0] == _drawn(2 * widths[1])
@@ -465,12 +468,16 @@ def test_wide_characters_and_many_weeks_still_fit() -> None:
     )
     root = _svg(text)
     labels = [t for t in root.iter(f"{SVG}text") if (t.text or "").endswith("日")]
-    # Not every week can carry its label on a phone; those shown do not overlap (a wide
-    # character is at most one em, any other at most 0.64 em, at the labels' 13 units).
-    assert 0 < len(labels) < 26
+    # Every week carries its label, even on a phone: turned upright, one line height apart.
+    assert len(labels) == 26
+    assert all("rotate(-90" in (t.get("transform") or "") for t in labels)
     xs = [_size(t, "x") for t in labels]
-    widest = max(sum(13 if ord(c) > 0x2E80 else 8.32 for c in t.text or "") for t in labels)
-    assert min(b - a for a, b in itertools.pairwise(xs)) >= widest
+    assert min(b - a for a, b in itertools.pairwise(xs)) >= max(
+        _size(t, "font-size") for t in labels
+    )
+    # ...and the chart is tall enough for them.
+    height = float(root.get("viewBox", "").split()[3])
+    assert all(_size(t, "y") + 6 * 13 <= height for t in labels)
     assert "待接单" in _texts(root)
     width = float(root.get("viewBox", "").split()[2])
     for element in root.iter(f"{SVG}rect"):

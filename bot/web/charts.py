@@ -53,6 +53,8 @@ STATUS_COLOURS = {
 # Characters well under half an em wide in common sans-serif fonts.
 NARROW = frozenset(" .,:;/|-'!()[]ilIjft")
 DEFAULT_COVERAGE_VALUE = "{answered}/{households} · {percent}%"
+# The most a turned bar label may take (its length along the slant).
+LABEL_ROOM = 110.0
 
 
 # --- drawing pieces -------------------------------------------------------------------------
@@ -91,6 +93,36 @@ def _fit(text: str, width: float, size: float) -> str:
     return text + "…"
 
 
+def _wrap(text: str, width: float, size: float, most: int = 4) -> list[str]:
+    """The text in lines that fit the width, broken between words (or between characters
+    where a word is wider than a line, as in Chinese); past `most` lines the last is cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if _text_width(candidate, size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:
+            if line and _text_width(line + char, size) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    if line:
+        lines.append(line)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], _fit(" ".join(lines[most - 1 :]), width, size)]
+    return lines or [""]
+
+
+def _name_lines(x: float, y: float, lines: Sequence[str], size: int = FONT_SIZE) -> list[str]:
+    """A name over one or more lines, the first on the baseline y."""
+    return [_text(x, y + i * (size + 2), line, size=size) for i, line in enumerate(lines)]
+
+
 def _data(data: Mapping[str, str] | None) -> str:
     return "".join(f' data-{key}="{_esc(value)}"' for key, value in (data or {}).items())
 
@@ -104,9 +136,12 @@ def _text(
     anchor: str = "start",
     bold: bool = False,
     css_class: str = "",
+    rotate: float | None = None,
 ) -> str:
     extra = ' font-weight="bold"' if bold else ""
     extra += f' class="{css_class}"' if css_class else ""
+    if rotate is not None:
+        extra += f' transform="rotate({_num(rotate)} {_num(x)} {_num(y)})"'
     return (
         f'<text x="{_num(x)}" y="{_num(y)}" font-size="{size}" text-anchor="{anchor}" '
         f'fill="{TEXT}"{extra}>{_esc(text)}</text>'
@@ -234,9 +269,16 @@ def _column_chart(
         body.append(_text(left - 6, y + 4, str(tick), size=SMALL_SIZE, anchor="end"))
     slot = (right - left) / len(columns)
     bar = slot * 0.64
-    # Labels too wide for their slot are shown for every second (third...) column only.
+    # Every bar keeps its label: too wide for its slot, the labels are turned (half-way,
+    # or upright when the bars stand close), and the chart grows to hold them.
     widest = max(_text_width(c.label, SMALL_SIZE) for c in columns)
-    label_step = max(1, math.ceil((widest + 4) / slot))
+    turned: float | None = None
+    label_size = SMALL_SIZE
+    if widest + 4 > slot:
+        turned = -45.0 if slot * 0.7 >= SMALL_SIZE + 2 else -90.0
+        label_size = SMALL_SIZE if turned == -45.0 or slot >= SMALL_SIZE + 1 else 12
+    longest = min(LABEL_ROOM, max(_text_width(c.label, label_size) for c in columns))
+    label_height = 0.0 if turned is None else longest * (0.71 if turned == -45.0 else 1.0)
     for index, column in enumerate(columns):
         x = left + slot * index + (slot - bar) / 2
         y = bottom
@@ -262,11 +304,25 @@ def _column_chart(
             body.append(
                 _text(x + bar / 2, y - 4, str(column.total), size=SMALL_SIZE, anchor="middle")
             )
-        if index % label_step == 0:
-            label = _fit(column.label, slot * label_step - 2, SMALL_SIZE)
+        if turned is None:
+            label = _fit(column.label, slot - 2, SMALL_SIZE)
             body.append(_text(x + bar / 2, bottom + 17, label, size=SMALL_SIZE, anchor="middle"))
+        else:
+            label = _fit(column.label, LABEL_ROOM, label_size)
+            centre = x + bar / 2 + label_size / 3
+            body.append(
+                _text(
+                    centre,
+                    bottom + 10,
+                    label,
+                    size=label_size,
+                    anchor="end",
+                    rotate=turned,
+                    css_class="turned",
+                )
+            )
         body.append("</g>")
-    y = bottom + 42
+    y = bottom + 42 + label_height
     if legend:
         drawn, y = _legend(legend, y)
         body.extend(drawn)
@@ -372,8 +428,12 @@ def points_chart(members: Sequence[MemberPoints], *, title: str, empty_text: str
     for member in members:
         points = max(member.points, 0)
         width = room * points / most
+        # The name whole, over as many lines as it needs (four at most; the tooltip has it).
+        lines = _wrap(member.name, LABEL_WIDTH, FONT_SIZE)
+        height = ROW + (len(lines) - 1) * (FONT_SIZE + 2)
         body.append(f'<g class="row"{_data({"person": str(member.person_id)})}>')
-        body.append(_text(MARGIN, y + 17, _fit(member.name, LABEL_WIDTH, FONT_SIZE)))
+        body.append(f"<title>{_esc(member.name)}: {points}</title>")
+        body.extend(_name_lines(MARGIN, y + 17, lines))
         body.append(
             _rect(
                 BAR_LEFT,
@@ -387,7 +447,7 @@ def points_chart(members: Sequence[MemberPoints], *, title: str, empty_text: str
         )
         body.append(_text(BAR_LEFT + width + 6, y + 17, str(points), size=SMALL_SIZE))
         body.append("</g>")
-        y += ROW
+        y += height
     return _svg(title, y + 8, body)
 
 
@@ -427,8 +487,9 @@ def coverage_chart(
             share = building.answered / building.households if building.households else 0.0
             share = min(max(share, 0.0), 1.0)
             value = values[(campaign.survey_id, building.building_id)]
+            lines = _wrap(building.name, LABEL_WIDTH, FONT_SIZE)
             body.append(f'<g class="row"{_data({"building": str(building.building_id)})}>')
-            body.append(_text(MARGIN, y + 17, _fit(building.name, LABEL_WIDTH, FONT_SIZE)))
+            body.extend(_name_lines(MARGIN, y + 17, lines))
             body.append(_rect(BAR_LEFT, y + 4, track, ROW - 8, TRACK, css_class="track"))
             body.append(
                 _rect(
@@ -443,6 +504,6 @@ def coverage_chart(
             )
             body.append(_text(WIDTH - MARGIN, y + 17, value, size=SMALL_SIZE, anchor="end"))
             body.append("</g>")
-            y += ROW
+            y += ROW + (len(lines) - 1) * (FONT_SIZE + 2)
         y += 6
     return _svg(title, y + 4, body)

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import web
 from markupsafe import Markup
@@ -27,10 +27,11 @@ from bot.web.charts import (
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from bot.web.supply_side import supply_side
-from handlers.flows.admin import wish_actions
+from handlers.flows.admin import role_name, wish_actions
 from handlers.flows.common import category_name, status_name
-from handlers.i18n import Translator
+from handlers.i18n import LANGUAGE_NAMES, Translator
 from handlers.router import refusal_text
+from handlers.sheet_words import URGENCY_NAMES, plain, sheet_in_words
 from handlers.turn import action_button
 from models.dashboard_figures import (
     BUCKET_KEYS,
@@ -39,20 +40,49 @@ from models.dashboard_figures import (
     time_to_accept_and_close,
     wishes_per_week,
 )
-from models.errors import N_, StoreError
-from models.office_scope import OfficeScope, members_waiting, office_scope, wish_for_office
+from models.desk import (
+    MAX_SEARCH,
+    OFFICE_LEVEL,
+    SORTS,
+    VIEWS,
+    DeskQuery,
+    HistoryLine,
+    add_note,
+    demand_desk,
+    history,
+    is_overdue,
+    notes_of,
+    office_contact,
+    residents_for_slips,
+    set_office_contact,
+    set_required,
+    set_urgency,
+)
+from models.errors import N_, InvalidInput, StoreError
+from models.office_scope import (
+    OfficeScope,
+    WishPage,
+    members_waiting,
+    office_scope,
+    wish_for_office,
+)
+from models.office_work import level_over_wish, suggestions
 from models.people import Person, Role
+from models.permissions import LADDER, TOP_LEVEL
+from models.reach import grants_of
 from models.reported_places import reported_place
 from models.service_lists import Sheet, demand_list, service_list, supply_list
-from models.text import bounded_id
+from models.text import MAX_ID, bounded_id
 from models.web_access import (
     WEB,
     chat_key,
+    chat_lines,
     clients_made_by,
     last_bot_line,
     make_api_client,
     revoke_api_client,
 )
+from models.wish_life import MAX_NOTE, MAX_REQUIRED, get_wish
 from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()
@@ -63,6 +93,11 @@ D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 S_WISH, S_CATEGORY = 0, 1
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
 ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
+# Of those, the ones done in one press: the wish page stays open for them.
+INSTANT = {"verify"}
+SUGGESTED = 10
+EXPORTED_ROWS = 100_000
+SLIP_PEOPLE = 2000
 COMMANDS = {
     "/broadcast",
     "/pending",
@@ -75,7 +110,6 @@ COMMANDS = {
     "/places",
     "/revoke",
 }
-URGENCY_NAMES = {"normal": N_("normal"), "urgent": N_("urgent")}
 SHOWN_ROWS = 200
 BUCKET_NAMES = {
     "<1h": N_("under 1 hour"),
@@ -96,6 +130,11 @@ class Filters:
     building_id: int | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    # The demand list's saved view, search and order (kept in the address too).
+    view: str = "all"
+    search: str = ""
+    sort: str = "created"
+    descending: bool = True
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -106,9 +145,28 @@ class Filters:
             "building": self.building_id or "",
             "from": self.start.isoformat() if self.start else "",
             "to": self.end.isoformat() if self.end else "",
+            "view": "" if self.view == "all" else self.view,
+            "q": self.search,
+            "sort": "" if self.sort == "created" else self.sort,
+            "order": "" if self.descending else "asc",
             **changes,
         }
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def desk(self) -> DeskQuery:
+        return DeskQuery(
+            self.community_id,
+            self.grid_id,
+            self.building_id,
+            self.status,
+            self.category,
+            self.start,
+            self.end,
+            self.view,
+            self.search,
+            self.sort,
+            self.descending,
+        )
 
 
 class BadFilter(Exception):
@@ -153,7 +211,27 @@ def parse_filters(query: Any, scope: OfficeScope, categories: set[str]) -> Filte
     end = _date(query.get("to"), "to")
     if start and end and start > end:
         raise BadFilter(N_("The first day comes after the last day."))
-    return Filters(community_id, status, category, grid_id, building_id, start, end)
+    view = query.get("view", "") or "all"
+    if view not in VIEWS:
+        raise BadFilter(N_("There is no such view."))
+    sort = query.get("sort", "") or "created"
+    if sort not in SORTS:
+        raise BadFilter(N_("The list cannot be sorted by that."))
+    search = " ".join(str(query.get("q", "")).split())[:MAX_SEARCH]
+    descending = query.get("order", "") != "asc"
+    return Filters(
+        community_id,
+        status,
+        category,
+        grid_id,
+        building_id,
+        start,
+        end,
+        view,
+        search,
+        sort,
+        descending,
+    )
 
 
 async def _office(request: web.Request) -> tuple[Viewer, OfficeScope] | web.Response:
@@ -183,7 +261,7 @@ async def filtered_sheets(
     async with reading(site_of(request).app.sessions) as session:
         args = (session, filters.community_id, filters.start, filters.end, tz)
         demand, supply, service = (
-            await demand_list(*args, buildings=buildings),
+            await demand_list(*args, buildings=buildings, with_requester=True),
             await supply_list(*args, buildings=buildings),
             await service_list(*args, buildings=buildings),
         )
@@ -205,27 +283,10 @@ async def filtered_sheets(
         row for row in supply.rows if not filters.category or filters.category in str(row[2] or "")
     ]
 
-    def words(row: tuple[Any, ...], columns: dict[int, Any]) -> tuple[Any, ...]:
-        return tuple(columns[i](v) if i in columns and v else v for i, v in enumerate(row))
-
-    demand_words = {
-        D_CATEGORY: lambda v: category_name(t, v),
-        D_URGENCY: lambda v: t.raw(URGENCY_NAMES.get(str(v), str(v))),
-        D_STATUS: lambda v: status_name(t, v),
-    }
-
-    def translated(sheet: Sheet, rows: list[Any], columns: dict[int, Any]) -> Sheet:
-        return replace(
-            sheet,
-            title=t.raw(sheet.title),
-            header=tuple(t.raw(h) for h in sheet.header),
-            rows=[words(r, columns) for r in rows],
-        )
-
     return {
-        "demand": translated(demand, demand_rows, demand_words),
-        "supply": translated(supply, supply_rows, {}),
-        "service": translated(service, service_rows, {S_CATEGORY: lambda v: category_name(t, v)}),
+        "demand": sheet_in_words(t, "demand", replace(demand, rows=demand_rows)),
+        "supply": sheet_in_words(t, "supply", replace(supply, rows=supply_rows)),
+        "service": sheet_in_words(t, "service", replace(service, rows=service_rows)),
     }
 
 
@@ -259,11 +320,24 @@ async def dashboard(request: web.Request) -> web.Response:
         status = 400
         filters = Filters(scope.communities[0].id)
     sheets = await filtered_sheets(request, scope, filters)
+    assert viewer.person is not None
     async with reading(site_of(request).app.sessions) as session:
         waiting = (
             await members_waiting(session, filters.community_id)
             if Role.ADMIN in viewer.roles
             else []
+        )
+        residents = await residents_for_slips(
+            session, scope.reach, filters.community_id, SLIP_PEOPLE
+        )
+        contact = await office_contact(session, filters.community_id)
+        desk = await demand_desk(
+            session,
+            scope.reach,
+            await grants_of(session, viewer.person),
+            filters.desk(),
+            site_of(request).config.timezone,
+            SHOWN_ROWS,
         )
     charts = await _charts(request, scope, filters)
     return render(
@@ -276,6 +350,16 @@ async def dashboard(request: web.Request) -> web.Response:
         categories=[(c, category_name(t, c)) for c in categories],
         statuses=[(s.value, status_name(t, s.value)) for s in WishStatus],
         sheets=sheets,
+        desk=desk,
+        residents=residents,
+        contact=contact or "",
+        may_set_contact=Role.ADMIN in viewer.roles or Role.STREET_ADMIN in viewer.roles,
+        views=[(name, t.raw(label), desk.counts[name]) for name, label in VIEWS.items()],
+        columns=_demand_columns(t),
+        category_of=lambda v: plain(category_name(t, v)),
+        status_of=lambda v: status_name(t, v),
+        urgency_of=lambda v: t.raw(str(URGENCY_NAMES.get(v, v))),
+        back=filters.query(),
         shown_rows=SHOWN_ROWS,
         cell=lambda v: cell(t, v),
         waiting=waiting,
@@ -285,6 +369,21 @@ async def dashboard(request: web.Request) -> web.Response:
         body_class="dashboard",
         supply_side=await supply_side(request, filters.community_id),
     )
+
+
+def _demand_columns(t: Translator) -> list[tuple[str | None, str]]:
+    """The demand table's columns: the sort key (None: not sortable) and the heading."""
+    return [
+        ("code", t.raw(N_("Code"))),
+        ("created", t.raw(N_("Created"))),
+        ("building", t.raw(N_("Building"))),
+        ("unit", t.raw(N_("Unit"))),
+        ("requester", t.raw(N_("Requester"))),
+        ("category", t.raw(N_("Category"))),
+        ("status", t.raw(N_("Status"))),
+        (None, t.raw(N_("Helpers"))),
+        (None, t.raw(N_("Description"))),
+    ]
 
 
 async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) -> list[Markup]:
@@ -312,6 +411,8 @@ async def _charts(request: web.Request, scope: OfficeScope, filters: Filters) ->
     def median(hours: float | None) -> str:
         if hours is None:
             return ""
+        if hours < 1:
+            return t.raw(N_("Median: under an hour"))
         return t.raw(N_("Median: {hours} hours")).format(hours=t.number(round(hours, 1)))
 
     svgs = [
@@ -351,7 +452,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     office = await _office(request)
     if isinstance(office, web.Response):
         return office
-    _, scope = office
+    scope = office[1]
     name, fmt = request.match_info["name"], request.match_info["fmt"]
     if name not in LISTS or fmt not in ("csv", "xlsx"):
         return problem(request, 404, N_("There is no such list."))
@@ -361,6 +462,24 @@ async def export(request: web.Request) -> web.StreamResponse:
         t: Translator = request[T]
         return problem(request, 400, bad.message, **{k: t.raw(v) for k, v in bad.params.items()})
     sheet = (await filtered_sheets(request, scope, filters))[name]
+    if name == "demand" and (filters.view != "all" or filters.search):
+        # The view and the search chosen on the page narrow the file too, in the page's order.
+        viewer = office[0]
+        assert viewer.person is not None
+        async with reading(site_of(request).app.sessions) as session:
+            shown = await demand_desk(
+                session,
+                scope.reach,
+                await grants_of(session, viewer.person),
+                filters.desk(),
+                site_of(request).config.timezone,
+                EXPORTED_ROWS,
+            )
+        order = {row.code: i for i, row in enumerate(shown.rows)}
+        kept = sorted(
+            (r for r in sheet.rows if r[D_CODE] in order), key=lambda r: order[str(r[D_CODE])]
+        )
+        sheet = replace(sheet, rows=kept)
     content = sheet_file(sheet, fmt)
     today = site_of(request).app.clock.now().astimezone(site_of(request).config.timezone).date()
     filename = f"{name}-{today.isoformat()}.{fmt}"
@@ -377,37 +496,327 @@ async def export(request: web.Request) -> web.StreamResponse:
     )
 
 
+def back_query(raw: str | None) -> str:
+    """The dashboard's filters a wish page was opened from (to go back to), re-encoded: only
+    the names the dashboard knows, each value short."""
+    known = {"community", "status", "category", "grid", "building", "from", "to"}
+    known |= {"view", "q", "sort", "order"}
+    kept = [(k, v[:100]) for k, v in parse_qsl(raw or "") if k in known]
+    return urlencode(kept[:20])
+
+
+def wish_address(code: str, back: str, said: int | None = None) -> str:
+    query = {"back": back} if back else {}
+    if said is not None:
+        query["said"] = str(said)
+    return f"/admin/wish/{quote(code)}" + (f"?{urlencode(query)}" if query else "")
+
+
 @routes.get("/admin/wish/{code}")
 async def wish_page(request: web.Request) -> web.Response:
     office = await _office(request)
     if isinstance(office, web.Response):
         return office
-    scope = office[1]
-    t: Translator = request[T]
-    async with reading(site_of(request).app.sessions) as session:
-        page = await wish_for_office(session, scope, request.match_info["code"])
-        # What an Open311 client typed about the place: the office's to see (page is scoped).
-        reported = None if page is None else await reported_place(session, page.wish.id)
-    if page is None:
-        return problem(request, 404, N_("There is no such wish among those you look after."))
-    from bot.web.chat import photo_url
+    said = request.query.get("said", "")
+    return await _wish_view(
+        request,
+        *office,
+        request.match_info["code"],
+        back_query(request.query.get("back")),
+        said=int(said) if said.isdigit() and len(said) < 16 else None,
+    )
 
+
+async def _wish_view(
+    request: web.Request,
+    viewer: Viewer,
+    scope: OfficeScope,
+    code: str,
+    back: str,
+    *,
+    said: int | None = None,
+    error: str | None = None,
+) -> web.Response:
+    """A wish as a ticket: what it is and what happened on the left; who asked, how to reach
+    them and what the office can do, in place, on the right."""
+    from bot.web.chat import photo_url, safe_html
+
+    t: Translator = request[T]
+    site = site_of(request)
+    assert viewer.person is not None
+    async with reading(site.app.sessions) as session:
+        page = await wish_for_office(session, scope, code)
+        if page is None:
+            return problem(request, 404, N_("There is no such wish among those you look after."))
+        wish = page.wish
+        grants = await grants_of(session, viewer.person)
+        held = await level_over_wish(session, grants, wish)
+        lines = await history(session, wish)
+        notes = await notes_of(session, wish.id)
+        overdue = await is_overdue(session, wish)
+        # What an Open311 client typed about the place: the office's to see (page is scoped).
+        reported = await reported_place(session, wish.id)
+        ranked = (
+            await suggestions(session, wish, SUGGESTED)
+            if wish.status == WishStatus.OPEN and held >= OFFICE_LEVEL
+            else []
+        )
+        needed = min(wish.escalation_level or TOP_LEVEL, TOP_LEVEL)
+        may_answer = wish.status == WishStatus.ESCALATED and held >= needed
+        submitted_by = (
+            await session.get(Person, wish.submitted_by_id)
+            if wish.submitted_by_id != wish.requester_id
+            else None
+        )
+        answers = (
+            [
+                safe_html(line.payload.get("text", ""))
+                for line in await chat_lines(session, viewer.external_id, MAX_ID, said)
+                if not line.mine and line.payload.get("text")
+            ]
+            if said is not None
+            else []
+        )
     return render(
         request,
         "wish.html",
+        status=400 if error else 200,
+        error=Markup(error) if error else None,
         page=page,
-        category=category_name(t, page.wish.category),
-        status_label=status_name(t, page.wish.status.value),
+        back=back,
+        category=plain(category_name(t, wish.category)),
+        status_label=status_name(t, wish.status.value),
         status_of=lambda v: status_name(t, v) if v else "",
-        photos=[url for url in (photo_url(request, p) for p in page.wish.photos) if url],
+        urgency_of=lambda v: t.raw(str(URGENCY_NAMES.get(v, v))),
+        photos=[url for url in (photo_url(request, p) for p in wish.photos) if url],
         reported=reported,
-        # The same buttons as /pending in the chat: pressing one goes on there.
-        actions=[
-            (label, action_button(label, name, page.wish.id).data)
-            for label, name in wish_actions(t, page.wish.status)
+        history=[event_words(t, line) for line in lines],
+        notes=notes,
+        overdue=overdue,
+        ranked=[
+            (
+                person.id,
+                t.raw(N_("{name} — {fit}tasks now: {busy}, points: {points}")).format(
+                    name=person.name,
+                    fit=t.raw(N_("fits, ")) if profile.fits(wish.category) else "",
+                    busy=t.number(busy),
+                    points=t.number(person.points_balance),
+                ),
+            )
+            for person, profile, busy in ranked
         ],
+        may_answer=may_answer,
+        may_change=held >= OFFICE_LEVEL,
+        submitted_by=submitted_by.name if submitted_by and submitted_by.erased_at is None else None,
+        language=LANGUAGE_NAMES.get(page.requester.locale or "", ""),
+        answers=[Markup(a) for a in answers],
+        max_required=MAX_REQUIRED,
+        # The same buttons as /pending in the chat, but for those done in the ticket itself.
+        actions=[
+            (label, action_button(label, name, wish.id).data)
+            for label, name in wish_actions(t, wish.status)
+            if name not in ("assign", "resolve")
+        ],
+        instant=INSTANT,
         body_class="dashboard",
     )
+
+
+EVENT_WORDS = {
+    "submit": N_("{actor} asked for help"),
+    "verify": N_("{actor} verified it"),
+    "reject": N_("{actor} rejected it"),
+    "accept": N_("{actor} took it"),
+    "assign": N_("{actor} assigned it to {whom}"),
+    "release": N_("{actor} gave it back"),
+    "report_done": N_("{actor} reported it done"),
+    "confirm": N_("{actor} confirmed it was done"),
+    "auto_confirm": N_("confirmed by itself: nobody answered in time"),
+    "dispute": N_("{actor} said it is not done"),
+    "cancel": N_("{actor} cancelled it"),
+    "escalate": N_("{actor} passed it up to the {whom}"),
+    "resolve": N_("{actor} answered it"),
+    "still_on_it": N_("{actor} is still on it"),
+    "auto_release": N_("given back by itself: the helper did not answer"),
+    "auto_escalate": N_("passed up to the {whom}: nobody took it in time"),
+    "climb": N_("passed up to the {whom}: nobody answered in time"),
+    "mark_urgent": N_("{actor} marked it urgent"),
+    "urgency": N_("{actor} set the urgency to {whom}"),
+    "helpers": N_("{actor} set the helpers needed to {whom}"),
+}
+
+
+@dataclass(frozen=True)
+class EventWords:
+    at: dt.datetime
+    what: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+def event_words(t: Translator, line: HistoryLine) -> EventWords:
+    """One line of a wish's history in words: who did what, and to whom."""
+    actor = line.actor or t.raw(N_("the bot"))
+    whom = ""
+    note = line.note
+    if line.action == "assign":
+        whom, note = line.note or "", None
+    elif line.rung is not None:
+        whom = role_name(t, LADDER[line.rung - 1])
+    elif line.action == "urgency":
+        whom, note = t.raw(str(URGENCY_NAMES.get(line.note or "", line.note or ""))), None
+    elif line.action == "helpers":
+        whom, note = t.number(int(line.note or 0)), None
+    template = EVENT_WORDS.get(line.action)
+    what = t.raw(template).format(actor=actor, whom=whom) if template else actor
+    return EventWords(line.at, what, line.from_status, line.to_status, note)
+
+
+async def _through_chat(request: web.Request, viewer: Viewer, payload: dict[str, Any]) -> int:
+    """Say or press something in the viewer's own web chat, where the command runs as it would
+    when typed; returns where the chat was before, so the answer can be shown."""
+    site = site_of(request)
+    t: Translator = request[T]
+    payload.update(user=viewer.external_id, name=viewer.name, lang=t.locale)
+    async with reading(site.app.sessions) as session:
+        before = await last_bot_line(session, viewer.external_id)
+    payload["after_out"] = before
+    await site.runtime.keep_update(
+        WEB, secrets.randbelow(2**52 - 1) + 1, chat_key(viewer.external_id), payload
+    )
+    await site.runtime.handle_inbox()
+    await site.runtime.send_outbox()
+    return before
+
+
+async def _ticket(
+    request: web.Request,
+) -> tuple[Viewer, OfficeScope, WishPage, str, Any] | web.Response:
+    """The viewer, the wish (within their scope) and the form of a POST on a wish page."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, scope = office
+    async with reading(site_of(request).app.sessions) as session:
+        page = await wish_for_office(session, scope, request.match_info["code"])
+    if page is None:
+        return problem(request, 404, N_("There is no such wish among those you look after."))
+    form = await request.post()
+    return viewer, scope, page, back_query(str(form.get("back", ""))), form
+
+
+@routes.post("/admin/wish/{code}/assign")
+async def assign_here(request: web.Request) -> web.StreamResponse:
+    """Assign from the ranked list: the chat's own assignment, which tells the member and the
+    requester; the office stays on the wish's page."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    member_id = _int(str(form.get("member", "")))
+    if member_id is None:
+        t: Translator = request[T]
+        return await _wish_view(
+            request,
+            viewer,
+            scope,
+            page.wish.code or "",
+            back,
+            error=t.raw(N_("Please choose a member.")),
+        )
+    press = action_button("", "assign_to", page.wish.id, member_id).data
+    t = request[T]
+    label = f"{t.raw(N_('Assign'))} · {page.wish.code}"
+    said = await _through_chat(request, viewer, {"button": press, "label": label})
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back, said))
+
+
+@routes.post("/admin/wish/{code}/answer")
+async def answer_here(request: web.Request) -> web.StreamResponse:
+    """Answer an escalated wish (the chat's /resolve, which tells the requester)."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    text = " ".join(str(form.get("answer", "")).split())[:MAX_NOTE]
+    if not text:
+        t: Translator = request[T]
+        return await _wish_view(
+            request,
+            viewer,
+            scope,
+            page.wish.code or "",
+            back,
+            error=t.raw(N_("Please write the answer.")),
+        )
+    said = await _through_chat(request, viewer, {"text": f"/resolve {page.wish.code} {text}"})
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back, said))
+
+
+@routes.post("/admin/wish/{code}/note")
+async def note_here(request: web.Request) -> web.StreamResponse:
+    """An internal note: kept for the office, sent to nobody."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    text = str(form.get("note", ""))
+    _, error = await _as_viewer(
+        request, viewer, lambda session, actor: add_note(session, actor, page.wish.id, text)
+    )
+    if error is not None:
+        return await _wish_view(request, viewer, scope, page.wish.code or "", back, error=error)
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back))
+
+
+@routes.post("/admin/wish/{code}/change")
+async def change_here(request: web.Request) -> web.StreamResponse:
+    """Change the urgency and the helpers needed, each only when it differs."""
+    ticket = await _ticket(request)
+    if isinstance(ticket, web.Response):
+        return ticket
+    viewer, scope, page, back, form = ticket
+    urgency = str(form.get("urgency", page.wish.urgency.value))
+    raw = str(form.get("required", page.wish.required_count)).strip()
+    wish_id = page.wish.id
+
+    async def change(session: AsyncSession, actor: Person) -> None:
+        if not raw.isdigit() or len(raw) > 3:
+            raise InvalidInput(
+                N_("Helpers needed is a number from 1 to {most}."), most=str(MAX_REQUIRED)
+            )
+        await set_urgency(session, actor, wish_id, urgency)
+        wish = await get_wish(session, wish_id)
+        if int(raw) != wish.required_count:
+            await set_required(session, actor, wish_id, int(raw))
+
+    _, error = await _as_viewer(request, viewer, change)
+    if error is not None:
+        return await _wish_view(request, viewer, scope, page.wish.code or "", back, error=error)
+    raise web.HTTPSeeOther(wish_address(page.wish.code or "", back))
+
+
+@routes.post("/admin/contact")
+async def contact_here(request: web.Request) -> web.StreamResponse:
+    """The community's office contact, shown on its noticeboard and on sign-in slips."""
+    office = await _office(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer = office[0]
+    form = await request.post()
+    community_id = _int(str(form.get("community", "")))
+    text = str(form.get("contact", ""))
+    if community_id is None:
+        return problem(request, 400, N_("That community is not one you work for."))
+    _, error = await _as_viewer(
+        request,
+        viewer,
+        lambda session, actor: set_office_contact(session, actor, community_id, text),
+    )
+    if error is not None:
+        return problem(request, 403, error)
+    raise web.HTTPSeeOther(f"/admin?community={community_id}")
 
 
 @routes.post("/admin/act")
@@ -439,6 +848,11 @@ async def act(request: web.Request) -> web.StreamResponse:
     )
     await site.runtime.handle_inbox()
     await site.runtime.send_outbox()
+    code = str(form.get("wish", ""))
+    if len(parts) >= 2 and parts[1] in INSTANT and code:
+        # Done in one press (no question follows): back to the wish, with the chat's answer.
+        back = back_query(str(form.get("back", "")))
+        raise web.HTTPSeeOther(wish_address(code[:20], back, payload["after_out"]))
     raise web.HTTPFound("/chat")
 
 

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from babel.dates import format_date, format_skeleton
+from markupsafe import Markup
 
 from bot.database import reading
 from bot.web.pages import problem, render
+from bot.web.qr import qr_svg, scalable
 from bot.web.server import T, site_of
 from handlers.flows.common import category_name
 from handlers.i18n import Translator
+from models.desk import office_contact
 from models.errors import N_
 from models.noticeboard import (
     FIRST_YEAR,
@@ -65,6 +68,22 @@ def _link(t: Translator, month: dt.date, current: dt.date) -> MonthLink:
     return MonthLink(month_label(t, month), query)
 
 
+LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0")
+
+
+def public_base(request: web.Request) -> str | None:
+    """Where people reach this site from outside: the public URL setting; without one, the
+    address the page was opened at, unless that is the server's own loopback (useless on
+    paper or to a phone's camera)."""
+    public = site_of(request).app.settings.public_url
+    if public:
+        return public.rstrip("/")
+    host = request.url.host or ""
+    if not host or host.startswith(LOOPBACK):
+        return None
+    return str(request.url.origin()).rstrip("/")
+
+
 @routes.get("/c")
 @routes.get("/c/")
 async def board_index(request: web.Request) -> web.StreamResponse:
@@ -92,8 +111,10 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     start, end = month_span(month, timezone)
     async with reading(site.app.sessions) as session:
         board = await community_board(session, int(request.match_info["community_id"]), start, end)
+        contact = await office_contact(session, board.community.id) if board else None
     if board is None:
         return problem(request, 404, N_("There is no such page."))
+    base = public_base(request)
     earlier = previous_month(month)
     return render(
         request,
@@ -113,8 +134,13 @@ async def board_page(request: web.Request) -> web.StreamResponse:
         earlier=_link(t, earlier, current) if earlier.year >= FIRST_YEAR else None,
         later=_link(t, next_month(month), current) if month < current else None,
         this_month=_link(t, current, current) if month != current else None,
-        # Printed under the board, so a reader of the paper can find it online.
-        address=f"{site.config.web_url.rstrip('/')}/c/{board.community.id}"
-        + _link(t, month, current).query,
+        # Printed under the board, so a reader of the paper can find it online: the public
+        # address only, never the server's own (a loopback address is no use on paper).
+        address=f"{base}/c/{board.community.id}" + _link(t, month, current).query if base else None,
+        chat_qr=Markup(scalable(qr_svg(f"{base}/", title=t.raw(N_("Ask for help: the web chat")))))
+        if base
+        else None,
+        chat_address=f"{base}/" if base else None,
+        contact=contact,
         printed=format_date(site.app.clock.now().astimezone(timezone).date(), "long", t.locale),
     )

@@ -6,6 +6,7 @@ One place draws them (segno), as inline SVG for pages and PNG bytes for chats an
 from __future__ import annotations
 
 import io
+import re
 
 import segno
 
@@ -36,3 +37,17 @@ def qr_png(data: str, *, scale: int = 8) -> bytes:
     out = io.BytesIO()
     code.save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
+
+
+def scalable(svg: str) -> str:
+    """The SVG with a viewBox, so a stylesheet can size it (print sizes in millimetres)
+    without cropping the code."""
+    found = re.match(r'<svg([^>]*) width="(\d+)" height="(\d+)"', svg)
+    if found is None or "viewBox" in svg[: found.end()]:
+        return svg
+    return svg.replace(
+        found.group(0),
+        f'<svg{found.group(1)} width="{found.group(2)}" height="{found.group(3)}" '
+        f'viewBox="0 0 {found.group(2)} {found.group(3)}"',
+        1,
+    )

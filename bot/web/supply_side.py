@@ -6,7 +6,7 @@ Only for the office, only within its scope (models/office_scope.py, models/reach
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -16,7 +16,7 @@ from bot.web.pages import problem
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.i18n import Translator
 from handlers.org_report_file import report_file_name, report_xlsx
-from handlers.supply_words import in_words
+from handlers.sheet_words import sheet_in_words
 from models.clock import now
 from models.errors import N_
 from models.office_scope import OfficeScope, office_scope
@@ -49,9 +49,8 @@ async def supply_side(request: web.Request, community_id: int) -> SupplySide:
         year = now(session).astimezone(tz).year
         sheets = {}
         for name, query in SUPPLY_LISTS.items():
-            sheet = in_words(t, name, await query(session, community_id, None, None, tz))
-            sheets[name] = replace(
-                sheet, title=t.raw(sheet.title), header=tuple(t.raw(h) for h in sheet.header)
+            sheets[name] = sheet_in_words(
+                t, name, await query(session, community_id, None, None, tz)
             )
         organisations = await organisations_of_communities(session, [community_id])
     return SupplySide(year, sheets, organisations)

@@ -30,7 +30,7 @@ from handlers.i18n import Translator
 from handlers.menu import send_menu
 from handlers.messages import Button, Document, Reply
 from handlers.router import ROLE_NAMES, action, command
-from handlers.supply_words import in_words
+from handlers.sheet_words import sheet_in_words
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models import office_work
 from models.broadcasts import (
@@ -260,8 +260,25 @@ async def answer_assign_member(turn: Turn) -> None:
     member = await turn.session.get(Person, int(turn.value))
     if member is None:
         raise NotFound(N_("There is no such person."))
-    wish = await assign_wish(turn.session, turn.person, turn.data["wish_id"], member)
+    wish_id = turn.data["wish_id"]
     turn.end()
+    await assign_and_tell(turn, wish_id, member)
+
+
+@action("assign_to")
+async def assign_to_button(turn: Turn, args: list[str]) -> None:
+    """The dashboard's ranked drop-down: the wish and the member chosen there, in one press."""
+    wish_id = button_number(args)
+    member = await turn.session.get(Person, button_number(args[1:]))
+    if member is None:
+        raise NotFound(N_("There is no such person."))
+    await assign_and_tell(turn, wish_id, member)
+
+
+async def assign_and_tell(turn: Turn, wish_id: int, member: Person) -> None:
+    """Assign (the store checks who may, and whom), then tell the member and the requester."""
+    assert turn.person is not None
+    wish = await assign_wish(turn.session, turn.person, wish_id, member)
     turn.say(turn.t("Wish {code} is assigned to {name}.", code=wish.code, name=member.name))
     await tell(
         turn,
@@ -832,16 +849,14 @@ async def answer_export_list(turn: Turn) -> None:
             turn.config.timezone,
             buildings=reach.buildings(community_id=community_id),
         )
-        sheet = in_words(t, name, sheet)  # the supply side's codes, in the reader's words
-        content = await asyncio.to_thread(
-            xlsx_bytes, sheet, t.raw(sheet.title), [t.raw(h) for h in sheet.header]
-        )
+        sheet = sheet_in_words(t, name, sheet)
+        content = await asyncio.to_thread(xlsx_bytes, sheet, sheet.title, sheet.header)
         turn.say(
             t.plural(
                 "The {list} list of {community}: one row.",
                 "The {list} list of {community}: {n} rows.",
                 len(sheet.rows),
-                list=t.raw(sheet.title),
+                list=sheet.title,
                 community=community.name,
             ),
             document=Document(f"{name}-{community_id}-{day}.xlsx", content),
@@ -856,6 +871,7 @@ def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
     # Imported here: openpyxl costs a tenth of a second at every start, for a rare export.
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     ws = book.active
@@ -870,6 +886,8 @@ def xlsx_bytes(sheet: Sheet, title: str, header: Sequence[str]) -> bytes:
             elif isinstance(value, dt.datetime):
                 cell.number_format = XLSX_TIME
     ws.freeze_panes = "A2"
+    # A filter button on every heading: Excel's own sorting and filtering, ready.
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(header)))}{len(sheet.rows) + 1}"
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
