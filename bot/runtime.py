@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
 from bot.web.server import init_app
@@ -210,7 +211,7 @@ class Runtime:
         handled = 0
         async with self._inbox_lock:
             while not self.app.stopping.is_set():
-                answered = await self._handle_one()
+                answered = await watched(self._handle_one)
                 if answered is None:
                     break
                 handled += 1
@@ -227,9 +228,11 @@ class Runtime:
                 if row is None:
                     return None
                 row_id, platform = row.id, row.platform
+                update_claimed(row_id, platform)
                 adapter = self.adapters.get(platform)
                 if adapter is not None:
                     incoming, query_id = adapter.parse(row.payload)
+                    update_routed(incoming)
                     if incoming is not None:
                         await self.queue(session, await handle(session, incoming, self.config))
                     if query_id:
@@ -242,6 +245,7 @@ class Runtime:
                 # logs it once and tries again after a wait.
                 raise
             log.exception("update %s failed: %s", row_id, type(error).__name__)
+            update_failed()
             await self._give_up(row_id, type(error).__name__)
         if query is not None:
             await query[0].answer_button(query[1])
@@ -610,7 +614,7 @@ class Runtime:
         name = getattr(work, "__name__", "sweep")
         outage = self._sweep_outages.setdefault(name, Outage(f"The {name} sweep", log))
         try:
-            await work()
+            done = await work()
         except Exception as error:  # the loop must survive a database outage or a bug
             await self.pause(outage.failed(error))
             # Go round again after the wait: a wake during the outage may have been missed.
@@ -618,3 +622,4 @@ class Runtime:
                 event.set()
             return
         outage.ended()
+        swept(name, done, self.app.clock.now())
