@@ -236,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wishbot: {e}", file=sys.stderr)
         return 2
     keep_secret(settings.telegram_token, settings.webhook_secret, settings.database_url.password)
+    if settings.log_format != "text":
+        set_up_logging(log_format=settings.log_format)
     use_time_zone(settings.timezone)
     if args.command == "check":
         return asyncio.run(_check(settings))
