@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     exp.add_argument("--output", type=Path, required=True, help="file to write")
     sub.add_parser("check", help="check the settings, database, migrations and Telegram token")
+    bak = sub.add_parser("backup", help="write a consistent copy of the database (bot may run)")
+    bak.add_argument("file", type=Path, help="the backup file to write (must not exist)")
+    res = sub.add_parser("restore", help="check a backup, then put it in place (bot stopped)")
+    res.add_argument("file", type=Path, help="a file written by wishbot backup")
     return parser
 
 
@@ -120,6 +124,24 @@ async def _check(settings: Settings) -> int:
     for finding in findings:
         print(finding.line())
     return 0 if all(f.ok for f in findings) else 1
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup, restore
+    from models.clock import SystemClock
+
+    try:
+        if args.command == "backup":
+            print(backup(settings, args.file))
+        else:
+            print(asyncio.run(restore(settings, args.file, SystemClock().now())))
+    except BackupError as e:
+        print(f"wishbot: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"wishbot: {e.strerror or e}: {e.filename or args.file}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check_settings() -> int:
@@ -241,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_time_zone(settings.timezone)
     if args.command == "check":
         return asyncio.run(_check(settings))
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     commands: dict[str, Callable[[App], Awaitable[None]]] = {
         "run": lambda app: _run(app, args.migrate),
         "migrate": _migrate,

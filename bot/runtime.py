@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.backup import schedule_backups
 from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
@@ -597,6 +598,7 @@ class Runtime:
         scheduler.add_job(
             self.plan_daily, "cron", hour=digest.hour, minute=digest.minute, id="daily"
         )
+        schedule_backups(scheduler, settings, self.app.clock.now)
         return scheduler
 
     async def _sweep(self, waiting: asyncio.Event, work: Any) -> None:
