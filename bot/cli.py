@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     bak.add_argument("file", type=Path, help="the backup file to write (must not exist)")
     res = sub.add_parser("restore", help="check a backup, then put it in place (bot stopped)")
     res.add_argument("file", type=Path, help="a file written by wishbot backup")
+    cp = sub.add_parser("copy-db", help="copy the whole store into a new, empty database")
+    cp.add_argument(
+        "from_url", metavar="FROM_URL", help="the database to copy (e.g. sqlite:///data/wishbot.db)"
+    )
+    cp.add_argument(
+        "to_url",
+        metavar="TO_URL",
+        help="an empty database (e.g. postgresql://wishbot@localhost/wishbot)",
+    )
     return parser
 
 
@@ -141,6 +150,18 @@ def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"wishbot: {e.strerror or e}: {e.filename or args.file}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _copy_db(args: argparse.Namespace) -> int:
+    from bot.copy_db import CopyError, copy_database
+
+    try:
+        copied = asyncio.run(copy_database(args.from_url, args.to_url))
+    except CopyError as e:
+        print(f"wishbot: {e}", file=sys.stderr)
+        return 2
+    print(copied.summary())
     return 0
 
 
@@ -265,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_check(settings))
     if args.command in ("backup", "restore"):
         return _backup_or_restore(settings, args)
+    if args.command == "copy-db":
+        return _copy_db(args)
     commands: dict[str, Callable[[App], Awaitable[None]]] = {
         "run": lambda app: _run(app, args.migrate),
         "migrate": _migrate,
