@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -369,7 +370,9 @@ class Runtime:
 
     def _may_send(self, platform: str) -> bool:
         until = self._held_until.get(platform)
-        return until is None or self.app.clock.now() >= until
+        return (
+            until is None or self.app.clock.now() >= until
+        ) and time.monotonic() < self.app.flush_until
 
     async def report_broadcasts(self) -> int:
         """The half-way news and the final report of broadcasts, each once whatever the processes."""
@@ -573,6 +576,7 @@ class Runtime:
         # transaction (and SQLite's connection thread) hanging.
         scheduler.shutdown(wait=False)
         await asyncio.gather(*tasks)
+        await self.sweep_once(self.send_outbox)  # what the last updates answered, till flush_until
         await runner.cleanup()
         if telegram is not None:
             await telegram.stop()

@@ -70,6 +70,8 @@ class Settings:
     # Nightly backups (SQLite) go to this folder when set, keeping the newest backup_keep.
     backup_dir: Path | None = None
     backup_keep: int = 7
+    # On SIGTERM: due messages still go out for at most this long, then the process exits.
+    stop_seconds: float = 10.0
 
     @property
     def web_address(self) -> str:
@@ -236,6 +238,7 @@ _KNOWN = (
     "LOG_FORMAT",
     "BACKUP_DIR",
     "BACKUP_KEEP",
+    "STOP_SECONDS",
 )
 
 
@@ -274,4 +277,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_log_format(get("LOG_FORMAT", "text")),
         backup_dir=Path(get("BACKUP_DIR", "")) if get("BACKUP_DIR", "") else None,
         backup_keep=_count(get("BACKUP_KEEP", "7"), "BACKUP_KEEP"),
+        stop_seconds=_seconds(get("STOP_SECONDS", "10"), "STOP_SECONDS"),
     )
