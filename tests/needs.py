@@ -44,9 +44,26 @@ def _postgres() -> Absent | None:
     )
 
 
+def _systemd() -> Absent | None:
+    if shutil.which("systemd-analyze"):
+        return None
+    return Absent("systemd-analyze is not installed: apt-get install systemd (.ci/run does it)")
+
+
+def _hadolint() -> Absent | None:
+    if shutil.which("hadolint"):
+        return None
+    # Not in Debian's packages: never required, even by WISHBOT_TEST_REQUIRE_ALL.
+    return Absent(
+        "hadolint is not installed (https://github.com/hadolint/hadolint/releases)", missing=False
+    )
+
+
 NEEDS = {
     "chromium": ("drive Chromium", _chromium),
     "postgres": ("need PostgreSQL", _postgres),
+    "systemd": ("check the systemd unit", _systemd),
+    "hadolint": ("lint the Containerfile", _hadolint),
 }
 _skipped: Counter[str] = Counter()
 _reasons: dict[str, Absent] = {}
