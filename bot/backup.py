@@ -35,7 +35,7 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def postgres_guidance(url: URL, file: Path, restoring: bool = False) -> str:
-    shown = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    shown = url.set(drivername="postgresql", password=None).render_as_string()
     if restoring:
         return (
             "the store is PostgreSQL: stop the bot, then  pg_restore --clean --if-exists "
