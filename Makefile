@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 # `make run` installs what running needs; `make test` adds the test and lint tools.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# Where scripts/with-postgres finds a PostgreSQL server to start for the tests.
+POSTGRES_INITDB ?= /usr/lib/postgresql/*/bin/initdb
 
 .PHONY: run test suite lint check clean bench bench-quick
 
@@ -27,7 +29,7 @@ run: $(RUN_STAMP)
 # throwaway one. Tests that need what is missing (Chromium, PostgreSQL) are skipped with one
 # line each saying how to run them; WISHBOT_TEST_REQUIRE_ALL=1 (.ci/run) makes those failures.
 test: $(DEV_STAMP) lint
-	@if [ -z "$$WISHBOT_TEST_POSTGRES_URL" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if [ -z "$$WISHBOT_TEST_POSTGRES_URL" ] && ls $(POSTGRES_INITDB) >/dev/null 2>&1; then \
 		exec scripts/with-postgres $(MAKE) --no-print-directory suite; \
 	else \
 		exec $(MAKE) --no-print-directory suite; \
