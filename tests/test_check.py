@@ -160,3 +160,32 @@ async def test_run_refuses_an_older_database_unless_told_to_migrate(tmp_path: Pa
                 await process.wait()
         code, out, _ = await wishbot("check", env=env)
         assert code == 0, out
+
+
+async def test_a_copy_without_its_catalogues_fails_that_line(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "project"
+    for package in ("bot", "handlers", "models"):
+        shutil.copytree(
+            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    # English is there; the Chinese catalogue was lost on the way.
+    shutil.copytree(ROOT / "locales" / "en", copy / "locales" / "en")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        env={**clean, "WISHBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"},
+        cwd=copy,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 1
+    line = next(x for x in out.decode().splitlines() if "catalogues" in x)
+    assert line == (
+        f"FAIL catalogues: cannot compile zh_Hans (FileNotFoundError) under "
+        f"{copy / 'locales'}: reinstall from a complete copy of the project"
+    )
