@@ -46,7 +46,7 @@ def run_suite(tmp_path: Path, *, chromium: bool = False, **env: str) -> tuple[in
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("WISHBOT_TEST_") and k not in ("PATH", "PYTHONPATH")
+        if not k.startswith("WISHBOT_TEST_") and k not in ("PATH", "PYTHONPATH", "PYTEST_ADDOPTS")
     }
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
