@@ -6,9 +6,9 @@ The command line and the tests both start from here.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,8 +27,12 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    # Once asked to stop: due messages go out until this moment (time.monotonic), no later.
-    flush_until: float = float("inf")
+    # Once asked to stop: due messages go out until this moment (on the clock), no later.
+    flush_until: dt.datetime | None = None
+
+    def may_still_send(self) -> bool:
+        """False once a stop was asked and its time for sending what is due is over."""
+        return self.flush_until is None or self.clock.now() < self.flush_until
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -48,7 +52,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 def ask_to_stop(app: App) -> None:
     """Stop taking updates; those in hand finish, what is due goes out for stop_seconds."""
     if not app.stopping.is_set():
-        app.flush_until = time.monotonic() + app.settings.stop_seconds
+        app.flush_until = app.clock.now() + dt.timedelta(seconds=app.settings.stop_seconds)
         app.stopping.set()
 
 

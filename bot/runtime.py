@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -370,9 +369,7 @@ class Runtime:
 
     def _may_send(self, platform: str) -> bool:
         until = self._held_until.get(platform)
-        return (
-            until is None or self.app.clock.now() >= until
-        ) and time.monotonic() < self.app.flush_until
+        return (until is None or self.app.clock.now() >= until) and self.app.may_still_send()
 
     async def report_broadcasts(self) -> int:
         """The half-way news and the final report of broadcasts, each once whatever the processes."""
