@@ -6,6 +6,7 @@ The command line and the tests both start from here.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Once asked to stop: due messages go out until this moment (on the clock), no later.
+    flush_until: dt.datetime | None = None
+
+    def may_still_send(self) -> bool:
+        """False once a stop was asked and its time for sending what is due is over."""
+        return self.flush_until is None or self.clock.now() < self.flush_until
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -42,6 +49,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
 
 
+def ask_to_stop(app: App) -> None:
+    """Stop taking updates; those in hand finish, what is due goes out for stop_seconds."""
+    if not app.stopping.is_set():
+        app.flush_until = app.clock.now() + dt.timedelta(seconds=app.settings.stop_seconds)
+        app.stopping.set()
+
+
 async def serve(app: App) -> None:
     """Run until SIGINT or SIGTERM; the adapters hang off this loop as they arrive."""
     from bot.demo import empty_store
@@ -50,7 +64,7 @@ async def serve(app: App) -> None:
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, app.stopping.set)
+        loop.add_signal_handler(sig, ask_to_stop, app)
     async with app.sessions.begin() as session:
         code = await setup_code(session)
     if code:

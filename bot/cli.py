@@ -47,7 +47,10 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wishbot", description="Small Wishes community bot")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="migrate the database and start the bot")
+    run = sub.add_parser("run", help="check, migrate a new database and start the bot")
+    run.add_argument(
+        "--migrate", action="store_true", help="bring an older database to the newest schema first"
+    )
     sub.add_parser("migrate", help="bring the database to the newest schema")
     sub.add_parser("seed-demo", help="load a demo community to try every role")
 
@@ -72,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="end", type=_date, help="last day (YYYY-MM-DD)")
     exp.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
     exp.add_argument("--output", type=Path, required=True, help="file to write")
+    sub.add_parser("check", help="check the settings, database, migrations and Telegram token")
+    bak = sub.add_parser("backup", help="write a consistent copy of the database (bot may run)")
+    bak.add_argument("file", type=Path, help="the backup file to write (must not exist)")
+    res = sub.add_parser("restore", help="check a backup, then put it in place (bot stopped)")
+    res.add_argument("file", type=Path, help="a file written by wishbot backup")
+    cp = sub.add_parser("copy-db", help="copy the whole store into a new, empty database")
+    cp.add_argument(
+        "from_url", metavar="FROM_URL", help="the database to copy (e.g. sqlite:///data/wishbot.db)"
+    )
+    cp.add_argument(
+        "to_url",
+        metavar="TO_URL",
+        help="an empty database (e.g. postgresql://wishbot@localhost/wishbot)",
+    )
     return parser
 
 
@@ -88,9 +105,78 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[T]]) -> 
         await app.close()
 
 
-async def _run(app: App) -> None:
-    await migrate(app.engine)
+async def _run(app: App, allow_migrate: bool = False) -> None:
+    from bot.checks import all_findings, schema_state
+
+    findings = await all_findings(app.settings)
+    versions, _ = await schema_state(app.settings)
+    older = next((f for f in findings if f.name == "migrations" and not f.ok), None)
+    if older is not None and versions and not allow_migrate:
+        # A database from an older version: upgrading is the operator's step, after a backup.
+        # (A new, empty one is simply migrated: a newcomer's first start.)
+        raise CommandError(
+            older.says.replace(
+                "run wishbot migrate", "run wishbot migrate (or wishbot run --migrate)"
+            )
+        )
+    failed = [f for f in findings if not f.ok and f.name != "migrations"]
+    for finding in failed:
+        print(f"wishbot: {finding.line()}", file=sys.stderr)
+    if failed:
+        raise CommandError("not starting: fix what failed above (wishbot check shows every check)")
+    await migrate(app.engine)  # a new database, or an older one with --migrate
     await serve(app)
+
+
+async def _check(settings: Settings) -> int:
+    from bot.checks import all_findings
+
+    findings = await all_findings(settings)
+    for finding in findings:
+        print(finding.line())
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup, restore
+    from models.clock import SystemClock
+
+    try:
+        if args.command == "backup":
+            print(backup(settings, args.file))
+        else:
+            print(asyncio.run(restore(settings, args.file, SystemClock().now())))
+    except BackupError as e:
+        print(f"wishbot: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"wishbot: {e.strerror or e}: {e.filename or args.file}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _copy_db(args: argparse.Namespace) -> int:
+    from bot.copy_db import CopyError, copy_database
+
+    try:
+        copied = asyncio.run(copy_database(args.from_url, args.to_url))
+    except CopyError as e:
+        print(f"wishbot: {e}", file=sys.stderr)
+        return 2
+    print(copied.summary())
+    return 0
+
+
+def _check_settings() -> int:
+    from bot.checks import setting_findings
+
+    findings = setting_findings()
+    for finding in findings:
+        print(finding.line())
+    if all(f.ok for f in findings):
+        return 0
+    print("SKIP database, migrations, catalogues, telegram: fix the settings first")
+    return 1
 
 
 async def _migrate(app: App) -> None:
@@ -185,15 +271,27 @@ def _database_error(settings: Settings, error: Exception) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     set_up_logging()
+    if args.command == "check":
+        code = _check_settings()
+        if code:
+            return code
     try:
         settings = load_settings()
     except SettingsError as e:
         print(f"wishbot: {e}", file=sys.stderr)
         return 2
     keep_secret(settings.telegram_token, settings.webhook_secret, settings.database_url.password)
+    if settings.log_format != "text":
+        set_up_logging(log_format=settings.log_format)
     use_time_zone(settings.timezone)
+    if args.command == "check":
+        return asyncio.run(_check(settings))
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
+    if args.command == "copy-db":
+        return _copy_db(args)
     commands: dict[str, Callable[[App], Awaitable[None]]] = {
-        "run": _run,
+        "run": lambda app: _run(app, args.migrate),
         "migrate": _migrate,
         "seed-demo": _seed_demo,
         "import": lambda app: _import(app, args),

@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.backup import schedule_backups
+from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
 from bot.web.server import init_app
@@ -211,7 +213,7 @@ class Runtime:
         handled = 0
         async with self._inbox_lock:
             while not self.app.stopping.is_set():
-                answered = await self._handle_one()
+                answered = await watched(self._handle_one)
                 if answered is None:
                     break
                 handled += 1
@@ -228,9 +230,11 @@ class Runtime:
                 if row is None:
                     return None
                 row_id, platform = row.id, row.platform
+                update_claimed(row_id, platform)
                 adapter = self.adapters.get(platform)
                 if adapter is not None:
                     incoming, query_id = adapter.parse(row.payload)
+                    update_routed(incoming)
                     if incoming is not None:
                         await self.queue(session, await handle(session, incoming, self.config))
                     if query_id:
@@ -243,6 +247,7 @@ class Runtime:
                 # logs it once and tries again after a wait.
                 raise
             log.exception("update %s failed: %s", row_id, type(error).__name__)
+            update_failed()
             await self._give_up(row_id, type(error).__name__)
         if query is not None:
             await query[0].answer_button(query[1])
@@ -366,7 +371,7 @@ class Runtime:
 
     def _may_send(self, platform: str) -> bool:
         until = self._held_until.get(platform)
-        return until is None or self.app.clock.now() >= until
+        return (until is None or self.app.clock.now() >= until) and self.app.may_still_send()
 
     async def report_broadcasts(self) -> int:
         """The half-way news and the final report of broadcasts, each once whatever the processes."""
@@ -570,6 +575,7 @@ class Runtime:
         # transaction (and SQLite's connection thread) hanging.
         scheduler.shutdown(wait=False)
         await asyncio.gather(*tasks)
+        await self.sweep_once(self.send_outbox)  # what the last updates answered, till flush_until
         await runner.cleanup()
         if telegram is not None:
             await telegram.stop()
@@ -595,6 +601,7 @@ class Runtime:
         scheduler.add_job(
             self.plan_daily, "cron", hour=digest.hour, minute=digest.minute, id="daily"
         )
+        schedule_backups(scheduler, settings, self.app.clock.now)
         return scheduler
 
     async def _sweep(self, waiting: asyncio.Event, work: Any) -> None:
@@ -612,7 +619,7 @@ class Runtime:
         name = getattr(work, "__name__", "sweep")
         outage = self._sweep_outages.setdefault(name, Outage(f"The {name} sweep", log))
         try:
-            await work()
+            done = await work()
         except Exception as error:  # the loop must survive a database outage or a bug
             await self.pause(outage.failed(error))
             # Go round again after the wait: a wake during the outage may have been missed.
@@ -620,3 +627,4 @@ class Runtime:
                 event.set()
             return
         outage.ended()
+        swept(name, done, self.app.clock.now())

@@ -64,6 +64,17 @@ class Settings:
     # Web pages of other sites that may read Open311 from the browser (CORS, GET only):
     # origins like https://map.example.org, or "*" for any.
     open311_cors_origins: tuple[str, ...] = ()
+    # /metrics answers loopback callers, and others only with this bearer token (unset: none).
+    metrics_token: str | None = None
+    # /readyz is not ready while a due outbox row has waited longer than this.
+    ready_outbox_seconds: float = 600.0
+    # "text" (readable) or "json" (one object a line) for the log.
+    log_format: str = "text"
+    # Nightly backups (SQLite) go to this folder when set, keeping the newest backup_keep.
+    backup_dir: Path | None = None
+    backup_keep: int = 7
+    # On SIGTERM: due messages still go out for at most this long, then the process exits.
+    stop_seconds: float = 10.0
 
     @property
     def web_address(self) -> str:
@@ -184,6 +195,22 @@ def _rate(raw: str) -> float:
     return value
 
 
+def _log_format(raw: str) -> str:
+    if raw not in ("text", "json"):
+        raise SettingsError(f"WISHBOT_LOG_FORMAT must be text or json, not {raw!r}")
+    return raw
+
+
+def _count(raw: str, name: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise SettingsError(f"WISHBOT_{name} must be a whole number from 1 to 1000, not {raw!r}")
+    return value
+
+
 def _rules(raw: Any) -> ReminderRules:
     if raw is None:
         return ReminderRules()
@@ -225,6 +252,13 @@ _KNOWN = (
     "RULES",
     "TELEGRAM_RATE",
     "OPEN311_CORS_ORIGINS",
+    "SEND_LEASE_SECONDS",
+    "METRICS_TOKEN",
+    "READY_OUTBOX_SECONDS",
+    "LOG_FORMAT",
+    "BACKUP_DIR",
+    "BACKUP_KEEP",
+    "STOP_SECONDS",
 )
 
 
@@ -259,4 +293,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         telegram_rate=_rate(get("TELEGRAM_RATE", "30")),
         send_lease_seconds=_seconds(get("SEND_LEASE_SECONDS", "60"), "SEND_LEASE_SECONDS"),
         open311_cors_origins=_origins(get("OPEN311_CORS_ORIGINS", "")),
+        metrics_token=get("METRICS_TOKEN", "") or None,
+        ready_outbox_seconds=_seconds(get("READY_OUTBOX_SECONDS", "600"), "READY_OUTBOX_SECONDS"),
+        log_format=_log_format(get("LOG_FORMAT", "text")),
+        backup_dir=Path(get("BACKUP_DIR", "")) if get("BACKUP_DIR", "") else None,
+        backup_keep=_count(get("BACKUP_KEEP", "7"), "BACKUP_KEEP"),
+        stop_seconds=_seconds(get("STOP_SECONDS", "10"), "STOP_SECONDS"),
     )

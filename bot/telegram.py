@@ -33,8 +33,9 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
+from bot.metrics import CountedLimiter
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
 from bot.settings import Settings
@@ -93,7 +94,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         # PTB's limiter paces us (30/s overall, 20/min per group); a 429 is not retried in
         # place but handed to the outbox, which holds that chat's queue for retry_after.
         .rate_limiter(
-            AIORateLimiter(
+            CountedLimiter(
                 overall_max_rate=settings.telegram_rate, overall_time_period=1, max_retries=0
             )
         )

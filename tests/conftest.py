@@ -19,6 +19,11 @@ from bot.settings import load_settings
 from models.clock import ManualClock
 from models.schema import Base
 from tests.databases import fresh_database
+from tests.needs import (  # noqa: F401 (hooks: Chromium and PostgreSQL, skipped or required)
+    pytest_configure,
+    pytest_runtest_setup,
+    pytest_terminal_summary,
+)
 from tests.town import Town, build_town
 
 # 09:00 on a Monday in Shanghai.

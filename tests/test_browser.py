@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from tests.browser import DESKTOP, PHONE, chromium, context, screenshot_path
 from tests.telegram_bot import telegram_bot
 from tests.town import Town
 from tests.web import web_site
+
+pytestmark = pytest.mark.chromium
 
 
 def _url(app: App) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,8 @@ from models.wishes import Wish, WishStatus
 from tests.browser import PHONE, chromium, context, screenshot_path
 from tests.town import Town
 from tests.web import web_site
+
+pytestmark = pytest.mark.chromium
 
 
 async def _press(page: Page, label: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,8 @@ from tests.telegram_bot import telegram_bot
 from tests.test_photos import url_of, wish_with_photo_on_telegram
 from tests.town import Town
 from tests.web import web_site
+
+pytestmark = pytest.mark.chromium
 
 
 async def _codes(sessions: async_sessionmaker[AsyncSession], town: Town) -> tuple[str, str]:

@@ -15,16 +15,13 @@ from bot.app import build_app
 from bot.migrate import migrate
 from bot.settings import load_settings
 from models.inbox import claim_next, claim_query
-from tests.databases import fresh_database, on_postgres
+from tests.databases import fresh_database
 
 HANDLED = 1_000_000
 
 
-@pytest.mark.skipif(
-    not on_postgres(),
-    reason="EXPLAIN plans and table statistics are PostgreSQL's; SQLite's "
-    "planner has no statistics to drift with (set WISHBOT_TEST_DATABASE_URL)",
-)
+# EXPLAIN plans and table statistics are PostgreSQL's; SQLite's planner has none to drift with.
+@pytest.mark.postgres
 async def test_the_inbox_claim_reads_only_waiting_rows_with_a_million_handled(
     tmp_path: Path,
 ) -> None:

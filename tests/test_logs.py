@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -242,3 +243,72 @@ def test_a_secret_that_slips_into_a_line_is_hidden(every_line: Capture) -> None:
     lines = every_line.lines
     assert len(lines) == 3 and "[hidden]" in lines[0] and "[hidden]" in lines[1]
     assert not any("secret-part" in line or "private text" in line for line in lines)
+
+
+async def test_json_lines_one_per_update_with_no_name_text_or_token(tmp_path: Path) -> None:
+    """`wishbot run` with WISHBOT_LOG_FORMAT=json: every line is a JSON object; each update
+    has one line with its id, platform, handler, outcome and latency, and nothing typed."""
+    import asyncio
+    import json
+    import os
+    import signal
+    import socket
+    import sys
+
+    from tests.fake_bot_api import FakeBotApi
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with FakeBotApi() as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
+        env.update(
+            {
+                "WISHBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+                "WISHBOT_TELEGRAM_TOKEN": server.token,
+                "WISHBOT_TELEGRAM_BASE_URL": server.base_url,
+                "WISHBOT_SWEEP_SECONDS": "0.2",
+                "WISHBOT_WEB_PORT": str(port),
+                "WISHBOT_LOG_FORMAT": "json",
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        try:
+            log = ""
+            while "is running" not in log:
+                line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+                assert line, log
+                log += line
+            user = server.user(user_id=778, first_name=TG_NAME, language_code="en")
+            user.send("/help")
+            user.send(f"{TG_WISH} {TG_PHONE}")
+            await server.wait_for(
+                lambda c: c.method == "sendMessage" and c.params.get("chat_id") == user.chat_id,
+                timeout=60,
+            )
+            for _ in range(200):
+                if len(server.sent_to(user.chat_id)) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            _, rest = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert process.returncode == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    text_log = log + (rest or b"").decode()
+    lines = [json.loads(line) for line in text_log.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    updates = [line for line in lines if line["logger"] == "wishbot.updates"]
+    assert updates, text_log
+    assert [(u["platform"], u["kind"], u["handler"], u["outcome"]) for u in updates] == [
+        ("telegram", "command", "/help", "handled"),
+        ("telegram", "text", "step or help", "handled"),
+    ]
+    assert all(isinstance(u["update_id"], int) and u["latency_ms"] >= 0 for u in updates)
+    for secret in (TG_NAME, TG_WISH, TG_PHONE, server.token, "quince"):
+        assert secret not in text_log

@@ -23,7 +23,7 @@ from bot.app import App, build_app
 from bot.migrate import migrate
 from bot.settings import load_settings
 from models.reminders import Reminder, ReminderStatus
-from tests.databases import fresh_database, on_postgres
+from tests.databases import fresh_database
 from tests.fake_bot_api import FakeBotApi
 
 START_SECONDS = 60  # a bot process must be up (migrated, polling) within this
@@ -168,9 +168,8 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     assert await asyncio.wait_for(process.wait(), timeout=60) == 0
 
 
-@pytest.mark.skipif(
-    not on_postgres(), reason="several bot processes need PostgreSQL; SQLite serves one process"
-)
+# Several bot processes need PostgreSQL; SQLite serves one process.
+@pytest.mark.postgres
 async def test_two_processes_send_ten_thousand_reminders_once(tmp_path: Path) -> None:
     count, users = 10_000, 500
     async with fresh_database(tmp_path) as url, FakeBotApi() as server:

@@ -24,12 +24,11 @@ from bot.settings import load_settings
 from bot.telegram import SECRET_HEADER, WEBHOOK_PATH
 from models.community import Building, Community, Grid, Street
 from models.invites import setup_code
-from tests.databases import fresh_database, on_postgres
+from tests.databases import fresh_database
 from tests.fake_bot_api import FakeBotApi
 
-pytestmark = pytest.mark.skipif(
-    not on_postgres(), reason="several bot processes need PostgreSQL; SQLite serves one process"
-)
+# Several bot processes need PostgreSQL; SQLite serves one process.
+pytestmark = pytest.mark.postgres
 SECRET = "test-webhook-secret"
 
 
