@@ -50,12 +50,21 @@ async def tell(
         for_person = await _summary_in_their_language(turn, person_id, wish)
 
         def build(t: Translator, summary_text: str = for_person) -> Reply:
-            # A moment among the values is said in the person's own language.
-            values = {k: t.when(v) if isinstance(v, dt.datetime) else v for k, v in params.items()}
+            # A moment among the values is said in the person's own language; so is a value
+            # given as a function of the reader's Translator (it returns escaped Markup).
+            values = {k: _in_their_words(t, v) for k, v in params.items()}
             text = t(message, code=wish.code, **values) + "\n\n" + summary_text
             return Reply(text, tuple(tuple(row) for row in buttons(t)), photo=photo, card=card)
 
         await turn.tell(person_id, build, urgent=wish.urgency == Urgency.URGENT)
+
+
+def _in_their_words(t: Translator, value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return t.when(value)
+    if callable(value):
+        return value(t)
+    return value
 
 
 async def spend_card(
