@@ -25,6 +25,7 @@ from handlers.flows.news import (
     spend_card,
     tell,
 )
+from handlers.flows.same_wish import merge_buttons, same_as, same_note
 from handlers.flows.suggested import TOP, candidate_line
 from handlers.flows.verification import ask_heads_to_check
 from handlers.i18n import Markup, Translator
@@ -99,12 +100,15 @@ async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
 
 
 async def _verify_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    same = await same_as(speaker, wish)
+    verify = _buttons((N_("✅ Verify"), "verify", wish.id))
     await tell(
         speaker,
         await ladder_holders(speaker, wish, Role.GRID_WORKER),
         wish,
         N_("Wish {code} has waited a long time for the building head's check."),
-        _buttons((N_("✅ Verify"), "verify", wish.id)),
+        lambda t: [*verify(t), *([merge_buttons(t, wish, same)] if same else [])],
+        extra=same_note(same),
     )
 
 

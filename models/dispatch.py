@@ -22,7 +22,7 @@ from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import MemberProfile, Person, Role, RoleGrant
-from models.reach import Place, communities_run, grants_of, place_of_building
+from models.reach import Place, Reach, communities_run, grants_of, place_of_building
 from models.skills import skills_hold
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
@@ -360,11 +360,12 @@ async def rank_members(
 
 
 async def rank_for_wish(
-    session: AsyncSession, wish_id: int, limit: int = 5, *, timezone: ZoneInfo = UTC
+    session: AsyncSession, reach: Reach, wish_id: int, limit: int = 5, *, timezone: ZoneInfo = UTC
 ) -> list[Candidate]:
-    """What the dashboard's wish page shows: the top candidates for the wish, with reasons."""
+    """For the dashboard's wish page: the top candidates for the wish, with their reasons;
+    only for a wish in the viewer's reach (models/reach.py), as if it did not exist otherwise."""
     wish = await session.get(Wish, wish_id)
-    if wish is None:
+    if wish is None or not reach.covers(await place_of_building(session, wish.building_id)):
         raise NotFound(N_("There is no such wish."))
     return await rank_members(session, wish, limit, timezone=timezone)
 

@@ -1,7 +1,7 @@
 """Wishes asked twice: a new wish that looks like an open one in the same building, and the
 merge that makes them one wish with every requester (told at every step; points paid once).
 
-Similar text is measured on character bigrams and trigrams, so Chinese needs no word splitter.
+Similar text is measured on character n-grams, so Chinese needs no word splitter.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from models.co_requesters import WishRequester, co_requesters
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.people import Person
 from models.permissions import ladder_level
-from models.reach import grants_of, place_of_building
+from models.reach import Reach, grants_of, place_of_building
 from models.wish_life import _check_can_move, _move
 from models.wishes import FINAL_STATUSES, Wish, WishEvent, WishStatus
 
@@ -29,19 +29,36 @@ UNDER_WAY = (S.SUBMITTED, S.OPEN, S.ACCEPTED, S.ESCALATED)
 MERGED = "merge"
 
 
-def _normal(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\W_]+", " ", folded).strip()
+# Words and characters that every wish shares, so they say nothing about which one it is.
+COMMON_WORDS = frozenset(
+    (
+        *("a", "an", "the", "on", "in", "at", "of", "to", "is", "are", "was", "be", "it"),
+        *("its", "this", "that", "and", "or", "for", "with", "my", "our", "me", "we", "i"),
+        *("you", "please", "again", "very", "there", "here", "from", "by", "as", "floor"),
+    )
+)
+COMMON_HAN = frozenset("的了吗呢吧啊请很也都在是有个一我们你他她它这那里和与及")
+COMMON_PHRASES = ("请尽快", "尽快", "麻烦", "帮忙", "谢谢", "一下")
+HAN = "\u3400-\u9fff\uf900-\ufaff"
 
 
 def grams(text: str) -> frozenset[str]:
-    """The character bigrams and trigrams of the text (case, width and punctuation folded)."""
-    cleaned = _normal(text)
+    """What a text is made of, for comparing: character bigrams of its Chinese (no word
+    splitter needed) and trigrams of its other words, without what every wish says."""
+    cleaned = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold())
+    for phrase in COMMON_PHRASES:
+        cleaned = cleaned.replace(phrase, " ")
     found: set[str] = set()
-    for size in (2, 3):
-        found.update(cleaned[i : i + size] for i in range(len(cleaned) - size + 1))
-    found.discard(" ")
-    return frozenset(g for g in found if g.strip())
+    for run in re.findall(f"[{HAN}]+", cleaned):
+        kept = "".join(c for c in run if c not in COMMON_HAN)
+        found.update(kept[i : i + 2] for i in range(len(kept) - 1))
+        if len(kept) == 1:
+            found.add(kept)
+    for word in re.findall(f"[^\\s{HAN}]+", cleaned):
+        if word not in COMMON_WORDS:
+            padded = f" {word} "
+            found.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return frozenset(found)
 
 
 def similarity(a: str, b: str) -> float:
@@ -62,8 +79,7 @@ async def probable_duplicates(session: AsyncSession, wish: Wish, limit: int = 3)
                 Wish.building_id == wish.building_id,
                 Wish.category == wish.category,
                 Wish.status.in_(UNDER_WAY),
-                Wish.id != wish.id,
-                Wish.created_at <= wish.created_at,
+                Wish.id < wish.id,  # asked earlier
             )
             .order_by(Wish.id)
         )
@@ -85,9 +101,10 @@ async def merge_wishes(
     kept = await session.get(Wish, kept_id, populate_existing=True)
     if duplicate is None or kept is None:
         raise NotFound(N_("There is no such wish."))
-    place = await place_of_building(session, duplicate.building_id)
-    if ladder_level(await grants_of(session, actor), place) < 1:
-        raise NotAllowed(N_("Only the building's head or the office can merge wishes."))
+    grants = await grants_of(session, actor)
+    for building_id in {duplicate.building_id, kept.building_id}:
+        if ladder_level(grants, await place_of_building(session, building_id)) < 1:
+            raise NotAllowed(N_("Only the building's head or the office can merge wishes."))
     if duplicate.id == kept.id or duplicate.building_id != kept.building_id:
         raise IllegalTransition(
             N_("Wish {code} cannot be merged into {other}."), code=duplicate.code, other=kept.code
@@ -143,3 +160,17 @@ async def merged_into(session: AsyncSession, wish_id: int) -> int | None:
     return await session.scalar(
         select(WishRequester.wish_id).where(WishRequester.from_wish_id == wish_id).limit(1)
     )
+
+
+async def same_as_for_page(
+    session: AsyncSession, reach: Reach, wish_id: int
+) -> list[tuple[Wish, float]]:
+    """For the dashboard's wish page: the wishes this one is probably the same as, each with
+    how alike (0..1); only for a wish in the viewer's reach (models/reach.py)."""
+    wish = await session.get(Wish, wish_id)
+    if wish is None or not reach.covers(await place_of_building(session, wish.building_id)):
+        raise NotFound(N_("There is no such wish."))
+    return [
+        (other, similarity(wish.description, other.description))
+        for other in await probable_duplicates(session, wish)
+    ]

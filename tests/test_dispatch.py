@@ -29,8 +29,9 @@ from models.dispatch import (
     score_of,
     set_dispatch_rules,
 )
-from models.errors import InvalidInput, NotAllowed
+from models.errors import InvalidInput, NotAllowed, NotFound
 from models.people import MemberProfile, Person, Role
+from models.reach import community_reach
 from models.schedule import rules_for_building
 from models.wish_life import (
     accept_wish,
@@ -246,7 +247,13 @@ async def test_many_members_in_the_database_order_of_their_own_scores(
                 profile.available_to = draw.randrange(12, 25)
     async with sessions() as s:
         ranked = await rank_members(s, wish, 100)
-        again = await rank_for_wish(s, wish.id, 100)
+        again = await rank_for_wish(s, community_reach(town.sunflower.id), wish.id, 100)
+        try:  # the dashboard's call: only within the viewer's reach
+            await rank_for_wish(s, community_reach(town.maple.id), wish.id)
+        except NotFound:
+            pass
+        else:
+            raise AssertionError("a wish outside the reach was ranked")
     assert len(ranked) == 33
     _check_reasons(ranked, "repair")
     assert [c.id for c in ranked] == [c.id for c in again]

@@ -16,6 +16,7 @@ from handlers.flows import (  # noqa: F401
     relay,
     resident_list,
     revoke,
+    same_wish,
     setup,
     street,
     tasks,

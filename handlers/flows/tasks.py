@@ -15,6 +15,7 @@ from handlers.flows.news import (
     requester_side,
     tell,
     wish_photo,
+    with_co_requesters,
 )
 from handlers.flows.relay import relay_button
 from handlers.flows.verification import offer_to_members
@@ -466,7 +467,7 @@ async def _tell_photo(
 ) -> None:
     """The photo on its own, before the message with the buttons (captions are short)."""
     actor = turn.person.id if turn.person else None
-    for person_id in dict.fromkeys(people):
+    for person_id in await with_co_requesters(turn, wish, people):
         if person_id == actor:
             continue
 
