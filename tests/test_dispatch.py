@@ -42,6 +42,7 @@ from models.wish_life import (
     verify_wish,
 )
 from models.wishes import Wish
+from tests.chat import CONFIG, World
 from tests.town import Town
 
 WEDNESDAY_10 = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)  # a Wednesday, 10:00 UTC
@@ -298,3 +299,43 @@ def test_reasons_add_up_and_each_better_fact_scores_higher(
     # Ratings above three stars add, below take away, exactly three change nothing.
     rating_part = score_of(with_ratings, rules, "repair") - score
     assert (rating_part > 0) == (stars > 3) and (rating_part < 0) == (stars < 3)
+
+
+async def test_a_member_says_when_they_are_free_in_chat_and_dispatch_listens(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    wish = await _plain(sessions, town)  # Wednesday 10:00 UTC: 18:00 in Shanghai
+    await _edit(sessions, town.runner, availability="weekday evenings")
+    world = World(sessions)
+    runner = await world.as_person(town.runner)
+    await runner.send("/availability")
+    assert "not chosen yet (you wrote: weekday evenings)" in runner.texts()[-2]
+    await runner.press("Done")
+    assert "at least one day" in runner.last.text
+    await runner.press("Wed")
+    await runner.press("Sat")
+    await runner.press("Sun")
+    await runner.press("✅ Sun")  # pressed again: off
+    await runner.press("Done")
+    await runner.send("evenings")  # typed, not pressed
+    assert "with the buttons" in runner.last.text
+    await runner.press("Evenings")
+    assert "You are free: Wed, Sat 18–22." in runner.last.text
+    async with sessions() as s:
+        profile = await s.get(MemberProfile, town.runner.id)
+        assert profile is not None
+        assert (profile.available_days, profile.available_from, profile.available_to) == (
+            mask_of([2, 5]),
+            18,
+            22,
+        )
+        assert profile.availability == "weekday evenings"  # the old words are kept
+        ranked = await rank_members(s, wish, 3, timezone=CONFIG.timezone)
+    assert [c.name for c in ranked] == ["Runner", "Fixer", "Walker"]
+    assert "free at the preferred time" in [r.message for r in ranked[0].reasons]
+
+    alice = await world.as_person(town.alice)
+    await alice.send("/availability")
+    assert "/availability is not for you" in alice.last.text
+    async with sessions() as s:
+        assert await s.get(MemberProfile, town.alice.id) is None

@@ -5,6 +5,7 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 
 from handlers.flows import (  # noqa: F401
     admin,
+    availability,
     campaigns,
     erase_person,
     help,
