@@ -21,6 +21,7 @@ from bench.harness import Broken, Process, Replies, database, duplicates, echo, 
 from bench.harness import url_of as url
 from bench.people import Person, know, person
 from bot.app import App
+from models.dispatch import rank_members
 from models.people import Person as Someone
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Wish, WishStatus
@@ -413,6 +414,38 @@ async def dispatch(members: int, asks: int, postgres: str | None) -> Run:
             raise Broken(f"/assign: {len(texts)} answers for {asks} asks")
         check_clean(server, replies, duplicates_allowed=True)
         return Run(timing(admin.latencies))
+
+
+async def dispatch_ranking(members: int, asks: int, postgres: str | None) -> Run:
+    """The store's dispatch alone (models/dispatch.py): the top five with reasons for one
+    open wish among ``members`` members with homes, stated hours and a history, ``asks``
+    times in a row after one warm-up; each time is the ranking call itself."""
+    async with database(postgres) as app:
+        place = await seed.community(app, buildings=20)
+        await seed.dispatch_crowd(app, place, members)
+        code = await seed.open_wish(app, place)
+        async with app.sessions.begin() as s:
+            await s.execute(
+                update(Wish)
+                .where(Wish.code == code)
+                .values(preferred_time=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+            )
+        latencies: list[float] = []
+        # The process's CPU time per call too (both its threads: SQLite runs in aiosqlite's):
+        # what a call costs, whatever else the shared machine is doing meanwhile.
+        cpu: list[float] = []
+        for n in range(asks + 1):
+            async with app.sessions() as s:
+                wish = await s.scalar(select(Wish).where(Wish.code == code))
+                assert wish is not None
+                started, used = time.perf_counter(), time.process_time()
+                ranked = await rank_members(s, wish, 5, timezone=app.settings.timezone)
+                if n:
+                    latencies.append(time.perf_counter() - started)
+                    cpu.append(time.process_time() - used)
+            if len(ranked) != 5 or any(sum(r.points for r in c.reasons) != c.score for c in ranked):
+                raise Broken(f"dispatch: {len(ranked)} candidates, or reasons off their score")
+        return Run({**timing(latencies), **timing(cpu, "cpu_")})
 
 
 # --- (6) memory ---------------------------------------------------------------------------

@@ -9,21 +9,38 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.availability import available_at, slot_of
+from models.base import UTCDateTime
 from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.reach import Place, Reach, communities_run, grants_of, place_of_building
-from models.skills import skills_hold
+from models.skills import skills_mention
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -204,46 +221,153 @@ async def set_dispatch_rules(
     return rules
 
 
-def _busy_counts() -> Any:
-    return (
-        select(WishAssignment.member_id.label("member_id"), func.count().label("n"))
-        .join(Wish, WishAssignment.wish_id == Wish.id)
-        .where(WishAssignment.status == AssignmentStatus.ACTIVE, Wish.status.in_(BUSY))
-        .group_by(WishAssignment.member_id)
-        .subquery()
-    )
+def _p(name: str) -> BindParameter[int]:
+    return bindparam(name, type_=Integer())
 
 
-def _recent_counts(since: dt.datetime) -> Any:
-    return (
-        select(WishAssignment.member_id.label("member_id"), func.count().label("n"))
-        .where(WishAssignment.accepted_at >= since)
-        .group_by(WishAssignment.member_id)
-        .subquery()
-    )
-
-
-def _ratings() -> Any:
+def _history(for_few: bool) -> Any:
+    """Per member, in one pass over their places: open tasks now, places taken lately, and
+    the sum and number of the ratings of the closed wishes they helped with."""
+    active = WishAssignment.status == AssignmentStatus.ACTIVE
+    rated = and_(active, Wish.status == S.CLOSED, Wish.rating.is_not(None))
+    busy = and_(active, Wish.status.in_(BUSY))
+    recent = WishAssignment.accepted_at >= bindparam("since", type_=UTCDateTime())
+    few = [WishAssignment.member_id.in_(bindparam("few", expanding=True))] if for_few else []
     return (
         select(
             WishAssignment.member_id.label("member_id"),
-            func.sum(Wish.rating).label("total"),
-            func.count().label("n"),
+            func.sum(case((busy, 1), else_=0)).label("busy"),
+            func.sum(case((recent, 1), else_=0)).label("recent"),
+            func.sum(case((rated, Wish.rating), else_=0)).label("total"),
+            func.sum(case((rated, 1), else_=0)).label("rated"),
         )
         .join(Wish, WishAssignment.wish_id == Wish.id)
-        .where(
-            WishAssignment.status == AssignmentStatus.ACTIVE,
-            Wish.status == S.CLOSED,
-            Wish.rating.is_not(None),
-        )
+        .where(or_(busy, rated, recent), *few)
         .group_by(WishAssignment.member_id)
         .subquery()
     )
 
 
-def _least(value: ColumnElement[Any], cap: int) -> ColumnElement[int]:
+def _least(value: ColumnElement[Any], cap: str) -> ColumnElement[int]:
     """max(0, cap - value), in SQL that both databases speak."""
-    return case((value >= cap, 0), else_=cap - value)
+    return case((value >= _p(cap), 0), else_=_p(cap) - value)
+
+
+@cache
+def _statement(timed: bool, for_few: bool) -> Select[Any]:
+    """The members who may take a wish, with the score (and, for the few, the facts it is
+    made of); built once, every value a named parameter (see _parameters)."""
+    history = _history(for_few)
+    home = Building.__table__.alias("home")
+    grids_here = select(Grid.id).where(Grid.community_id == _p("community"))
+    skilled = skills_mention(
+        bindparam("skill_json", type_=String()), bindparam("skill", type_=String())
+    )
+    same_building = Person.building_id == _p("building")
+    same_grid = home.c.grid_id == _p("grid")
+    same_community = home.c.grid_id.in_(grids_here)
+    nearness = case(
+        (same_building, int(Nearness.BUILDING)),
+        (same_grid, int(Nearness.GRID)),
+        (same_community, int(Nearness.COMMUNITY)),
+        else_=int(Nearness.ELSEWHERE),
+    )
+    if timed:
+        stated = MemberProfile.available_days != 0
+        fits = and_(
+            MemberProfile.available_days.op("&")(_p("day_bit")) != 0,
+            MemberProfile.available_from <= _p("hour"),
+            MemberProfile.available_to > _p("hour"),
+        )
+        available: ColumnElement[Any] = case((~stated, None), (fits, 1), else_=0)
+        available_points: ColumnElement[Any] = case(
+            (~stated, 0), (fits, _p("w_available")), else_=-_p("w_available")
+        )
+    else:
+        available = null()
+        available_points = literal(0)
+    open_tasks = func.coalesce(history.c.busy, 0)
+    recent_n = func.coalesce(history.c.recent, 0)
+    rating_total = func.coalesce(history.c.total, 0)
+    rating_n = func.coalesce(history.c.rated, 0)
+    score = (
+        case((skilled, _p("w_skill")), else_=0)
+        + case(
+            (same_building, _p("w_building")),
+            (same_grid, _p("w_grid")),
+            (same_community, _p("w_community")),
+            else_=0,
+        )
+        + available_points
+        + _p("w_free") * _least(open_tasks, "free_cap")
+        + _p("w_rested") * _least(recent_n, "rested_cap")
+        + case(
+            (rating_n > 0, (_p("w_rating") * (rating_total - 3 * rating_n)) // rating_n),
+            else_=0,
+        )
+    ).label("score")
+    holding = select(WishAssignment.member_id).where(
+        WishAssignment.wish_id == _p("wish"), WishAssignment.status == AssignmentStatus.ACTIVE
+    )
+    columns: list[Any] = [Person.id, score]
+    if for_few:
+        columns += [
+            Person.name,
+            case((skilled, 1), else_=0),
+            nearness,
+            available,
+            open_tasks,
+            recent_n,
+            rating_total,
+            rating_n,
+        ]
+    query = (
+        select(*columns)
+        .join(MemberProfile, MemberProfile.person_id == Person.id)
+        .join(
+            RoleGrant,
+            and_(
+                RoleGrant.person_id == Person.id,
+                RoleGrant.role == Role.MEMBER,
+                RoleGrant.scope_id == _p("community"),
+            ),
+        )
+        .outerjoin(home, home.c.id == Person.building_id)
+        .outerjoin(history, history.c.member_id == Person.id)
+        .where(
+            MemberProfile.approved,
+            Person.erased_at.is_(None),
+            Person.id != _p("requester"),
+            Person.id.not_in(holding),
+        )
+    )
+    if for_few:
+        return query.where(Person.id.in_(bindparam("few", expanding=True)))
+    return query.order_by(score.desc(), Person.id).limit(_p("limit"))
+
+
+def _parameters(
+    wish: Wish, place: Place, rules: DispatchRules, since: dt.datetime, slot: tuple[int, int] | None
+) -> dict[str, Any]:
+    day, hour = slot or (0, 0)
+    return {
+        "skill": wish.category,
+        "skill_json": json.dumps(wish.category),
+        "building": place.building_id,
+        "grid": place.grid_id,
+        "community": place.community_id,
+        "day_bit": 1 << day,
+        "hour": hour,
+        "since": since,
+        "wish": wish.id,
+        "requester": wish.requester_id,
+        **{f"w_{name}": getattr(rules, name) for name in WEIGHTS},
+        "free_cap": rules.free_cap,
+        "rested_cap": rules.rested_cap,
+    }
+
+
+WEIGHTS = ("skill", "building", "grid", "community", "available", "free", "rested", "rating")
 
 
 async def rank_members(
@@ -255,96 +379,30 @@ async def rank_members(
     rules: DispatchRules | None = None,
 ) -> list[Candidate]:
     """The approved members of the wish's community who could take it, best first, at most
-    ``limit``, each with its reasons. Not the requester, nor who holds a place on it already."""
+    ``limit``, each with its reasons. Not the requester, nor who holds a place on it already.
+
+    First the order, on narrow rows (an id and a score each), then the facts of the few."""
     place: Place = await place_of_building(session, wish.building_id)
     rules = rules or await rules_for_community(session, place.community_id)
-    busy, recent, rated = (
-        _busy_counts(),
-        _recent_counts(now(session) - dt.timedelta(days=rules.recent_days)),
-        _ratings(),
-    )
-    home = Building.__table__.alias("home")
-    home_grid = Grid.__table__.alias("home_grid")
-    skill = case((skills_hold(wish.category), 1), else_=0)
-    nearness = case(
-        (Person.building_id == place.building_id, int(Nearness.BUILDING)),
-        (home.c.grid_id == place.grid_id, int(Nearness.GRID)),
-        (home_grid.c.community_id == place.community_id, int(Nearness.COMMUNITY)),
-        else_=int(Nearness.ELSEWHERE),
-    )
+    since = now(session) - dt.timedelta(days=rules.recent_days)
     slot = slot_of(wish.preferred_time, timezone)
-    if slot is None:
-        available: ColumnElement[Any] = literal(None)
-        available_points: ColumnElement[Any] = literal(0)
-    else:
-        day, hour = slot
-        stated = MemberProfile.available_days != 0
-        fits = and_(
-            MemberProfile.available_days.op("&")(1 << day) != 0,
-            MemberProfile.available_from <= hour,
-            MemberProfile.available_to > hour,
-        )
-        available = case((~stated, None), (fits, 1), else_=0)
-        available_points = case((~stated, 0), (fits, rules.available), else_=-rules.available)
-    open_tasks = func.coalesce(busy.c.n, 0)
-    recent_n = func.coalesce(recent.c.n, 0)
-    rating_total = func.coalesce(rated.c.total, 0)
-    rating_n = func.coalesce(rated.c.n, 0)
-    score = (
-        skill * rules.skill
-        + case(
-            (nearness == int(Nearness.BUILDING), rules.building),
-            (nearness == int(Nearness.GRID), rules.grid),
-            (nearness == int(Nearness.COMMUNITY), rules.community),
-            else_=0,
-        )
-        + available_points
-        + rules.free * _least(open_tasks, rules.free_cap)
-        + rules.rested * _least(recent_n, rules.rested_cap)
-        + case((rating_n > 0, (rules.rating * (rating_total - 3 * rating_n)) // rating_n), else_=0)
-    ).label("score")
-    holding = select(WishAssignment.member_id).where(
-        WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
-    )
-    query = (
-        select(
-            Person.id,
-            Person.name,
-            score,
-            skill,
-            nearness,
-            available,
-            open_tasks,
-            recent_n,
-            rating_total,
-            rating_n,
-        )
-        .join(MemberProfile, MemberProfile.person_id == Person.id)
-        .join(
-            RoleGrant,
-            and_(
-                RoleGrant.person_id == Person.id,
-                RoleGrant.role == Role.MEMBER,
-                RoleGrant.scope_id == place.community_id,
-            ),
-        )
-        .outerjoin(home, home.c.id == Person.building_id)
-        .outerjoin(home_grid, home_grid.c.id == home.c.grid_id)
-        .outerjoin(busy, busy.c.member_id == Person.id)
-        .outerjoin(recent, recent.c.member_id == Person.id)
-        .outerjoin(rated, rated.c.member_id == Person.id)
-        .where(
-            MemberProfile.approved,
-            Person.erased_at.is_(None),
-            Person.id != wish.requester_id,
-            Person.id.not_in(holding),
-        )
-        .order_by(score.desc(), Person.id)
-        .limit(limit)
-    )
+    values = _parameters(wish, place, rules, since, slot)
+    ranked = (
+        await session.execute(_statement(slot is not None, False), {**values, "limit": limit})
+    ).all()
+    if not ranked:
+        return []
+    ids = [int(pid) for pid, _ in ranked]
+    rows = {
+        int(row[0]): row
+        for row in (
+            await session.execute(_statement(slot is not None, True), {**values, "few": ids})
+        ).all()
+    }
     found: list[Candidate] = []
-    for row in (await session.execute(query)).all():
-        pid, name, total, skilled, near, free_then, n_open, n_recent, r_total, r_n = row
+    for pid in ids:
+        # The score read with the facts (a place taken meanwhile moves both alike).
+        _, total, name, skilled, near, free_then, n_open, n_recent, r_total, r_n = rows[pid]
         facts = Facts(
             skill=bool(skilled),
             nearness=Nearness(int(near)),
@@ -355,7 +413,7 @@ async def rank_members(
             rating_count=int(r_n),
         )
         reasons = reasons_of(facts, rules, wish.category)
-        found.append(Candidate(CandidateKind.MEMBER, int(pid), name, int(total), reasons, facts))
+        found.append(Candidate(CandidateKind.MEMBER, pid, name, int(total), reasons, facts))
     return found
 
 

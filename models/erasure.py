@@ -133,6 +133,7 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     profile = await session.get(MemberProfile, person.id)
     if profile is not None:
         profile.availability = ""
+        profile.available_days, profile.available_from, profile.available_to = 0, 0, 24
     person.name = ERASED_NAME
     person.phone = None
     person.phone_consent = False

@@ -27,8 +27,12 @@ SPANS = {"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 22)}
 def _read(text: str) -> tuple[int, int, int] | None:
     lowered = text.lower()
     days = 0
-    if re.search(r"weekend|周末|saturday|sunday|周六|周日|星期六|星期日", lowered):
+    if re.search(r"weekend|周末", lowered):
         days |= WEEKEND
+    if re.search(r"saturday|周六|星期六", lowered):
+        days |= 1 << 5
+    if re.search(r"sunday|周日|星期日|星期天", lowered):
+        days |= 1 << 6
     if re.search(r"weekday|workday|工作日|周一至周五", lowered):
         days |= WEEKDAYS
     if re.search(r"every ?day|daily|any ?time|每天|随时", lowered):
