@@ -50,10 +50,11 @@ def skills_hold(category: str) -> SkillsHold:
 
 
 class SkillsMention(ColumnElement[bool]):
-    """The same test, cheaper where the list is JSON text: SQLite looks for the category's
-    own JSON form ("repair", quotes included), which inside a list of strings can only be a
-    whole item (a quote inside an item is escaped). Dispatch scores every member with it.
-    Given as two parameters: the category's JSON form and the category itself."""
+    """The same test, cheaper: the list is stored as JSON text (written by json.dumps), so
+    the category's own JSON form ("repair", quotes included) is looked for in it; inside a
+    list of strings it can only be a whole item (a quote inside an item is escaped). Dispatch
+    scores every member with it. Given as two parameters: the category's JSON form and the
+    category itself (kept for a database that would need it)."""
 
     inherit_cache = True
     type = Boolean()
@@ -80,9 +81,10 @@ def _sqlite_mention(element: SkillsMention, compiler: SQLCompiler, **kw: Any) ->
 
 @compiles(SkillsMention, "postgresql")
 def _postgresql_mention(element: SkillsMention, compiler: SQLCompiler, **kw: Any) -> str:
+    # A JSON (not JSONB) column keeps the text it was given: no parsing per row.
     skills = compiler.process(element.skills, **kw)
-    category = compiler.process(element.plain, **kw)
-    return f"(CAST({skills} AS JSONB) @> jsonb_build_array(CAST({category} AS VARCHAR)))"
+    quoted = compiler.process(element.category, **kw)
+    return f"(strpos(CAST({skills} AS TEXT), CAST({quoted} AS TEXT)) > 0)"
 
 
 def skills_mention(quoted: ColumnElement[str], plain: ColumnElement[str]) -> SkillsMention:
