@@ -417,6 +417,12 @@ async def rank_members(
     return found
 
 
+def best_of(limit: int, *kinds: Sequence[Candidate]) -> list[Candidate]:
+    """The best ``limit`` of candidates of several kinds (members now; an organisation's
+    resources, ranked by their own query into the same Candidate, later), in one order."""
+    return sorted((c for found in kinds for c in found), key=lambda c: c.order)[:limit]
+
+
 async def rank_for_wish(
     session: AsyncSession, reach: Reach, wish_id: int, limit: int = 5, *, timezone: ZoneInfo = UTC
 ) -> list[Candidate]:

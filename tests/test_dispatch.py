@@ -20,9 +20,11 @@ from models.clock import ManualClock
 from models.directory import add_person, approve_member, grant_role, register_member
 from models.dispatch import (
     Candidate,
+    CandidateKind,
     DispatchRules,
     Facts,
     Nearness,
+    best_of,
     rank_for_wish,
     rank_members,
     reasons_of,
@@ -339,3 +341,17 @@ async def test_a_member_says_when_they_are_free_in_chat_and_dispatch_listens(
     assert "/availability is not for you" in alice.last.text
     async with sessions() as s:
         assert await s.get(MemberProfile, town.alice.id) is None
+
+
+def test_candidates_of_other_kinds_join_the_same_order() -> None:
+    """A second kind (an organisation's resource, later) is ranked into the same list: by
+    score, then kind, then id, whatever list it came from."""
+    facts = Facts()
+
+    def one(kind: str, id_: int, score: int) -> Candidate:
+        return Candidate(CandidateKind(kind), id_, f"{kind}{id_}", score, (), facts)
+
+    members = [one("member", 7, 50), one("member", 3, 20)]
+    others = [one("member", 1, 50), one("member", 9, 60)]
+    assert [(c.id, c.score) for c in best_of(3, members, others)] == [(9, 60), (1, 50), (7, 50)]
+    assert best_of(2, members, others) == best_of(2, others, members)
