@@ -11,11 +11,11 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.availability import mask_of
+from models.availability import available_at, mask_of
 from models.clock import ManualClock
 from models.directory import add_person, approve_member, grant_role, register_member
 from models.dispatch import (
@@ -261,6 +261,60 @@ async def test_many_members_in_the_database_order_of_their_own_scores(
     _check_reasons(ranked, "repair")
     assert [c.id for c in ranked] == [c.id for c in again]
     assert len({c.score for c in ranked}) < len(ranked)  # there were ties to break
+
+
+member_drawn = st.tuples(
+    st.sampled_from(["none", "n1", "n2", "s1", "m1"]),
+    st.sampled_from([[], ["repair"], ["errand"]]),
+    st.none() | st.tuples(st.integers(1, 127), st.integers(0, 11), st.integers(12, 24)),
+    st.sampled_from(["nothing", "open", "1", "3", "5"]),
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(member_drawn, min_size=1, max_size=6), st.integers(1, 4))
+async def test_any_members_any_history_the_order_is_the_scores_and_ties_by_id(
+    sessions: async_sessionmaker[AsyncSession],
+    town: Town,
+    drawn: list[tuple[str, list[str], tuple[int, int, int] | None, str]],
+    limit: int,
+) -> None:
+    """Members with any home, skills, stated hours and history (an open task, a closed wish
+    rated 1, 3 or 5): the database's order is by the scores its reasons add up to, ties by
+    id; the first ``limit`` are the first of the whole list; asking again changes nothing."""
+    wish = await _plain(sessions, town)
+    homes = {"none": None, "n1": town.n1, "n2": town.n2, "s1": town.s1, "m1": town.m1}
+    for n, (home, skills, hours, history) in enumerate(drawn):
+        async with sessions.begin() as s:
+            person = await add_person(s, f"H{n}", building=homes[home])
+            profile = await register_member(s, person, town.sunflower, skills=skills)
+            await approve_member(s, None, person)
+            if hours is not None:
+                profile.available_days, profile.available_from, profile.available_to = hours
+            if history != "nothing":
+                other = await submit_wish(
+                    s, town.alice, building_id=town.n1.id, category="errand", description="x"
+                )
+                await verify_wish(s, town.head_n1, other.id)
+                await accept_wish(s, person, other.id)
+                if history != "open":
+                    await report_done(s, person, other.id, "Done")
+                    await confirm_wish(s, town.alice, other.id, int(history))
+    async with sessions() as s:
+        everyone = await rank_members(s, wish, 1000, timezone=CONFIG.timezone)
+        first = await rank_members(s, wish, limit, timezone=CONFIG.timezone)
+        again = await rank_members(s, wish, 1000, timezone=CONFIG.timezone)
+        for c in everyone:  # the SQL's test of the stated hours is the Python one
+            profile = await s.get(MemberProfile, c.id)
+            assert profile is not None
+            assert c.facts.available == available_at(profile, WEDNESDAY_10, CONFIG.timezone)
+    _check_reasons(everyone, "repair")
+    assert [c.id for c in first] == [c.id for c in everyone[:limit]]
+    assert everyone == again
 
 
 facts = st.builds(
