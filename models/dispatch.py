@@ -226,14 +226,15 @@ def _p(name: str) -> BindParameter[int]:
 
 
 def _history(for_few: bool) -> Any:
-    """Per member, in one pass over their places: open tasks now, places taken lately, and
-    the sum and number of the ratings of the closed wishes they helped with."""
+    """Per member with any place, in one pass over their places: open tasks now, places taken
+    lately, the sum and number of the ratings of the closed wishes they helped with, and the
+    points all that is worth (so that the score of each member adds one number for it)."""
     active = WishAssignment.status == AssignmentStatus.ACTIVE
     rated = and_(active, Wish.status == S.CLOSED, Wish.rating.is_not(None))
     busy = and_(active, Wish.status.in_(BUSY))
     recent = WishAssignment.accepted_at >= bindparam("since", type_=UTCDateTime())
     few = [WishAssignment.member_id.in_(bindparam("few", expanding=True))] if for_few else []
-    return (
+    sums = (
         select(
             WishAssignment.member_id.label("member_id"),
             func.sum(case((busy, 1), else_=0)).label("busy"),
@@ -246,6 +247,18 @@ def _history(for_few: bool) -> Any:
         .group_by(WishAssignment.member_id)
         .subquery()
     )
+    points = (
+        _p("w_free") * _least(sums.c.busy, "free_cap")
+        + _p("w_rested") * _least(sums.c.recent, "rested_cap")
+        + case(
+            (
+                sums.c.rated > 0,
+                (_p("w_rating") * (sums.c.total - 3 * sums.c.rated)) // sums.c.rated,
+            ),
+            else_=0,
+        )
+    )
+    return select(sums, points.label("points")).subquery()
 
 
 def _least(value: ColumnElement[Any], cap: str) -> ColumnElement[int]:
@@ -299,12 +312,8 @@ def _statement(timed: bool, for_few: bool) -> Select[Any]:
             else_=0,
         )
         + available_points
-        + _p("w_free") * _least(open_tasks, "free_cap")
-        + _p("w_rested") * _least(recent_n, "rested_cap")
-        + case(
-            (rating_n > 0, (_p("w_rating") * (rating_total - 3 * rating_n)) // rating_n),
-            else_=0,
-        )
+        # A member without any place yet: all the free and rested points, no rating.
+        + func.coalesce(history.c.points, _p("fresh_points"))
     ).label("score")
     holding = select(WishAssignment.member_id).where(
         WishAssignment.wish_id == _p("wish"), WishAssignment.status == AssignmentStatus.ACTIVE
@@ -364,6 +373,7 @@ def _parameters(
         **{f"w_{name}": getattr(rules, name) for name in WEIGHTS},
         "free_cap": rules.free_cap,
         "rested_cap": rules.rested_cap,
+        "fresh_points": rules.free * rules.free_cap + rules.rested * rules.rested_cap,
     }
 
 
