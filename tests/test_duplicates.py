@@ -115,6 +115,13 @@ async def test_the_head_sees_it_on_the_card_merges_and_everyone_hears_every_step
     first_card = next(r for r in head.received if first.code in r.text and "From Alice" in r.text)
     assert "Probably the same" not in first_card.text
 
+    # The office's /pending says it too, with the same merge button.
+    admin = await world.as_person(town.admin)
+    await admin.send("/pending")
+    listed = next(r for r in admin.received if second.code in r.text)
+    assert f"Probably the same as {first.code}" in listed.text
+    assert any(f"Merge into {first.code}" in b.label for row in listed.buttons for b in row)
+
     await head.press(f"Merge into {first.code}")
     assert f"Wish {second.code} is merged into {first.code}" in head.last.text
     assert first.code in eve.last.text and "一起" in eve.last.text  # told, in Chinese

@@ -24,6 +24,7 @@ from handlers.flows.common import (
     wish_summary,
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
+from handlers.flows.same_wish import merge_buttons, same_as, same_note
 from handlers.flows.suggested import TOP, candidate_line
 from handlers.flows.tasks import task_buttons
 from handlers.flows.verification import head_pending
@@ -153,7 +154,13 @@ async def pending(turn: Turn) -> None:
         return
     turn.say(t.plural("One wish is waiting:", "{n} wishes are waiting:", len(waiting)))
     for wish in waiting[:SHOWN]:
-        turn.say(await wish_summary(turn, wish), [wish_buttons(turn, wish)])
+        # A wish that looks like an earlier one says so, with a merge button (same_wish.md).
+        same = await same_as(turn, wish) if wish.status in (S.SUBMITTED, S.OPEN) else []
+        note = same_note(same)
+        turn.say(
+            await wish_summary(turn, wish) + ("\n" + note(t) if note else ""),
+            [wish_buttons(turn, wish), *([tuple(merge_buttons(t, wish, same))] if same else [])],
+        )
     if len(waiting) > SHOWN:
         more = len(waiting) - SHOWN
         turn.say(t.plural("…and one more.", "…and {n} more.", more))
