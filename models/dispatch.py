@@ -178,7 +178,7 @@ def reasons_of(facts: Facts, rules: DispatchRules, category: str) -> tuple[Reaso
             Reason(
                 "rested",
                 rested,
-                N_("took {n} wishes in {days} days"),
+                N_("wishes taken in {days} days: {n}"),
                 {"n": facts.recent, "days": rules.recent_days},
             )
         )
@@ -216,7 +216,8 @@ async def set_dispatch_rules(
     current = dict((community.rules or {}).get(RULES_KEY) or {})
     current.update(values)
     rules = DispatchRules().merged(current)
-    community.rules = {**(community.rules or {}), RULES_KEY: current}
+    kept = {name: getattr(rules, name) for name in current}  # as numbers, whatever was given
+    community.rules = {**(community.rules or {}), RULES_KEY: kept}
     await session.flush()
     return rules
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.availability import available_at, mask_of
 from models.clock import ManualClock
+from models.community import Community
 from models.directory import add_person, approve_member, grant_role, register_member
 from models.dispatch import (
     Candidate,
@@ -204,13 +205,15 @@ async def test_a_community_sets_its_own_weights(
     # By default a skill (40) outweighs the same building (30)...
     assert (await _names(sessions, wish))[:2] == ["Runner", "Fixer"]
     async with sessions.begin() as s:
-        await set_dispatch_rules(s, town.admin, town.sunflower.id, {"building": 60})
+        await set_dispatch_rules(s, town.admin, town.sunflower.id, {"building": "60"})
     async with sessions() as s:
         ranked = await rank_members(s, wish, 3)
     assert [c.name for c in ranked][:2] == ["Fixer", "Runner"]
     assert next(r for r in ranked[0].reasons if r.code == "building").points == 60
     async with sessions() as s:  # the reminder rules beside them still read
         assert (await rules_for_building(s, town.n1.id)).open_hours == 24
+        community = await s.get(Community, town.sunflower.id)
+        assert community is not None and community.rules["dispatch"] == {"building": 60}
     for bad in ({"nonsense": 1}, {"skill": "many"}):
         try:
             async with sessions.begin() as s:
