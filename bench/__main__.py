@@ -39,6 +39,7 @@ class Sizes:
     residents: int
     askers: int
     start_pairs: int
+    rankings: int = 200
 
 
 QUICK = Sizes(
@@ -56,6 +57,7 @@ QUICK = Sizes(
     residents=2_000,
     askers=50,
     start_pairs=1,
+    rankings=30,
 )
 FULL = Sizes(
     pairs=3,
@@ -72,6 +74,7 @@ FULL = Sizes(
     residents=100_000,
     askers=200,
     start_pairs=3,
+    rankings=200,
 )
 
 
@@ -217,6 +220,13 @@ async def measure(sizes: Sizes, postgres: str | None, outcome: Outcome) -> None:
             db,
             f"dispatch: /assign among {sizes.members:,} members, {sizes.asks} times",
             partial(s.dispatch, sizes.members, sizes.asks, url),
+        )
+        await alone(
+            outcome,
+            db,
+            f"dispatch ranking (store): top 5 among {sizes.members:,} members, "
+            f"{sizes.rankings} times (target p99 20 ms)",
+            partial(s.dispatch_ranking, sizes.members, sizes.rankings, url),
         )
         await paired(
             outcome,

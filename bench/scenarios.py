@@ -8,19 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import re
 import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from bench import seed
 from bench.harness import Broken, Process, Replies, database, duplicates, echo, fake, normal, ours
 from bench.harness import url_of as url
 from bench.people import Person, know, person
 from bot.app import App
+from models.dispatch import rank_members
 from models.people import Person as Someone
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Wish, WishStatus
@@ -413,6 +415,69 @@ async def dispatch(members: int, asks: int, postgres: str | None) -> Run:
             raise Broken(f"/assign: {len(texts)} answers for {asks} asks")
         check_clean(server, replies, duplicates_allowed=True)
         return Run(timing(admin.latencies))
+
+
+async def dispatch_ranking(members: int, asks: int, postgres: str | None) -> Run:
+    """The store's dispatch alone (models/dispatch.py): the top five with reasons for one
+    open wish among ``members`` members with homes, stated hours and a history, ``asks``
+    times in a row after one warm-up; each time is the ranking call itself."""
+    async with database(postgres) as app:
+        place = await seed.community(app, buildings=20)
+        await seed.dispatch_crowd(app, place, members)
+        code = await seed.open_wish(app, place)
+        async with app.sessions.begin() as s:
+            await s.execute(
+                update(Wish)
+                .where(Wish.code == code)
+                .values(preferred_time=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+            )
+        if postgres:
+            # What autovacuum does minutes after a bulk load; without statistics the planner
+            # takes 10,000 fresh rows for one and joins the places by nested loop (seconds).
+            async with app.engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+                await conn.commit()
+        latencies: list[float] = []
+        # The CPU time per call too (ours: both threads, SQLite runs in aiosqlite's; and the
+        # PostgreSQL backend's, from /proc, as a mean): what a call costs, whatever else the
+        # shared machine is doing meanwhile.
+        cpu: list[float] = []
+        async with app.sessions() as s:
+            backend = await s.scalar(text("SELECT pg_backend_pid()")) if postgres else None
+            server_before = _backend_cpu(backend)
+            for n in range(asks + 1):
+                wish = await s.scalar(
+                    select(Wish).where(Wish.code == code).execution_options(populate_existing=True)
+                )
+                assert wish is not None
+                started, used = time.perf_counter(), time.process_time()
+                ranked = await rank_members(s, wish, 5, timezone=app.settings.timezone)
+                if n:
+                    latencies.append(time.perf_counter() - started)
+                    cpu.append(time.process_time() - used)
+                else:
+                    server_before = _backend_cpu(backend)
+                if len(ranked) != 5 or any(
+                    sum(r.points for r in c.reasons) != c.score for c in ranked
+                ):
+                    raise Broken(f"dispatch: {len(ranked)} candidates, or reasons off their score")
+            server = (_backend_cpu(backend) - server_before) / asks
+        numbers = {**timing(latencies), **timing(cpu, "cpu_")}
+        if backend is not None:
+            numbers["server_cpu_mean_ms"] = 1000 * server
+        return Run(numbers)
+
+
+def _backend_cpu(pid: int | None) -> float:
+    """A local PostgreSQL backend's CPU seconds so far (0 when there is none to read)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- (6) memory ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from models.directory import (
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
 from models.reminders import Reminder, ReminderStatus
 from models.wish_life import submit_wish, verify_wish
-from models.wishes import Wish
+from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 ADMIN_CHAT = 9_000
 HEAD_CHATS = 10_000  # + building number
@@ -244,4 +244,103 @@ async def reminders(
             [row("wish.verify_head", w, f"bench-due:{w}", due) for w in wish_ids],
         )
         ids.extend(found.all())
+    return ids
+
+
+async def dispatch_crowd(app: App, place: Place, count: int) -> None:
+    """``count`` approved members as dispatch meets them: skills, homes over the buildings,
+    stated weekdays and hours for half of them, and a history (each fifth has a closed,
+    rated wish; each twentieth holds an open one), so every part of the score has rows."""
+    moment = dt.datetime.now(dt.UTC)
+    skills = [["repair"], ["errand"], ["companionship"], ["repair", "errand"]]
+    buildings = [b.id for b in place.buildings]
+    ids = await _people(
+        app,
+        [
+            {
+                "name": f"Helper {n:05d}",
+                "locale": "en",
+                "phone_consent": False,
+                "building_id": buildings[n % len(buildings)] if n % 3 else None,
+                "points_balance": 0,
+                "unreachable": False,
+                "created_at": moment,
+            }
+            for n in range(count)
+        ],
+    )
+    await _bulk(
+        app,
+        RoleGrant,
+        [
+            {
+                "person_id": pid,
+                "role": Role.MEMBER,
+                "scope_id": place.community.id,
+                "granted_at": moment,
+            }
+            for pid in ids
+        ],
+    )
+    await _bulk(
+        app,
+        MemberProfile,
+        [
+            {
+                "person_id": pid,
+                "skills": skills[n % len(skills)],
+                "availability": "",
+                "organisation": "",
+                "approved": True,
+                "approved_at": moment,
+                "available_days": (n * 37) % 128 if n % 2 else 0,
+                "available_from": (n % 4) * 4,
+                "available_to": 12 + (n % 3) * 4,
+            }
+            for n, pid in enumerate(ids)
+        ],
+    )
+    history = [(n, pid) for n, pid in enumerate(ids) if n % 5 == 0 or n % 20 == 1]
+    wish_ids = await _wishes(
+        app,
+        [
+            {
+                "building_id": buildings[n % len(buildings)],
+                "category": "repair",
+                "description": "History",
+                "requester_id": place.admin.id,
+                "submitted_by_id": place.admin.id,
+                "status": WishStatus.CLOSED if n % 5 == 0 else WishStatus.ACCEPTED,
+                "taken_count": 1,
+                "rating": 1 + n % 5 if n % 5 == 0 else None,
+                "created_at": moment - dt.timedelta(days=n % 30),
+                "updated_at": moment,
+            }
+            for n, _ in history
+        ],
+    )
+    await _bulk(
+        app,
+        WishAssignment,
+        [
+            {
+                "wish_id": wish_id,
+                "member_id": pid,
+                "status": AssignmentStatus.ACTIVE,
+                "accepted_at": moment - dt.timedelta(days=n % 30),
+            }
+            for wish_id, (n, pid) in zip(wish_ids, history, strict=True)
+        ],
+    )
+
+
+async def _wishes(app: App, rows: Sequence[dict[str, object]]) -> list[int]:
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        async with app.sessions.begin() as s:
+            found = await s.scalars(
+                insert(Wish).returning(Wish.id, sort_by_parameter_order=True),
+                list(rows[start : start + BATCH]),
+            )
+            ids.extend(found.all())
     return ids

@@ -18,7 +18,6 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.flows.news import (
-    fitting_members,
     heads_of,
     helpers_of,
     ladder_holders,
@@ -26,13 +25,15 @@ from handlers.flows.news import (
     spend_card,
     tell,
 )
+from handlers.flows.same_wish import merge_buttons, same_as, same_note
+from handlers.flows.suggested import TOP, candidate_line
 from handlers.flows.verification import ask_heads_to_check
-from handlers.i18n import Translator
+from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
 from models.cards import CONFIRM
 from models.clock import now
-from models.directory import names_of
+from models.dispatch import rank_members
 from models.errors import N_
 from models.office_work import digest_counts
 from models.people import Role
@@ -99,24 +100,32 @@ async def _verify_head(speaker: Speaker, wish: Wish, _: Reminder) -> None:
 
 
 async def _verify_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
+    same = await same_as(speaker, wish)
+    verify = _buttons((N_("✅ Verify"), "verify", wish.id))
     await tell(
         speaker,
         await ladder_holders(speaker, wish, Role.GRID_WORKER),
         wish,
         N_("Wish {code} has waited a long time for the building head's check."),
-        _buttons((N_("✅ Verify"), "verify", wish.id)),
+        lambda t: [*verify(t), *([merge_buttons(t, wish, same)] if same else [])],
+        extra=same_note(same),
     )
 
 
 async def _open_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
-    names = await names_of(speaker.session, await fitting_members(speaker, wish, limit=3))
+    ranked = await rank_members(speaker.session, wish, TOP, timezone=speaker.config.timezone)
+
+    def who_could(t: Translator) -> Markup:
+        lines = [candidate_line(t, number, c) for number, c in enumerate(ranked, start=1)]
+        return Markup("\n" + "\n".join(lines) if lines else "-")
+
     await tell(
         speaker,
         await ladder_holders(speaker, wish, Role.GRID_WORKER),
         wish,
         N_("Nobody has taken wish {code} yet. Members who could: {names}"),
         _buttons((N_("👤 Assign"), "assign", wish.id)),
-        names=", ".join(names) or "-",
+        names=who_could,
     )
 
 

@@ -135,6 +135,7 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     profile = await session.get(MemberProfile, person.id)
     if profile is not None:
         profile.availability = ""
+        profile.available_days, profile.available_from, profile.available_to = 0, 0, 24
     await _forget_their_organisation_details(session, person)
     person.name = ERASED_NAME
     person.phone = None

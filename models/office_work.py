@@ -7,16 +7,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
+from models.dispatch import rank_members
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import TOP_LEVEL, ladder_level
 from models.points import PointsEntry, PointsKind
 from models.reach import Reach, community_buildings, place_of_building
-from models.skills import skills_hold
-from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
+from models.wishes import Wish, WishStatus
 
 S = WishStatus
 # A member holding a place on a wish in these states is busy with it.
@@ -230,53 +230,9 @@ async def grant_places(
 async def suggestions(
     session: AsyncSession, wish: Wish, limit: int
 ) -> list[tuple[Person, MemberProfile, int]]:
-    """Approved members of the wish's community who could take it, best first.
-
-    Those whose skills contain the category come first, then the less busy, then the
-    higher balance (who has shown they do things), then by name.
-    """
-    place = await place_of_building(session, wish.building_id)
-    busy = (
-        select(WishAssignment.member_id.label("member_id"), func.count().label("busy"))
-        .join(Wish, WishAssignment.wish_id == Wish.id)
-        .where(WishAssignment.status == AssignmentStatus.ACTIVE, Wish.status.in_(BUSY))
-        .group_by(WishAssignment.member_id)
-        .subquery()
-    )
-    holding = select(WishAssignment.member_id).where(
-        WishAssignment.wish_id == wish.id, WishAssignment.status == AssignmentStatus.ACTIVE
-    )
-    count = func.coalesce(busy.c.busy, 0)
-    # Ranked in the database on narrow rows (ids and the sort keys), then only the first
-    # few people and profiles are loaded.
-    ranked = (
-        await session.execute(
-            select(Person.id, count)
-            .join(MemberProfile, MemberProfile.person_id == Person.id)
-            .join(
-                RoleGrant,
-                and_(
-                    RoleGrant.person_id == Person.id,
-                    RoleGrant.role == Role.MEMBER,
-                    RoleGrant.scope_id == place.community_id,
-                ),
-            )
-            .outerjoin(busy, busy.c.member_id == Person.id)
-            .where(
-                MemberProfile.approved,
-                Person.id != wish.requester_id,
-                Person.id.not_in(holding),
-            )
-            .order_by(
-                case((skills_hold(wish.category), 0), else_=1),
-                count,
-                Person.points_balance.desc(),
-                Person.name,
-                Person.id,
-            )
-            .limit(limit)
-        )
-    ).all()
+    """Approved members of the wish's community who could take it, best first, with how many
+    tasks each has now: the ranking of models/dispatch.py (which also gives the reasons)."""
+    ranked = await rank_members(session, wish, limit)
     if not ranked:
         return []
     loaded = {
@@ -285,11 +241,11 @@ async def suggestions(
             await session.execute(
                 select(Person, MemberProfile)
                 .join(MemberProfile, MemberProfile.person_id == Person.id)
-                .where(Person.id.in_([person_id for person_id, _ in ranked]))
+                .where(Person.id.in_([c.id for c in ranked]))
             )
         ).all()
     }
-    return [(*loaded[person_id], int(busy_now)) for person_id, busy_now in ranked]
+    return [(*loaded[c.id], c.facts.open_tasks) for c in ranked]
 
 
 async def volunteers_waiting(

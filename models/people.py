@@ -98,6 +98,10 @@ class MemberProfile(Base):
     approved: Mapped[bool] = mapped_column(default=False)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     approved_at: Mapped[dt.datetime | None]
+    # When they are free (models/availability.py): weekdays as bits (0: not stated), hours.
+    available_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    available_from: Mapped[int] = mapped_column(default=0, server_default="0")
+    available_to: Mapped[int] = mapped_column(default=24, server_default="24")
 
     def fits(self, category: str) -> bool:
         return category in self.skills

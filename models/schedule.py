@@ -52,6 +52,8 @@ class ReminderRules:
         known = {f.name: f.type for f in dataclasses.fields(self)}
         values: dict[str, Any] = {}
         for name, value in overrides.items():
+            if name == "dispatch":  # the dispatch weights live beside them (models/dispatch.py)
+                continue
             if name not in known:
                 raise InvalidInput(N_("There is no reminder rule called {name}."), name=name)
             current = getattr(self, name)

@@ -5,6 +5,7 @@ Import Base from here when you need all tables registered.
 
 from models import (
     cards,
+    co_requesters,
     commitments,
     community,
     conversations,
@@ -30,6 +31,7 @@ from models.base import Base
 __all__ = [
     "Base",
     "cards",
+    "co_requesters",
     "commitments",
     "community",
     "conversations",

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
+from models.co_requesters import co_requesters
 from models.community import Community
 from models.errors import (
     N_,
@@ -60,6 +61,8 @@ TRANSITIONS: dict[str, tuple[frozenset[WishStatus], frozenset[WishStatus]]] = {
     "auto_confirm": (frozenset({S.DONE}), frozenset({S.CLOSED})),
     "dispute": (frozenset({S.DONE}), frozenset({S.ACCEPTED})),
     "cancel": (frozenset({S.SUBMITTED, S.OPEN}), frozenset({S.CANCELLED})),
+    # A duplicate merged into another wish (models/duplicates.py) ends as cancelled.
+    "merge": (frozenset({S.SUBMITTED, S.OPEN}), frozenset({S.CANCELLED})),
     "escalate": (
         frozenset({S.SUBMITTED, S.OPEN, S.ACCEPTED, S.DONE, S.ESCALATED}),
         frozenset({S.ESCALATED}),
@@ -167,6 +170,8 @@ REQUESTER_ACTIONS = {
     "dispute": N_("Only the person who asked can dispute wish {code}."),
     "cancel": N_("Only the person who asked can cancel wish {code}."),
 }
+# What someone whose own wish was merged into this one may do too (not cancel it for all).
+CO_REQUESTER_ACTIONS = frozenset({"confirm", "dispute"})
 HEAD_ACTIONS = {
     "verify": N_("Only the head of this building can verify the wish."),
     "reject": N_("Only the head of this building can reject the wish."),
@@ -178,7 +183,10 @@ async def check_applies(session: AsyncSession, actor: Person, wish: Wish, action
     """Refuse (a StoreError naming the wish's state) unless ``action`` still applies to the
     wish for this person: a stale button is answered before anything is asked."""
     if action in REQUESTER_ACTIONS:
-        if not await _is_requester_side(session, actor, wish):
+        merged_in = action in CO_REQUESTER_ACTIONS and actor.id in await co_requesters(
+            session, wish.id
+        )
+        if not merged_in and not await _is_requester_side(session, actor, wish):
             raise NotAllowed(REQUESTER_ACTIONS[action], code=wish.code)
     elif action in HEAD_ACTIONS:
         place = await place_of_building(session, wish.building_id)

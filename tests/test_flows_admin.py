@@ -96,7 +96,14 @@ async def test_assign_suggests_who_fits_and_tells_the_member_and_the_requester(
     assert options[0] == "1. Fixer"  # the only one whose skills contain "repair"
     assert not any("Newbie" in label for label in options)  # not approved
     assert not any("Maple" in label for label in options)  # another community
-    assert "✅ <b>Fixer</b>" in admin.last.text
+    # Each suggestion says why, and the reasons add up to its score.
+    fixer_line = next(line for line in admin.last.text.splitlines() if "<b>Fixer</b>" in line)
+    assert fixer_line.startswith("1. <b>Fixer</b> — score ")
+    assert "skills: 🔧 Repairs (+40)" in fixer_line and "no open tasks (+15)" in fixer_line
+    score = int(fixer_line.split("score ")[1].split(":")[0])
+    assert score == sum(
+        int(p.split("(")[-1].rstrip(")")) for p in fixer_line.split(": ", 1)[1].split(", ")
+    )
 
     await admin.send("Fixer")  # typed, not pressed
     assert "with the buttons" in admin.last.text
@@ -132,11 +139,13 @@ async def test_the_assign_button_from_pending_and_busy_members_come_later(
         await assign_wish(s, town.gw_north, busy.id, town.fixer)
 
     await gw_north.send("/pending")
-    assert busy.code not in "\n".join(gw_north.texts())
+    # The taken wish is not listed (the other, asked the same, names it as its likely twin).
+    assert f"<b>{busy.code}</b>" not in "\n".join(gw_north.texts())
+    assert f"Probably the same as {busy.code}" in "\n".join(gw_north.texts())
     await gw_north.press("Assign")  # the newest: the second wish
     options = [b.label for row in gw_north.last.buttons for b in row]
     # Fixer, Runner and Walker all fit errands; Fixer is busy with one already.
-    assert options[:3] == ["1. Runner", "2. Walker", "3. Fixer"]
+    assert options[:3] == ["1. Walker", "2. Runner", "3. Fixer"]  # alike two: by id
     await gw_north.press("Walker")
     assert "asks you to help" in walker.last.text and wish.code in walker.last.text
 

@@ -172,8 +172,15 @@ async def test_nearest_wishes_come_first_and_pages_hold_five(
     assert "7 wishes are waiting" in page_one[0].text
     assert "Shown 1–5 of 7" in page_one[-1].text
     assert maple.code and maple.code not in "".join(r.text for r in page_one)
+    # Each says why it fits this member: their skill, their building or grid.
+    said = {
+        code: next(r.text for r in page_one if code and code in r.text) for code in expected[:5]
+    }
+    assert said[home.code].endswith("Fits you: 🛒 Errands and shopping, your building")
+    assert said[grid.code].endswith("Fits you: 🛒 Errands and shopping, your grid")
 
     page_two = await chat.press("More »")
+    assert page_two[-1].text.endswith("Fits you: your building")  # the misfit: only home
     assert _listed(page_two) == expected[5:]
     assert not any(b.label == "More »" for r in page_two for row in r.buttons for b in row)
 

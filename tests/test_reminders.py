@@ -136,6 +136,9 @@ async def test_an_open_wish_nobody_takes_goes_to_the_grid_worker_then_the_admin(
         assert p["gw_north"].inbox() == []
         await _at(bot, clock, start, 24 * HOUR)
         assert "Nobody has taken" in p["gw_north"].text() and "Fixer" in p["gw_north"].text()
+        # The top five, each with its reasons: Fixer is the one whose skills fit.
+        assert "1. Fixer — score" in p["gw_north"].text()
+        assert "skills: 🔧 Repairs (+40)" in p["gw_north"].text()
         await _at(bot, clock, start, 3 * DAY - dt.timedelta(minutes=1))
         assert await _status(sessions, wish.id) == S.OPEN
         await _at(bot, clock, start, 3 * DAY)

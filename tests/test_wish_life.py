@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.duplicates import merge_wishes
 from models.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, StoreError
 from models.people import Person
 from models.wish_life import (
@@ -67,7 +68,17 @@ ACTIONS: dict[str, tuple[Callable[[Town], Person | None], Action]] = {
     "auto_escalate": (lambda t: None, lambda s, t, w: auto_escalate(s, w, "No taker")),
     "climb": (lambda t: None, lambda s, t, w: climb(s, w, "Nobody answered")),
     "mark_urgent": (lambda t: t.alice, lambda s, t, w: mark_urgent(s, t.alice, w, "Flooding")),
+    "merge": (lambda t: t.head_n1, lambda s, t, w: _merge_into_another(s, t, w)),
 }
+
+
+async def _merge_into_another(s: AsyncSession, t: Town, wish_id: int) -> Any:
+    """Alice asks the same again; the head merges the wish under test into the new one."""
+    kept = await submit_wish(
+        s, t.alice, building_id=t.n1.id, category="repair", description="Light out, floor 3"
+    )
+    return await merge_wishes(s, t.head_n1, wish_id, kept.id)
+
 
 # DESIGN.md's life of a wish, written out independently of the code's own table.
 LEGAL: dict[tuple[str, WishStatus], WishStatus] = {
@@ -83,6 +94,8 @@ LEGAL: dict[tuple[str, WishStatus], WishStatus] = {
     ("dispute", S.DONE): S.ACCEPTED,
     ("cancel", S.SUBMITTED): S.CANCELLED,
     ("cancel", S.OPEN): S.CANCELLED,
+    ("merge", S.SUBMITTED): S.CANCELLED,
+    ("merge", S.OPEN): S.CANCELLED,
     ("escalate", S.SUBMITTED): S.ESCALATED,
     ("escalate", S.OPEN): S.ESCALATED,
     ("escalate", S.ACCEPTED): S.ESCALATED,

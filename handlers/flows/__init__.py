@@ -5,6 +5,7 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 
 from handlers.flows import (  # noqa: F401
     admin,
+    availability,
     campaigns,
     commitments,
     erase_person,
@@ -19,6 +20,7 @@ from handlers.flows import (  # noqa: F401
     relay,
     resident_list,
     revoke,
+    same_wish,
     setup,
     street,
     tasks,

@@ -24,6 +24,8 @@ from handlers.flows.common import (
     wish_summary,
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
+from handlers.flows.same_wish import merge_buttons, same_as, same_note
+from handlers.flows.suggested import TOP, candidate_line
 from handlers.flows.tasks import task_buttons
 from handlers.flows.verification import head_pending
 from handlers.i18n import Translator
@@ -50,12 +52,12 @@ from models.directory import (
     grant_role,
     holds_grant,
 )
+from models.dispatch import rank_members
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.office_work import (
     communities_reached,
     level_over_wish,
     office_counts,
-    suggestions,
     volunteers_waiting,
     waiting_for_office,
 )
@@ -88,7 +90,7 @@ BROADCAST_TEXT = "broadcast_text"
 BROADCAST_CONFIRM = "broadcast_confirm"
 EXPORT_LIST = "export_list"
 
-SUGGESTED = 5  # members offered for one wish
+SUGGESTED = TOP  # members offered for one wish
 SHOWN = 20  # wishes listed by /pending
 PAGE = 8  # people per page in /grant
 MAX_BROADCAST = MAX_TEXT  # the store's limit
@@ -155,7 +157,13 @@ async def pending(turn: Turn) -> None:
         return
     turn.say(t.plural("One wish is waiting:", "{n} wishes are waiting:", len(waiting)))
     for wish in waiting[:SHOWN]:
-        turn.say(await wish_summary(turn, wish), [wish_buttons(turn, wish)])
+        # A wish that looks like an earlier one says so, with a merge button (same_wish.md).
+        same = await same_as(turn, wish) if wish.status in (S.SUBMITTED, S.OPEN) else []
+        note = same_note(same)
+        turn.say(
+            await wish_summary(turn, wish) + ("\n" + note(t) if note else ""),
+            [wish_buttons(turn, wish), *([tuple(merge_buttons(t, wish, same))] if same else [])],
+        )
     if len(waiting) > SHOWN:
         more = len(waiting) - SHOWN
         turn.say(t.plural("…and one more.", "…and {n} more.", more))
@@ -218,7 +226,7 @@ async def start_assigning(turn: Turn, wish: Wish) -> None:
 async def ask_assign_member(turn: Turn) -> None:
     t = turn.t
     wish = await get_wish(turn.session, turn.data["wish_id"])
-    ranked = await suggestions(turn.session, wish, SUGGESTED)
+    ranked = await rank_members(turn.session, wish, SUGGESTED, timezone=turn.config.timezone)
     if not ranked:
         turn.end()
         turn.say(
@@ -229,24 +237,12 @@ async def ask_assign_member(turn: Turn) -> None:
             )
         )
         return
-    turn.remember(members=[person.id for person, _, _ in ranked])
+    turn.remember(members=[c.id for c in ranked])
     lines = [t("Who should help with this wish? The best fits come first.")]
     lines.append(await wish_summary(turn, wish))
-    for number, (person, profile, busy) in enumerate(ranked, start=1):
-        lines.append(
-            t(
-                "{number}. {fit}<b>{name}</b> — {skills}; tasks now: {busy}; points: {points}",
-                number=number,
-                fit="✅ " if profile.fits(wish.category) else "",
-                name=person.name,
-                skills=", ".join(category_name(t, s) for s in profile.skills) or "-",
-                busy=t.number(busy),
-                points=t.number(person.points_balance),
-            )
-        )
+    lines += [candidate_line(t, number, c) for number, c in enumerate(ranked, start=1)]
     buttons = [
-        turn.option(f"{number}. {person.name}", str(person.id))
-        for number, (person, _, _) in enumerate(ranked, start=1)
+        turn.option(f"{number}. {c.name}", str(c.id)) for number, c in enumerate(ranked, start=1)
     ]
     turn.say("\n".join(lines), [*rows(buttons, 1), turn.nav(back=False)])
 

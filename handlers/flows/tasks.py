@@ -15,8 +15,10 @@ from handlers.flows.news import (
     requester_side,
     tell,
     wish_photo,
+    with_co_requesters,
 )
 from handlers.flows.relay import relay_button
+from handlers.flows.suggested import why_it_fits
 from handlers.flows.verification import offer_to_members
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Reply
@@ -24,6 +26,7 @@ from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.cards import CONFIRM, wish_card
 from models.community import Building, Community
+from models.dispatch import reasons_for_member
 from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
@@ -172,6 +175,7 @@ async def _open_page(turn: Turn, page: int) -> None:
             turn.say(t("That was all: no more open wishes."))
         return
     first = page * PAGE_SIZE + 1
+    why = await reasons_for_member(turn.session, _me(turn), found, turn.config.timezone)
     for i, wish in enumerate(found):
         head = ""
         if i == 0 and page == 0:
@@ -184,7 +188,12 @@ async def _open_page(turn: Turn, page: int) -> None:
                 + "\n\n"
             )
         button = turn.action(t.raw("🙋 I'll do it"), "accept", wish.id)
-        turn.say(head + await _details(turn, wish), [(button,)], photo=wish_photo(wish))
+        fits = why_it_fits(t, why[wish.id])
+        turn.say(
+            head + await _details(turn, wish) + ("\n" + fits if fits else ""),
+            [(button,)],
+            photo=wish_photo(wish),
+        )
     last = first + len(found) - 1
     if last < total:
         turn.say(
@@ -466,7 +475,7 @@ async def _tell_photo(
 ) -> None:
     """The photo on its own, before the message with the buttons (captions are short)."""
     actor = turn.person.id if turn.person else None
-    for person_id in dict.fromkeys(people):
+    for person_id in await with_co_requesters(turn, wish, people):
         if person_id == actor:
             continue
 

@@ -5,7 +5,7 @@ A rejection asks for a reason; /onbehalf asks for a resident who does not use th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from handlers.flows.common import (
     ask_for_person,
@@ -26,6 +26,7 @@ from handlers.flows.news import (
     tell,
     wish_photo,
 )
+from handlers.flows.same_wish import merge_buttons, same_as, same_note
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.router import action, command
@@ -86,7 +87,8 @@ async def requester_of(turn: Speaker, wish: Wish) -> tuple[str, str]:
     return (person.name, person.unit or "-") if person else ("?", "-")
 
 
-def check_buttons(wish: Wish) -> ButtonsFor:
+def check_buttons(wish: Wish, same: Sequence[Wish] = ()) -> ButtonsFor:
+    """Verify / Reject, the head's own buttons, and a merge for each wish it looks like."""
     return lambda t: [
         [
             action_button(t.raw("✅ Verify"), "verify", wish.id),
@@ -94,6 +96,7 @@ def check_buttons(wish: Wish) -> ButtonsFor:
         ],
         [action_button(t.raw("👥 Needs several helpers"), "hands", wish.id)],
         head_buttons(t, wish),
+        *([merge_buttons(t, wish, same)] if same else []),
     ]
 
 
@@ -101,14 +104,16 @@ async def ask_heads_to_check(turn: Speaker, heads: Iterable[int], wish: Wish, me
     """The verify card: the message (naming {code}, {name} and {unit}), the wish in brief,
     its photo, and Verify / Reject. New wishes and the reminder send it alike."""
     name, unit = await requester_of(turn, wish)
+    same = await same_as(turn, wish)
     await tell(
         turn,
         heads,
         wish,
         message,
-        check_buttons(wish),
+        check_buttons(wish, same),
         photo=wish_photo(wish),
         card=wish_card(wish.id, VERIFY),
+        extra=same_note(same),
         name=name,
         unit=unit,
     )
@@ -130,11 +135,14 @@ async def head_pending(turn: Turn) -> None:
         )
     for wish in to_check[:SHOWN]:
         name, unit = await requester_of(turn, wish)
+        same = await same_as(turn, wish)
+        note = same_note(same)
         turn.say(
             t("From {name} (unit {unit})", name=name, unit=unit)
+            + ("\n" + note(t) if note else "")
             + "\n"
             + await wish_summary(turn, wish),
-            check_buttons(wish)(t),
+            check_buttons(wish, same)(t),
             photo=wish_photo(wish),
             card=wish_card(wish.id, VERIFY),
         )

@@ -1,0 +1,49 @@
+"""How a dispatch suggestion is said in chat: a candidate, its score and its reasons in words.
+
+/assign, the open-wish reminder and /tasks say them alike (the ranking is models/dispatch.py).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from handlers.flows.common import category_name
+from handlers.i18n import Translator
+from models.dispatch import Candidate, Reason
+
+TOP = 5  # suggestions shown for one wish (/assign, the open-wish reminder)
+
+
+def reason_text(t: Translator, reason: Reason) -> str:
+    """One reason in the reader's words (a category said by its name)."""
+    params = dict(reason.params)
+    if "category" in params:
+        params["category"] = category_name(t, str(params["category"]))
+    if reason.message == "{category}":
+        return html.escape(str(params["category"]), quote=False)
+    return t(reason.message, **params)
+
+
+def scored_reason(t: Translator, reason: Reason) -> str:
+    """A reason with what it adds to the score: "same building (+30)"."""
+    return f"{reason_text(t, reason)} ({reason.points:+d})"
+
+
+def candidate_line(t: Translator, number: int, candidate: Candidate) -> str:
+    """ "1. <b>Name</b> — score 85: skills: repairs (+40), same building (+30), …"."""
+    # Joined after translating: each part is escaped once, never twice.
+    head = t(
+        "{number}. <b>{name}</b> — score {score}:",
+        number=number,
+        name=candidate.name,
+        score=candidate.score,
+    )
+    return head + " " + ", ".join(scored_reason(t, r) for r in candidate.reasons)
+
+
+def why_it_fits(t: Translator, reasons: Sequence[Reason]) -> str:
+    """For /tasks: "Fits you: your building, repairs" (empty when nothing speaks for it)."""
+    if not reasons:
+        return ""
+    return t.raw("Fits you:") + " " + ", ".join(reason_text(t, r) for r in reasons)
