@@ -30,6 +30,8 @@ class Community(Base):
     five_star_bonus: Mapped[int] = mapped_column(default=5, server_default="5")
     # The community's own reminder rules, over the defaults in the settings (see models/schedule.py).
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Its points rules, over the defaults (see models/point_rules.py).
+    point_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     street: Mapped[Street] = relationship(lazy="joined")
 

@@ -18,6 +18,7 @@ class PointsKind(enum.StrEnum):
     AWARD = "award"
     ADJUSTMENT = "adjustment"
     REDEMPTION = "redemption"
+    REFUND = "refund"  # an uncollected reward's points, back once
 
 
 class PointsEntry(Base):
@@ -32,4 +33,16 @@ class PointsEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime]
+
+
+class RankingChoice(Base):
+    """Whether a member agreed to appear in the rankings others see, and under which name."""
+
+    __tablename__ = "ranking_choices"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(default=False)
+    # A chosen display name; none: the first word of their name.
+    display_name: Mapped[str | None] = mapped_column(String(60))
     at: Mapped[dt.datetime]

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
-from models.community import Community
 from models.errors import (
     N_,
     Conflict,
@@ -26,8 +25,7 @@ from models.errors import (
 )
 from models.people import MemberProfile, Person, Role
 from models.permissions import LADDER, TOP_LEVEL, has_role, ladder_level
-from models.points import PointsKind
-from models.points_ledger import add_points
+from models.point_awards import award_closed_wish, award_verification
 from models.reach import Place, grants_of, place_of_building
 from models.schedule import plan_for_wish
 from models.wishes import (
@@ -43,6 +41,7 @@ from models.wishes import (
 S = WishStatus
 MAX_DESCRIPTION = 1000
 MAX_NOTE = 1000
+MAX_HOURS = 24 * 7  # a week of work reported for one wish is the most
 MAX_PHOTOS = 5
 MAX_REQUIRED = 20
 MAX_URGENT_REASON = 500
@@ -319,7 +318,9 @@ async def submit_wish(
 async def verify_wish(session: AsyncSession, actor: Person, wish_id: int) -> Wish:
     wish = await get_wish(session, wish_id)
     await check_applies(session, actor, wish, "verify")
-    return await _move(session, wish, actor, "verify", S.OPEN)
+    wish = await _move(session, wish, actor, "verify", S.OPEN)
+    await award_verification(session, wish, actor.id)
+    return wish
 
 
 async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
@@ -444,14 +445,18 @@ async def report_done(
     wish_id: int,
     note: str | None = None,
     photo: str | None = None,
+    hours: float | None = None,
 ) -> Wish:
     wish = await get_wish(session, wish_id)
     await check_applies(session, actor, wish, "report_done")
+    if hours is not None and not 0 < hours <= MAX_HOURS:
+        raise InvalidInput(N_("Hours are a number from 0 to {most}."), most=MAX_HOURS)
     assignment = await _assignment_of(session, wish, actor.id)
     assert assignment is not None
     text = _text(note, required=False, what=N_("a note"))
     assignment.done_note = text
     assignment.done_photo = photo
+    assignment.hours = hours
     return await _move(session, wish, actor, "report_done", S.DONE, text)
 
 
@@ -459,24 +464,9 @@ async def report_done(
 
 
 async def _award(session: AsyncSession, wish: Wish, rating: int | None) -> None:
-    """Points for everyone who held a place, exactly once per wish and member."""
-    category = await session.get(Category, wish.category)
-    community = await session.get(
-        Community, (await place_of_building(session, wish.building_id)).community_id
-    )
-    assert category is not None and community is not None
-    amount = category.base_points + (community.five_star_bonus if rating == 5 else 0)
-    if amount <= 0:
-        return
-    for assignment in await _active_assignments(session, wish):
-        await add_points(
-            session,
-            assignment.member_id,
-            amount,
-            PointsKind.AWARD,
-            f"wish-{wish.id}-member-{assignment.member_id}",
-            wish_id=wish.id,
-        )
+    """Points for everyone who held a place, exactly once per wish and member (the community's
+    points rules: models/point_awards.py)."""
+    await award_closed_wish(session, wish, rating, await _active_assignments(session, wish))
 
 
 async def confirm_wish(

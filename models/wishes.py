@@ -11,6 +11,7 @@ import enum
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -108,6 +109,8 @@ class WishAssignment(Base):
     released_at: Mapped[dt.datetime | None]
     done_note: Mapped[str | None] = mapped_column(Text)
     done_photo: Mapped[str | None] = mapped_column(String(200))
+    # Hours the member gave to a long service (reported with done): points per hour.
+    hours: Mapped[float | None] = mapped_column(Float)
 
 
 class WishEvent(Base):
