@@ -34,7 +34,7 @@ class PointRules:
     per_hour: int = 0  # per hour a member reports for a long service
     monthly_cap: int = 0  # most points earned by one person in a month; 0: no cap
     levels: tuple[int, ...] = (0, 30, 100, 300)  # points needed for each level, lowest first
-    collect_days: float = 7  # a reward not collected by then expires and its points come back
+    collect_days: float = 7.0  # a reward not collected by then expires and its points come back
 
     def merged(self, overrides: dict[str, Any]) -> PointRules:
         """These rules with a community's overrides; an unknown or bad value is refused."""
