@@ -6,6 +6,7 @@ One module per job, each with its Mermaid diagram in a .md file beside it.
 from handlers.flows import (  # noqa: F401
     admin,
     campaigns,
+    catalogue,
     erase_person,
     help,
     my_wishes,
@@ -16,7 +17,9 @@ from handlers.flows import (  # noqa: F401
     relay,
     resident_list,
     revoke,
+    rewards,
     setup,
+    standing,
     street,
     tasks,
     urgent,

@@ -17,13 +17,14 @@ from handlers.flows.news import (
     wish_photo,
 )
 from handlers.flows.relay import relay_button
+from handlers.flows.standing import level_lines, place_lines, points_buttons, rules_of
 from handlers.flows.verification import offer_to_members
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.cards import CONFIRM, wish_card
-from models.community import Building, Community
+from models.community import Building
 from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
@@ -62,6 +63,7 @@ KIND_NAMES = {
     PointsKind.AWARD: N_("award"),
     PointsKind.ADJUSTMENT: N_("correction by the office"),
     PointsKind.REDEMPTION: N_("reward"),
+    PointsKind.REFUND: N_("reward not collected: points back"),
 }
 
 
@@ -503,40 +505,9 @@ async def points(turn: Turn) -> None:
     me = _me(turn)
     t = turn.t
     balance = me.points_balance
-    reached, following = level_of(balance)
-    lines = [
-        t.plural("You have {n} point.", "You have {n} points.", balance),
-        t("Level: {level}", level=t.raw(reached)),
-    ]
-    if following is None:
-        lines.append(t("That is the highest level. Thank you!"))
-    else:
-        needed, name = following
-        lines.append(
-            t.plural(
-                "{n} point more to reach {level}.",
-                "{n} points more to reach {level}.",
-                needed - balance,
-                level=t.raw(name),
-            )
-        )
-    if await _approved(turn):
-        for community_id in turn.scopes(Role.MEMBER):
-            community = await turn.session.get(Community, community_id)
-            if community is None:
-                continue
-            place, total = await _rank(turn, community_id, balance)
-            lines.append(
-                t.plural(
-                    "Rank in {community}: {place} of {n} member",
-                    "Rank in {community}: {place} of {n} members",
-                    total,
-                    place=place,
-                    community=community.name,
-                )
-            )
-    else:
-        lines.append(t("You are ranked once an admin has approved you."))
+    lines = [t.plural("You have {n} point.", "You have {n} points.", balance)]
+    lines += level_lines(t, await rules_of(turn), balance)
+    lines += await place_lines(turn, me)
 
     entries = await latest_entries(turn.session, me.id, LEDGER_SHOWN)
     if entries:
@@ -555,7 +526,7 @@ async def points(turn: Turn) -> None:
     else:
         lines.append("")
         lines.append(t("No points yet: they come when a wish you helped with is confirmed."))
-    turn.say("\n".join(lines))
+    turn.say("\n".join(lines), await points_buttons(turn, me))
 
 
 def _entry_note(t: Translator, entry: PointsEntry) -> str:
