@@ -55,11 +55,11 @@ async def _run(turn: Turn) -> list[int]:
 
 
 def _number(text: str | None, *, signed: bool = False) -> int | None:
-    raw = (text or "").strip().replace("＋", "+").replace("－", "-").replace("−", "-")
-    body = raw[1:] if signed and raw[:1] in "+-" else raw
+    typed = (text or "").strip().replace("＋", "+").replace("－", "-").replace("−", "-")
+    body = typed[1:] if signed and typed.startswith(("+", "-")) else typed
     if not body.isdigit() or len(body) > 7:
         return None
-    return int(raw)
+    return int(typed)
 
 
 # --- /newpartner ---------------------------------------------------------------------------
