@@ -180,8 +180,8 @@ async def handover(turn: Turn) -> None:
     )
     await turn.tell(
         member.id,
-        lambda tr: Reply(
-            tr(
+        lambda t: Reply(
+            t(
                 "✅ You collected {reward} (code {code}). Enjoy, and thank you for your help!",
                 reward=reward.name,
                 code=redemption.code,
