@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
@@ -177,40 +177,72 @@ async def pending_of(session: AsyncSession, person_id: int) -> list[tuple[Redemp
 
 
 @dataclass(frozen=True)
+class ReportLine:
+    at: dt.datetime
+    reward: str
+    member: str  # the first name only
+    points: int
+    status: RedemptionStatus
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class PartnerMonth:
     """One partner's month: each redemption made in it, with what became of it."""
 
+    partner_id: int
     partner: str
-    rows: list[tuple[dt.datetime, str, str, int, RedemptionStatus, dt.datetime | None]]
+    lines: list[ReportLine]
+
+    def count(self, status: RedemptionStatus) -> int:
+        return sum(1 for line in self.lines if line.status == status)
 
 
-async def partner_month(
-    session: AsyncSession, community_ids: list[int], start: dt.datetime, end: dt.datetime
+async def partner_months(
+    session: AsyncSession, community_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[PartnerMonth]:
-    """The rewards report: per partner, the redemptions of the month (when, reward, member's
-    first name, points, what became of it, when)."""
+    """The monthly rewards report: per partner of the community, the redemptions made in
+    [start, end) and what became of them (handed over, expired, still waiting)."""
+    months = {
+        p.id: PartnerMonth(p.id, p.name, []) for p in await partners_in(session, [community_id])
+    }
     rows = await session.execute(
-        select(
-            func.coalesce(Partner.name, ""),
-            Redemption.at,
-            Reward.name,
-            Person.name,
-            Redemption.cost,
-            Redemption.status,
-            Redemption.closed_at,
-        )
+        select(Reward.partner_id, Redemption, Reward.name, Person.name)
         .join(Reward, Reward.id == Redemption.reward_id)
-        .outerjoin(Partner, Partner.id == Reward.partner_id)
         .join(Person, Person.id == Redemption.person_id)
         .where(
-            Reward.community_id.in_(community_ids),
+            Reward.community_id == community_id,
+            Reward.partner_id.is_not(None),
             and_(Redemption.at >= start, Redemption.at < end),
         )
-        .order_by(Partner.name, Redemption.at, Redemption.id)
+        .order_by(Redemption.at, Redemption.id)
     )
-    months: dict[str, PartnerMonth] = {}
-    for partner, at, reward, person, cost, status, closed in rows.all():
-        month = months.setdefault(partner, PartnerMonth(partner, []))
-        first = (person or "").split(" ")[0]
-        month.rows.append((at, reward, first, cost, status, closed))
+    for partner_id, redemption, reward, person in rows.all():
+        if partner_id not in months:
+            continue
+        months[partner_id].lines.append(
+            ReportLine(
+                redemption.at,
+                reward,
+                (person or "").split(" ")[0],
+                redemption.cost,
+                redemption.status,
+                redemption.closed_at,
+            )
+        )
     return list(months.values())
+
+
+async def waiting_in(session: AsyncSession, community_id: int) -> list[tuple[Redemption, str, str]]:
+    """The community's codes not yet collected, oldest first: (redemption, reward, first name)."""
+    rows = await session.execute(
+        select(Redemption, Reward.name, Person.name)
+        .join(Reward, Reward.id == Redemption.reward_id)
+        .join(Person, Person.id == Redemption.person_id)
+        .where(
+            Reward.community_id == community_id,
+            Redemption.status == RedemptionStatus.REQUESTED,
+        )
+        .order_by(Redemption.at, Redemption.id)
+    )
+    return [(r, reward, (person or "").split(" ")[0]) for r, reward, person in rows.all()]

@@ -205,7 +205,7 @@ async def clear_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 def init_app(app: App, runtime: Runtime) -> web.Application:
     """The whole web side; Telegram's webhook route is added by the runtime when it uses one."""
-    from bot.web import chat, dashboard, open311, public, signin
+    from bot.web import chat, dashboard, open311, public, rewards_pages, signin
 
     site = Site(app, runtime)
     web_app = web.Application(
@@ -225,5 +225,6 @@ def init_app(app: App, runtime: Runtime) -> web.Application:
     web_app.add_routes(dashboard.routes)
     web_app.add_routes(public.routes)
     web_app.add_routes(open311.routes)
+    web_app.add_routes(rewards_pages.routes)
     web_app.router.add_static("/static/", STATIC, name="static")
     return web_app

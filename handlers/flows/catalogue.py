@@ -14,7 +14,7 @@ from handlers.flows.common import (
 )
 from handlers.messages import Reply
 from handlers.router import command
-from handlers.turn import Flow, Step, Turn, register_flow
+from handlers.turn import Flow, Speaker, Step, Turn, register_flow
 from models.catalogue import add_partner, add_reward, partners_in
 from models.errors import N_, InvalidInput
 from models.office_work import grantable_people
@@ -317,14 +317,19 @@ async def answer_a_reason(turn: Turn) -> None:
             balance=person.points_balance,
         )
     )
-    await turn.tell(
+    await tell_adjusted(turn, person, signed, entry.note or "")
+
+
+async def tell_adjusted(speaker: Speaker, person: Person, signed: str, reason: str) -> None:
+    """The person hears of a correction of their points, with its reason."""
+    await speaker.tell(
         person.id,
         lambda t: Reply(
             t(
                 "The community office changed your points by {amount}: {reason}. "
                 "You have {balance} now. /points",
                 amount=signed,
-                reason=entry.note,
+                reason=reason,
                 balance=person.points_balance,
             )
         ),

@@ -178,8 +178,13 @@ async def handover(turn: Turn) -> None:
             code=redemption.code,
         )
     )
-    await turn.tell(
-        member.id,
+    await tell_handed_over(turn, redemption, reward)
+
+
+async def tell_handed_over(speaker: Speaker, redemption: Redemption, reward: Reward) -> None:
+    """The member hears that their reward was handed over (by the partner, or the office)."""
+    await speaker.tell(
+        redemption.person_id,
         lambda t: Reply(
             t(
                 "✅ You collected {reward} (code {code}). Enjoy, and thank you for your help!",
