@@ -57,6 +57,9 @@ async def _catalogue(world: World, town: Town) -> tuple[Chat, Chat]:
     await admin.send("20")
     await admin.send("1")
     await admin.send("12 Main St, Mon-Fri 9-18")
+    await admin.send("no photo")
+    assert "Please send a photo" in admin.last.text
+    await admin.deliver(photo="photo-of-the-haircut")
     assert "Haircut from Lee's Barber is in the catalogue" in admin.last.text
     return admin, bob
 
@@ -83,6 +86,7 @@ async def test_redeem_hand_over_once_and_expire_once(
     assert "🎁 Haircut · 20 points" in fixer.button("Haircut").label
     await fixer.press("Haircut")
     assert "Where and when: 12 Main St" in fixer.last.text
+    assert fixer.last.photo == "photo-of-the-haircut"
     redeem = fixer.button("Redeem for 20 points")
     await fixer.deliver(button=redeem.data)
     reply = fixer.last

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -16,10 +17,11 @@ from models.clock import ManualClock
 from models.directory import link_identity
 from models.people import Person
 from models.point_rules import point_rules
-from models.points_ledger import redeem_reward
+from models.points_ledger import adjust_points, redeem_reward
 from models.redemptions import expire_redemption
 from models.reminders import Reminder
 from models.rewards import Partner, Redemption, RedemptionStatus, Reward
+from models.standings import choose_ranking
 from tests.snapshot import snapshot
 from tests.town import Town
 from tests.web import web_site
@@ -163,3 +165,14 @@ async def test_the_office_keeps_partners_and_rewards_of_its_own_community(
         async with sessions() as s:
             statuses = (await s.scalars(select(Redemption.status))).all()
         assert sorted(statuses) == sorted([RedemptionStatus.HANDED_OVER, RedemptionStatus.EXPIRED])
+
+        # Rankings on the page: only a member who agreed, by first name.
+        async with sessions.begin() as s:
+            walker = await s.get(Person, town.walker.id)
+            assert walker is not None
+            await adjust_points(s, town.admin, walker, 5, "help")
+            await choose_ranking(s, walker, True)
+        _, page = await admin.get("/admin/rewards")
+        board = re.search(r'<section class="sheet" id="rankings">(.*?)</section>', page, re.S)
+        assert board is not None
+        assert "1. Walker · 5" in board[1] and "Fixer" not in board[1]

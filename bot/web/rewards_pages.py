@@ -133,6 +133,13 @@ async def _page(
             people=await grantable_people(session, [community_id]) if runs else [],
             top_month=(await ranking(session, community_id, since=start))[:TOP],
             top_ever=(await ranking(session, community_id))[:TOP],
+            grid_tops=[
+                (
+                    grid.name,
+                    (await ranking(session, community_id, grid_id=grid.id, since=start))[:TOP],
+                )
+                for grid in scope.grids_of(community_id)
+            ],
         )
     return render(
         request,

@@ -33,6 +33,7 @@ R_NAME = "r_name"
 R_COST = "r_cost"
 R_STOCK = "r_stock"
 R_WHERE = "r_where"
+R_PHOTO = "r_photo"
 # /adjust
 A_PERSON = "a_person"
 A_AMOUNT = "a_amount"
@@ -224,6 +225,21 @@ async def answer_r_where(turn: Turn) -> None:
         where = text_input(turn, limit=MAX_WHERE, what=N_("where and when"))
         if where is None:
             return
+    turn.remember(where=where)
+    await turn.goto(R_PHOTO)
+
+
+async def ask_r_photo(turn: Turn) -> None:
+    turn.say(
+        turn.t("A photo of the reward helps members choose. Send one now, or skip."),
+        [(turn.option(turn.t("Skip"), SKIP),), turn.nav()],
+    )
+
+
+async def answer_r_photo(turn: Turn) -> None:
+    if not turn.incoming.photo and turn.value != SKIP:
+        turn.say(turn.t("Please send a photo, or press Skip."))
+        return
     stock = turn.data.get("stock")
     reward = await add_reward(
         turn.session,
@@ -232,7 +248,8 @@ async def answer_r_where(turn: Turn) -> None:
         str(turn.data["name"]),
         int(turn.data["cost"]),
         stock=int(stock) if stock is not None else None,
-        collect_at=where,
+        collect_at=turn.data.get("where"),
+        photo=turn.incoming.photo,
     )
     partner = await turn.session.get(Partner, reward.partner_id)
     turn.end()
@@ -348,6 +365,7 @@ FLOW = register_flow(
             R_COST: Step(ask_r_cost, answer_r_cost),
             R_STOCK: Step(ask_r_stock, answer_r_stock),
             R_WHERE: Step(ask_r_where, answer_r_where),
+            R_PHOTO: Step(ask_r_photo, answer_r_photo),
             A_PERSON: Step(ask_a_person, answer_a_person),
             A_AMOUNT: Step(ask_a_amount, answer_a_amount),
             A_REASON: Step(ask_a_reason, answer_a_reason),
