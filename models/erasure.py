@@ -23,7 +23,7 @@ from models.errors import N_, NotAllowed, NotFound
 from models.inbox import InboxUpdate
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
 from models.photos import telegram_ids_of
-from models.points import PointsEntry
+from models.points import PointsEntry, RankingChoice
 from models.reach import reach
 from models.reminders import Reminder, ReminderStatus
 from models.surveys import SurveyAnswer
@@ -133,6 +133,12 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
     profile = await session.get(MemberProfile, person.id)
     if profile is not None:
         profile.availability = ""
+    # Their chosen display name, and their agreement to appear in rankings.
+    await session.execute(
+        delete(RankingChoice)
+        .where(RankingChoice.person_id == person.id)
+        .execution_options(synchronize_session=False)
+    )
     person.name = ERASED_NAME
     person.phone = None
     person.phone_consent = False

@@ -43,6 +43,16 @@ async def shown_in_rankings(session: AsyncSession, person_id: int) -> bool:
     return bool(choice and choice.shown)
 
 
+async def shown_names(session: AsyncSession, person_ids: list[int]) -> dict[int, str]:
+    """Of these people, those who agreed to appear in rankings: their chosen or first name."""
+    rows = await session.execute(
+        select(Person.id, Person.name, RankingChoice.display_name)
+        .join(RankingChoice, RankingChoice.person_id == Person.id)
+        .where(Person.id.in_(person_ids), RankingChoice.shown.is_(True))
+    )
+    return {pid: shown or (name or "").split(" ")[0] or "?" for pid, name, shown in rows.all()}
+
+
 def _members(community_id: int, grid_id: int | None) -> Select[Any]:
     query = (
         select(Person.id)

@@ -289,3 +289,21 @@ async def test_a_retried_refund_key_adds_nothing(
         async with sessions.begin() as s:
             await add_points(s, town.fixer.id, 4, PointsKind.REFUND, "refund-x")
     assert await _balance(sessions, town.fixer) == 4
+
+
+async def test_erasing_a_member_forgets_their_ranking_name(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.erasure import erase_person
+    from models.points import RankingChoice
+    from models.standings import choose_ranking, ranking
+
+    async with sessions.begin() as s:
+        walker = await s.get(Person, town.walker.id)
+        assert walker is not None
+        await choose_ranking(s, walker, True, "Auntie W")
+        assert [r.name for r in await ranking(s, town.sunflower.id)] == ["Auntie W"]
+        await erase_person(s, town.admin, town.walker.id)
+    async with sessions() as s:
+        assert await s.get(RankingChoice, town.walker.id) is None
+        assert await ranking(s, town.sunflower.id) == []
