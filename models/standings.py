@@ -172,11 +172,15 @@ async def statement(
     return Statement(earned, spent, balance)
 
 
-def month_bounds(moment: dt.datetime, back: int = 0) -> tuple[dt.datetime, dt.datetime]:
-    """The calendar month (UTC) of the moment, or ``back`` months before it: [start, end)."""
-    year, month = moment.year, moment.month - back
+def month_bounds(
+    moment: dt.datetime, back: int = 0, timezone: dt.tzinfo = dt.UTC
+) -> tuple[dt.datetime, dt.datetime]:
+    """The calendar month of the moment where the community lives, or ``back`` months before
+    it: [start, end) as aware times."""
+    local = moment.astimezone(timezone)
+    year, month = local.year, local.month - back
     while month < 1:
         year, month = year - 1, month + 12
-    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
+    start = dt.datetime(year, month, 1, tzinfo=timezone)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone)
     return start, end

@@ -307,3 +307,29 @@ async def test_erasing_a_member_forgets_their_ranking_name(
     async with sessions() as s:
         assert await s.get(RankingChoice, town.walker.id) is None
         assert await ranking(s, town.sunflower.id) == []
+
+
+async def test_a_monthly_statement_counts_earned_spent_and_the_balance_at_the_end(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from models.standings import Statement, month_bounds, statement
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    clock.set(dt.datetime(2026, 11, 10, tzinfo=shanghai))
+    _, reward = await _shop(sessions, town, stock=None)  # +50 in November
+    clock.set(dt.datetime(2026, 12, 3, tzinfo=shanghai))
+    async with sessions.begin() as s:
+        await adjust_points(s, town.admin, town.fixer, 10, "extra")
+        await redeem_reward(s, town.fixer, reward.id)
+        dropped = await redeem_reward(s, town.fixer, reward.id)
+    clock.set(dt.datetime(2026, 12, 11, tzinfo=shanghai))
+    async with sessions.begin() as s:
+        assert await expire_redemption(s, dropped.id) is not None
+    async with sessions() as s:
+        this = month_bounds(clock.now(), 0, shanghai)
+        last = month_bounds(clock.now(), 1, shanghai)
+        assert this[0] == dt.datetime(2026, 12, 1, tzinfo=shanghai)
+        assert await statement(s, town.fixer.id, *this) == Statement(10, 20, 40)
+        assert await statement(s, town.fixer.id, *last) == Statement(50, 0, 50)

@@ -84,14 +84,17 @@ async def _scope(request: web.Request) -> tuple[Viewer, OfficeScope, int] | web.
     return viewer, scope, community_id
 
 
-def _month(raw: str | None, moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def _month(
+    raw: str | None, moment: dt.datetime, timezone: dt.tzinfo
+) -> tuple[dt.datetime, dt.datetime]:
+    """The month asked for (2026-11), or this one, where the community lives."""
     if raw:
         try:
             year, month = (int(part) for part in raw.split("-"))
-            return month_bounds(dt.datetime(year, month, 1, tzinfo=dt.UTC))
+            return month_bounds(dt.datetime(year, month, 15, tzinfo=timezone), 0, timezone)
         except ValueError:
             pass
-    return month_bounds(moment)
+    return month_bounds(moment, 0, timezone)
 
 
 async def _page(
@@ -107,7 +110,7 @@ async def _page(
     assert viewer.person is not None
     async with reading(site_of(request).app.sessions) as session:
         moment = now(session)
-        start, end = _month(request.query.get("month"), moment)
+        start, end = _month(request.query.get("month"), moment, site_of(request).config.timezone)
         runs = community_id in await communities_run(
             session, await grants_of(session, viewer.person)
         )
@@ -303,7 +306,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     partner_id = int(request.match_info["partner_id"])
     tz = site_of(request).config.timezone
     async with reading(site_of(request).app.sessions) as session:
-        start, end = _month(request.query.get("month"), now(session))
+        start, end = _month(request.query.get("month"), now(session), tz)
         months = await partner_months(session, community_id, start, end)
     month = next((m for m in months if m.partner_id == partner_id), None)
     if month is None:

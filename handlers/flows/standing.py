@@ -69,7 +69,7 @@ async def place_lines(turn: Turn, me: Person) -> list[str]:
     profile = await turn.session.get(MemberProfile, me.id)
     if profile is None or not profile.approved:
         return [t("You are ranked once an admin has approved you.")]
-    month, _ = month_bounds(now(turn.session))
+    month, _ = month_bounds(now(turn.session), 0, turn.config.timezone)
     grid = await grid_of(turn.session, me)
     lines = []
     for community_id in turn.scopes(Role.MEMBER):
@@ -140,7 +140,7 @@ async def rankings(turn: Turn, args: list[str]) -> None:
     if turn.person is None or not turn.has(Role.MEMBER):
         raise NotAllowed(N_("Only members of this community can take wishes."))
     t = turn.t
-    month, _ = month_bounds(now(turn.session))
+    month, _ = month_bounds(now(turn.session), 0, turn.config.timezone)
     lines: list[str] = []
     for community_id in turn.scopes(Role.MEMBER):
         community = await turn.session.get(Community, community_id)
@@ -170,7 +170,7 @@ async def statement_command(turn: Turn) -> None:
     moment = now(turn.session)
     lines = []
     for back, label in ((0, N_("This month ({month})")), (1, N_("Last month ({month})"))):
-        start, end = month_bounds(moment, back)
+        start, end = month_bounds(moment, back, turn.config.timezone)
         found = await statement(turn.session, turn.person.id, start, end)
         lines.append(t(label, month=start.strftime("%Y-%m")))
         lines.append(
