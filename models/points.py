@@ -17,8 +17,9 @@ from models.base import Base, str_enum
 class PointsKind(enum.StrEnum):
     AWARD = "award"
     ADJUSTMENT = "adjustment"
+    # A reward paid for (negative), or its points back when it was not collected (positive,
+    # key "refund-<redemption>", once).
     REDEMPTION = "redemption"
-    REFUND = "refund"  # an uncollected reward's points, back once
 
 
 class PointsEntry(Base):

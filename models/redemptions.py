@@ -101,7 +101,7 @@ async def expire_redemption(session: AsyncSession, redemption_id: int) -> Redemp
         session,
         redemption.person_id,
         -paid.amount,
-        PointsKind.REFUND,
+        PointsKind.REDEMPTION,
         f"refund-{redemption.id}",
         note=paid.note,
     )

@@ -157,7 +157,7 @@ async def statement(
                         (
                             and_(
                                 inside,
-                                PointsEntry.kind.in_((PointsKind.REDEMPTION, PointsKind.REFUND)),
+                                PointsEntry.kind == PointsKind.REDEMPTION,
                             ),
                             -PointsEntry.amount,
                         ),

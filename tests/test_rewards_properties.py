@@ -60,10 +60,11 @@ async def _check(sessions: async_sessionmaker[AsyncSession], stock: dict[int, in
         entries = {e.id: e for e in (await s.scalars(select(PointsEntry))).all()}
         redemptions = (await s.scalars(select(Redemption))).all()
         refunds = Counter(
-            e.idempotency_key for e in entries.values() if e.kind == PointsKind.REFUND
+            e.idempotency_key for e in entries.values() if e.idempotency_key.startswith("refund-")
         )
         paid = Counter(r.points_entry_id for r in redemptions)
-        assert sum(1 for e in entries.values() if e.kind == PointsKind.REDEMPTION) == len(paid)
+        spent = [e for e in entries.values() if e.kind == PointsKind.REDEMPTION and e.amount < 0]
+        assert len(spent) == len(paid)
         assert all(count == 1 for count in paid.values())
         for r in redemptions:
             assert entries[r.points_entry_id].amount == -r.cost

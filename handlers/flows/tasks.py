@@ -63,7 +63,6 @@ KIND_NAMES = {
     PointsKind.AWARD: N_("award"),
     PointsKind.ADJUSTMENT: N_("correction by the office"),
     PointsKind.REDEMPTION: N_("reward"),
-    PointsKind.REFUND: N_("reward not collected: points back"),
 }
 
 
@@ -532,6 +531,8 @@ async def points(turn: Turn) -> None:
 def _entry_note(t: Translator, entry: PointsEntry) -> str:
     """What a row without a wish was: a correction (with its reason) or a reward."""
     kind = t.raw(KIND_NAMES.get(entry.kind, entry.kind.value))
+    if entry.kind == PointsKind.REDEMPTION and entry.amount > 0:
+        kind = t.raw(N_("reward not collected: points back"))
     if not entry.note:
         return kind
     return Markup(t("{kind}: {note}", kind=kind, note=entry.note))

@@ -16,7 +16,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_ROLES = ("resident", "building_head", "member", "grid_worker", "admin", "street_admin")
-OLD_KINDS = ("award", "adjustment", "redemption")
 OLD_STATUSES = ("requested", "handed_over")
 
 
@@ -33,7 +32,6 @@ def _recheck(table: str, column: str, name: str, values: Sequence[str]) -> None:
 
 def upgrade() -> None:
     _recheck("role_grants", "role", "role", (*OLD_ROLES, "partner"))
-    _recheck("points_ledger", "kind", "pointskind", (*OLD_KINDS, "refund"))
     _recheck("redemptions", "status", "redemptionstatus", (*OLD_STATUSES, "expired"))
 
     op.create_table(
@@ -71,15 +69,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("person_id", name=op.f("pk_ranking_choices")),
     )
 
+    # Redemptions refer to rewards: SQLite cannot copy rewards into a new table under their
+    # rows (its foreign keys are on inside the migration's transaction), so rewards only gets
+    # columns added in place, the reference with its column.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE rewards ADD COLUMN partner_id INTEGER "
+            "CONSTRAINT fk_rewards_partner_id_partners REFERENCES partners (id)"
+        )
+    else:
+        op.add_column("rewards", sa.Column("partner_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f("fk_rewards_partner_id_partners"), "rewards", "partners", ["partner_id"], ["id"]
+        )
     with op.batch_alter_table("rewards", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("partner_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("valid_until", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("collect_at", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("photo", sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f("ix_rewards_partner_id"), ["partner_id"])
-        batch_op.create_foreign_key(
-            batch_op.f("fk_rewards_partner_id_partners"), "partners", ["partner_id"], ["id"]
-        )
 
     with op.batch_alter_table("redemptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("code", sa.String(length=12), nullable=True))
@@ -152,7 +159,5 @@ def downgrade() -> None:
     op.drop_table("partners")
     op.execute("DELETE FROM redemptions WHERE status = 'expired'")
     _recheck("redemptions", "status", "redemptionstatus", OLD_STATUSES)
-    op.execute("DELETE FROM points_ledger WHERE kind = 'refund'")
-    _recheck("points_ledger", "kind", "pointskind", OLD_KINDS)
     op.execute("DELETE FROM role_grants WHERE role = 'partner'")
     _recheck("role_grants", "role", "role", OLD_ROLES)
