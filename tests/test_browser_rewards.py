@@ -16,7 +16,7 @@ from models.people import Person
 from models.points_ledger import adjust_points
 from models.rewards import Redemption
 from models.web_access import make_sign_in_code
-from tests.browser import PHONE, chromium, context, screenshot_path
+from tests.browser import DESKTOP, PHONE, chromium, context, screenshot_path
 from tests.qr import decode_png
 from tests.telegram_bot import telegram_bot
 from tests.test_browser import _press, _sign_in, _url
@@ -37,6 +37,10 @@ async def test_a_reward_redeemed_in_the_web_chat_shows_its_qr_code(
         await add_reward(s, town.admin, partner.id, "Rice 5kg", 20, stock=3)
         await adjust_points(s, town.admin, fixer, 30, "autumn fair")
         code = await make_sign_in_code(s, fixer, fixer)
+        admin = await s.get(Person, town.admin.id)
+        assert admin is not None
+        admin.locale = "en"
+        office_code = await make_sign_in_code(s, admin, admin)
     async with (
         telegram_bot(_url(app), clock) as bot,
         web_site(bot.app, bot.runtime) as site,
@@ -57,6 +61,14 @@ async def test_a_reward_redeemed_in_the_web_chat_shows_its_qr_code(
         await expect(line).to_contain_text(redemption.code)
         await page.screenshot(path=screenshot_path("chat-phone-reward-code"), full_page=True)
         assert decode_png(await qr.screenshot()) == [redemption.code]
+
+        # The office sees the code waiting on its rewards page.
+        office = await (await context(browser, DESKTOP)).new_page()
+        await _sign_in(office, site.url, office_code)
+        await office.goto(f"{site.url}/admin")
+        await office.get_by_role("link", name="Partners and rewards").click()
+        await expect(office.locator("#waiting-codes")).to_contain_text(redemption.code)
+        await office.screenshot(path=screenshot_path("rewards-page"), full_page=True)
 
         partner_chat = bot.user(4301, "Bob")
         await partner_chat.send(f"/handover {redemption.code}")

@@ -110,12 +110,23 @@ async def test_the_office_keeps_partners_and_rewards_of_its_own_community(
         # Rules and a correction from the page; the person is told.
         response = await admin.post(
             "/admin/rewards/rules",
-            {"community": str(town.sunflower.id), "verify_points": "3", "collect_days": "2"},
+            {
+                "community": str(town.sunflower.id),
+                "verify_points": "3",
+                "collect_days": "2",
+                "base:repair": "12",
+                "levels": "40, 120, 400",
+            },
         )
         assert "apply from now on" in await response.text()
         async with sessions() as s:
             rules = await point_rules(s, town.sunflower.id)
         assert (rules.verify_points, rules.collect_days) == (3, 2.0)
+        assert rules.base["repair"] == 12 and rules.levels == (0, 40, 120, 400)
+        bad = await admin.post(
+            "/admin/rewards/rules", {"community": str(town.sunflower.id), "levels": "50, 20, 300"}
+        )
+        assert bad.status == 400 and "cannot be" in await bad.text()
         response = await admin.post(
             "/admin/rewards/adjust",
             {

@@ -18,6 +18,7 @@ from bot.lists_export import sheet_file
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.flows.catalogue import tell_adjusted
+from handlers.flows.common import category_name
 from handlers.flows.rewards import tell_handed_over
 from handlers.i18n import Translator
 from handlers.router import refusal_text
@@ -35,6 +36,7 @@ from models.clock import now
 from models.errors import N_, NotFound, StoreError
 from models.office_scope import OfficeScope, office_scope
 from models.office_work import grantable_people
+from models.open311_requests import active_categories
 from models.people import Person
 from models.point_rules import point_rules, set_point_rules
 from models.points_ledger import adjust_points
@@ -136,6 +138,10 @@ async def _page(
             people=await grantable_people(session, [community_id]) if runs else [],
             top_month=(await ranking(session, community_id, since=start))[:TOP],
             top_ever=(await ranking(session, community_id))[:TOP],
+            categories=[
+                (c.code, category_name(t, c.code)) for c in await active_categories(session)
+            ],
+            base_defaults={c.code: c.base_points for c in await active_categories(session)},
             grid_tops=[
                 (
                     grid.name,
@@ -275,6 +281,12 @@ async def change_rules(request: web.Request) -> web.StreamResponse:
         }
         if form.get("collect_days", "").strip():
             changes["collect_days"] = float(form["collect_days"])
+        base = {k[5:]: int(v) for k, v in form.items() if k.startswith("base:") and v.strip()}
+        if base:
+            changes["base"] = base
+        if form.get("levels", "").strip():
+            steps = [int(v) for v in form["levels"].replace("，", ",").split(",") if v.strip()]
+            changes["levels"] = [0, *steps]
         await set_point_rules(s, actor, int(form["community"]), changes)
         return N_("The points rules are changed; they apply from now on.")
 
