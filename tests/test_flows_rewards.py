@@ -188,3 +188,29 @@ async def test_rankings_show_only_those_who_agreed(
     assert "Walker" not in fixer.last.text
     await fixer.send("/statement")
     assert "Earned 40 · spent 0 · balance 40" in fixer.last.text
+
+
+async def test_hours_are_asked_only_where_the_community_pays_for_them(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.point_rules import set_point_rules
+    from models.wish_life import confirm_wish
+    from models.wishes import WishStatus
+    from tests.wishes import wish_in
+
+    world = World(sessions)
+    fixer = await world.as_person(town.fixer)
+    async with sessions.begin() as s:
+        await set_point_rules(s, town.admin, town.sunflower.id, {"per_hour": 4})
+    wish = await wish_in(sessions, town, WishStatus.ACCEPTED)
+    await fixer.deliver(button=f"a:done:{wish.id}")
+    await fixer.press("Skip")
+    assert "How many hours" in fixer.last.text
+    await fixer.send("lots")
+    assert "as a number" in fixer.last.text
+    await fixer.send("2,5")
+    await fixer.press("Skip")
+    assert "is reported done" in fixer.last.text
+    async with sessions.begin() as s:
+        await confirm_wish(s, town.alice, wish.id, 4)
+    assert await _balance(sessions, town.fixer) == 10 + 10  # repair + 2.5 hours x 4

@@ -28,10 +28,12 @@ from models.community import Building
 from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
+from models.point_awards import rules_of_wish
 from models.points import PointsEntry, PointsKind
 from models.points_ledger import latest_entries, rank_among_members
 from models.privacy import phone_for_helpers
 from models.wish_life import (
+    MAX_HOURS,
     MAX_NOTE,
     accept_wish,
     get_wish,
@@ -44,6 +46,7 @@ from models.wishes import Wish, WishStatus
 RELEASE = "release"
 NOTE = "note"
 PHOTO = "photo"
+HOURS = "hours"  # asked only where the community pays points per hour
 
 S = WishStatus
 PAGE_SIZE = 5
@@ -395,6 +398,30 @@ async def answer_note(turn: Turn) -> None:
         if note is None:
             return
         turn.remember(note=note)
+    wish = await get_wish(turn.session, turn.data["wish_id"])
+    await turn.goto(HOURS if (await rules_of_wish(turn.session, wish)).per_hour else PHOTO)
+
+
+async def ask_hours(turn: Turn) -> None:
+    t = turn.t
+    turn.say(
+        t("How many hours did it take? Type a number like 2 or 1.5, or skip."),
+        [(turn.option(t.raw("Skip"), "skip"),), turn.nav()],
+    )
+
+
+async def answer_hours(turn: Turn) -> None:
+    if turn.value == "skip":
+        turn.remember(hours=None)
+    else:
+        try:
+            hours = float((turn.incoming.text or "").strip().replace(",", "."))
+        except ValueError:
+            hours = -1.0
+        if not 0 < hours <= MAX_HOURS:
+            turn.say(turn.t("Please type the hours as a number like 2 or 1.5, or press Skip."))
+            return
+        turn.remember(hours=hours)
     await turn.goto(PHOTO)
 
 
@@ -427,7 +454,10 @@ def _confirm_buttons(wish: Wish) -> ButtonsFor:
 async def _report(turn: Turn, photo: str | None) -> None:
     me = _me(turn)
     note: str | None = turn.data.get("note")
-    wish = await report_done(turn.session, me, turn.data["wish_id"], note, photo)
+    hours = turn.data.get("hours")
+    wish = await report_done(
+        turn.session, me, turn.data["wish_id"], note, photo, float(hours) if hours else None
+    )
     turn.end()
     turn.say(
         turn.t(
@@ -545,6 +575,7 @@ FLOW = register_flow(
             RELEASE: Step(ask_release, answer_release),
             NOTE: Step(ask_note, answer_note),
             PHOTO: Step(ask_photo, answer_photo),
+            HOURS: Step(ask_hours, answer_hours),
         },
     )
 )
