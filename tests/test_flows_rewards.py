@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import App
 from handlers.reminders import fire
 from models.clock import ManualClock
 from models.people import Person
@@ -214,3 +215,53 @@ async def test_hours_are_asked_only_where_the_community_pays_for_them(
     async with sessions.begin() as s:
         await confirm_wish(s, town.alice, wish.id, 4)
     assert await _balance(sessions, town.fixer) == 10 + 10  # repair + 2.5 hours x 4
+
+
+async def test_the_monthly_statement_comes_on_the_first_once(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from models.people import Role
+    from models.schedule import plan_for_role
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    world = World(sessions)
+    admin = await world.as_person(town.admin)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
+    clock.set(dt.datetime(2026, 11, 20, 10, tzinfo=shanghai))
+    async with sessions.begin() as s:
+        await adjust_points(s, town.admin, town.fixer, 40, "help")
+    clock.set(dt.datetime(2026, 12, 1, 8, 30, tzinfo=shanghai))
+    for _ in range(2):  # planned by two processes: sent once
+        async with sessions.begin() as s:
+            await plan_for_role(s, Role.MEMBER, "points_statement", dt.date(2026, 12, 1))
+        await _fire_due(world, admin)
+    statements = [t for t in fixer.texts() if "Your points in 2026-11:" in t]
+    assert statements == [
+        "Your points in 2026-11:\nEarned 40 · spent 0 · balance 40\n"
+        "/rewards shows what they are worth."
+    ]
+    assert not any("Your points in" in t for t in walker.texts())
+
+
+async def test_the_daily_planning_plans_statements_on_the_first_only(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.runtime import Runtime
+    from models.reminders import Reminder
+
+    runtime = Runtime(app)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for day, expected in ((30, 0), (1, 5)):  # five members in the town (one in Maple)
+        month = 11 if day == 30 else 12
+        clock.set(dt.datetime(2026, month, day, 8, 30, tzinfo=shanghai))
+        await runtime.plan_daily()
+        async with sessions() as s:
+            planned = (
+                await s.scalars(select(Reminder).where(Reminder.kind == "points_statement"))
+            ).all()
+        assert len(planned) == expected

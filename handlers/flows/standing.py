@@ -7,14 +7,16 @@ from __future__ import annotations
 from handlers.flows.common import button_number
 from handlers.i18n import Translator
 from handlers.menu import command_button
-from handlers.messages import Button
+from handlers.messages import Button, Reply
+from handlers.reminder_kinds import reminder_kind
 from handlers.router import action, command
-from handlers.turn import Turn, action_button
+from handlers.turn import Speaker, Turn, action_button
 from models.clock import now
 from models.community import Community
 from models.errors import N_, NotAllowed
 from models.people import MemberProfile, Person, Role
 from models.point_rules import PointRules, point_rules
+from models.reminders import Reminder
 from models.standings import (
     choose_ranking,
     grid_of,
@@ -161,6 +163,35 @@ async def rankings(turn: Turn, args: list[str]) -> None:
             if not top:
                 lines.append(t("Nobody has agreed to appear yet."))
     turn.say("\n".join(lines) or t("Nobody has agreed to appear yet."))
+
+
+@reminder_kind("points_statement")
+async def monthly_statement(speaker: Speaker, reminder: Reminder) -> None:
+    """On the first of the month: the member's statement of the month just ended, when
+    anything moved or there are points to spend."""
+    person_id = reminder.target_person_id
+    assert person_id is not None
+    start, end = month_bounds(now(speaker.session), 1, speaker.config.timezone)
+    found = await statement(speaker.session, person_id, start, end)
+    if not (found.earned or found.spent or found.balance):
+        return
+    await speaker.tell(
+        person_id,
+        lambda t: Reply(
+            "\n".join(
+                (
+                    t("Your points in {month}:", month=start.strftime("%Y-%m")),
+                    t(
+                        "Earned {earned} · spent {spent} · balance {balance}",
+                        earned=t.number(found.earned),
+                        spent=t.number(found.spent),
+                        balance=t.number(found.balance),
+                    ),
+                    t("/rewards shows what they are worth."),
+                )
+            )
+        ),
+    )
 
 
 @command("statement", N_("your points this month and last month: earned, spent, balance"))
