@@ -187,3 +187,44 @@ async def test_the_office_keeps_partners_and_rewards_of_its_own_community(
         board = re.search(r'<section class="sheet" id="rankings">(.*?)</section>', page, re.S)
         assert board is not None
         assert "1. Walker · 5" in board[1] and "Fixer" not in board[1]
+
+
+async def test_a_reward_photo_uploaded_on_the_page_shows_in_the_members_web_chat(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from aiohttp import FormData
+
+    from bot.web.qr import qr_png
+    from models.catalogue import add_partner
+
+    async with sessions.begin() as s:
+        partner = await add_partner(s, town.admin, town.sunflower.id, "Bakery")
+        fixer = await s.get(Person, town.fixer.id)
+        assert fixer is not None
+        fixer.locale = "en"
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        await admin.get("/admin/rewards")
+        form = FormData()
+        for name, value in {
+            "csrf": admin.csrf(),
+            "community": str(town.sunflower.id),
+            "partner": str(partner.id),
+            "name": "Bread",
+            "cost": "5",
+        }.items():
+            form.add_field(name, value)
+        form.add_field("photo", qr_png("bread"), filename="bread.png", content_type="image/png")
+        response = await admin.client.post("/admin/rewards/reward", data=form)
+        assert "The reward is in the catalogue." in await response.text()
+        async with sessions() as s:
+            reward = await s.scalar(select(Reward).where(Reward.name == "Bread"))
+        assert reward is not None and (reward.photo or "").startswith("web-file:")
+
+        member = await site.signed_in(town.fixer)
+        await member.say("/rewards")
+        await member.press("Bread")
+        shown = member.lines[-1]
+        assert "Bread" in shown["html"] and shown["photo"]
+        picture = await member.client.get(shown["photo"])
+        assert picture.status == 200 and await picture.read() == qr_png("bread")

@@ -46,6 +46,7 @@ from models.rewards import RedemptionStatus, Reward
 from models.service_lists import Sheet
 from models.standings import month_bounds, ranking
 from models.text import bounded_id
+from models.web_access import keep_photo
 
 routes = web.RouteTableDef()
 R = RedemptionStatus
@@ -183,7 +184,7 @@ async def _acting(request: web.Request, act: Act) -> web.StreamResponse:
         return found
     viewer, scope, community_id = found
     assert viewer.person is not None
-    form = {k: str(v) for k, v in (await request.post()).items()}
+    form = {k: str(v) for k, v in (await request.post()).items() if isinstance(v, str)}
     site = site_of(request)
     t: Translator = request[T]
     try:
@@ -227,7 +228,15 @@ async def new_partner(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/admin/rewards/reward")
 async def new_reward(request: web.Request) -> web.StreamResponse:
+    upload = (await request.post()).get("photo")
+    viewer: Viewer | None = request[VIEWER]
+
     async def act(s: AsyncSession, actor: Person, _: Speaker, form: dict[str, str]) -> str:
+        photo = None
+        if isinstance(upload, web.FileField) and viewer is not None:
+            content = upload.file.read()
+            if content:  # an empty file field: no photo chosen
+                photo = await keep_photo(s, viewer.external_id, upload.content_type, content)
         until = form.get("valid_until", "").strip()
         valid_until = (
             dt.datetime.combine(dt.date.fromisoformat(until), dt.time(23, 59), tzinfo=dt.UTC)
@@ -243,6 +252,7 @@ async def new_reward(request: web.Request) -> web.StreamResponse:
             stock=_optional_int(form.get("stock")),
             valid_until=valid_until,
             collect_at=form.get("collect_at") or None,
+            photo=photo,
         )
         return N_("The reward is in the catalogue.")
 
