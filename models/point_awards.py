@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
+from models.people import Person
 from models.point_rules import PointRules, point_rules
 from models.points import PointsEntry, PointsKind
 from models.points_ledger import add_points
@@ -45,6 +46,9 @@ async def _pay(
 ) -> None:
     """One award, cut to what the monthly cap leaves (nothing when it is reached)."""
     if rules.monthly_cap:
+        # Awards to one person wait for each other here, so two at once cannot both fit the
+        # room left under the cap (SQLite serialises writers anyway).
+        await session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
         left = rules.monthly_cap - await earned_since(session, person_id, month_start(now(session)))
         amount = min(amount, left)
     if amount > 0:

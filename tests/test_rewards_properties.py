@@ -161,3 +161,34 @@ async def test_two_members_taking_the_last_item_at_once_one_wins(
         assert (await s.get(Reward, reward.id)).stock == 0  # type: ignore[union-attr]
         assert await s.scalar(select(Person.points_balance).where(Person.id == loser.id)) == 50
         assert await s.scalar(select(func.count(Redemption.id))) == 1
+
+
+async def test_two_awards_at_once_stay_under_the_monthly_cap(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.point_awards import award_closed_wish
+    from models.point_rules import set_point_rules
+    from models.wishes import Wish, WishAssignment, WishStatus
+    from tests.wishes import wish_in
+
+    async with sessions.begin() as s:
+        await set_point_rules(s, town.admin, town.sunflower.id, {"monthly_cap": 15})
+    wishes = [await wish_in(sessions, town, WishStatus.DONE) for _ in range(2)]
+    barrier = asyncio.Barrier(2)
+
+    async def pay(wish_id: int) -> Any:
+        async with sessions.begin() as s:
+            wish = await s.get(Wish, wish_id)
+            assert wish is not None
+            places = (
+                await s.scalars(select(WishAssignment).where(WishAssignment.wish_id == wish_id))
+            ).all()
+            if on_postgres():
+                await barrier.wait()  # both have read before either pays
+            await award_closed_wish(s, wish, 4, places)
+
+    results = await asyncio.gather(*(pay(w.id) for w in wishes), return_exceptions=True)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    async with sessions() as s:
+        total = await s.scalar(select(Person.points_balance).where(Person.id == town.fixer.id))
+    assert total == 15  # 10 + 5, not 10 + 10
