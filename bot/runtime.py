@@ -336,6 +336,9 @@ class Runtime:
             await plan_behind_reminders(session, self.app.settings.timezone)
             if today.weekday() == rules.head_prompt_weekday:
                 await plan_for_role(session, Role.BUILDING_HEAD, "head_prompt", today)
+            if today.day == 1:
+                # Each member's points statement of the month just ended (flows/standing.py).
+                await plan_for_role(session, Role.MEMBER, "points_statement", today)
         self.reminders_waiting.set()
 
     # --- the outbox -----------------------------------------------------------------------------

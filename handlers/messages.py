@@ -83,6 +83,8 @@ class Reply:
     # redrawn; sent anew if it cannot be edited).
     edit_card: str | None = None
     edit_message: str | None = None
+    # A short text (a reward's collection code) the platform may also draw as a QR code.
+    qr: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -105,7 +107,7 @@ class Reply:
             }
         if self.remove_keyboard:
             payload["remove_keyboard"] = True
-        for key in ("card", "edit_card", "edit_message"):
+        for key in ("card", "edit_card", "edit_message", "qr"):
             if getattr(self, key):
                 payload[key] = getattr(self, key)
         return payload
@@ -134,6 +136,7 @@ class Reply:
             card=payload.get("card"),
             edit_card=payload.get("edit_card"),
             edit_message=payload.get("edit_message"),
+            qr=payload.get("qr"),
         )
 
 

@@ -280,6 +280,7 @@ ROLE_NAMES = {
     "grid_worker": N_("grid worker"),
     "admin": N_("community admin"),
     "street_admin": N_("street admin"),
+    "partner": N_("partner"),
 }
 
 STATUS_NAMES = {

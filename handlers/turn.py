@@ -219,6 +219,7 @@ class Turn(Speaker):
         document: Document | None = None,
         ask_phone: str | None = None,
         card: str | None = None,
+        qr: str | None = None,
     ) -> None:
         reply = Reply(
             text=text,
@@ -228,6 +229,7 @@ class Turn(Speaker):
             ask_phone=ask_phone,
             card=card,
             edit_message=self.incoming.pressed_message if self._in_place else None,
+            qr=qr,
         )
         if ask_phone:
             # A platform may offer these choices as keyboard buttons that send their label:

@@ -32,6 +32,8 @@ class Community(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     # How to reach the office (a phone, a room, hours): shown on the noticeboard and slips.
     office_contact: Mapped[str | None] = mapped_column(String(200))
+    # Its points rules, over the defaults (see models/point_rules.py).
+    point_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     street: Mapped[Street] = relationship(lazy="joined")
 

@@ -24,7 +24,7 @@ from models.errors import N_, NotAllowed, NotFound
 from models.inbox import InboxUpdate
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
 from models.photos import telegram_ids_of
-from models.points import PointsEntry
+from models.points import PointsEntry, RankingChoice
 from models.reach import reach
 from models.reminders import Reminder, ReminderStatus
 from models.reported_places import drop_reported_place
@@ -137,6 +137,12 @@ async def erase_person(session: AsyncSession, actor: Person, person_id: int) -> 
         profile.availability = ""
         profile.available_days, profile.available_from, profile.available_to = 0, 0, 24
     await _forget_their_organisation_details(session, person)
+    # Their chosen display name, and their agreement to appear in rankings.
+    await session.execute(
+        delete(RankingChoice)
+        .where(RankingChoice.person_id == person.id)
+        .execution_options(synchronize_session=False)
+    )
     person.name = ERASED_NAME
     person.phone = None
     person.phone_consent = False

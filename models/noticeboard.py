@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
@@ -19,6 +19,7 @@ from models.organisations import Organisation
 from models.people import MemberProfile, Person
 from models.points import PointsEntry, PointsKind
 from models.reach import community_buildings
+from models.standings import shown_names
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 # The first month a board may show: earlier years cannot hold wishes, and far-off years
@@ -330,6 +331,9 @@ async def community_board(
         return None
     thanks, thanks_total = await thanks_in(session, community_id, start, end, limit=thanks_limit)
     helpers, teams = await most_active(session, community_id, start, end)
+    # On the wall: only members who agreed to appear in rankings, by first or chosen name.
+    shown = await shown_names(session, [h.person_id for h in helpers])
+    helpers = [replace(h, name=shown[h.person_id]) for h in helpers if h.person_id in shown]
     return Board(
         community=community,
         start=start,

@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     GRID_WORKER = "grid_worker"
     ADMIN = "admin"
     STREET_ADMIN = "street_admin"
+    PARTNER = "partner"  # a shop or service giving rewards: confirms hand-overs
 
 
 class ScopeKind(enum.StrEnum):
@@ -38,6 +39,7 @@ SCOPE_OF_ROLE = {
     Role.GRID_WORKER: ScopeKind.GRID,
     Role.ADMIN: ScopeKind.COMMUNITY,
     Role.STREET_ADMIN: ScopeKind.STREET,
+    Role.PARTNER: ScopeKind.COMMUNITY,
 }
 
 

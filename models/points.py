@@ -17,6 +17,8 @@ from models.base import Base, str_enum
 class PointsKind(enum.StrEnum):
     AWARD = "award"
     ADJUSTMENT = "adjustment"
+    # A reward paid for (negative), or its points back when it was not collected (positive,
+    # key "refund-<redemption>", once).
     REDEMPTION = "redemption"
 
 
@@ -32,4 +34,16 @@ class PointsEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime]
+
+
+class RankingChoice(Base):
+    """Whether a member agreed to appear in the rankings others see, and under which name."""
+
+    __tablename__ = "ranking_choices"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(default=False)
+    # A chosen display name; none: the first word of their name.
+    display_name: Mapped[str | None] = mapped_column(String(60))
     at: Mapped[dt.datetime]

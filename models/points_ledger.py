@@ -5,6 +5,8 @@ Every change is one ledger row plus a guarded move of the cached balance, never 
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import uuid
 
 from sqlalchemy import func, select, update
@@ -14,9 +16,11 @@ from models.clock import now
 from models.community import Building, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotEnoughPoints, NotFound
 from models.people import MemberProfile, Person, Role, RoleGrant
+from models.point_rules import point_rules
 from models.points import PointsEntry, PointsKind
 from models.reach import grants_of, reach_of
 from models.rewards import Redemption, RedemptionStatus, Reward
+from models.schedule import add_reminder
 from models.wishes import Wish
 
 MAX_ADJUSTMENT = 10_000
@@ -114,7 +118,11 @@ async def adjust_points(
 async def redeem_reward(
     session: AsyncSession, actor: Person, reward_id: int, *, request_key: str | None = None
 ) -> Redemption:
-    """Spend points on a reward; a retried request with the same key redeems once."""
+    """Spend points on a reward; a retried request with the same key redeems once.
+
+    The stock goes down by one conditional UPDATE (never below zero, whoever presses at the
+    same moment); the member gets a collection code, valid for the community's collect_days.
+    """
     key = f"redeem-{request_key or uuid.uuid4()}"
     earlier = await session.scalar(
         select(Redemption)
@@ -124,8 +132,11 @@ async def redeem_reward(
     if earlier is not None:
         return earlier
     reward = await session.get(Reward, reward_id)
+    moment = now(session)
     if reward is None or not reward.active:
         raise NotFound(N_("That reward is not offered."))
+    if reward.valid_until is not None and reward.valid_until <= moment:
+        raise NotFound(N_("That reward is no longer offered."))
     if reward.community_id not in await _communities_of(session, actor):
         raise NotAllowed(N_("That reward belongs to another community."))
     if reward.stock is not None:
@@ -146,16 +157,41 @@ async def redeem_reward(
         note=reward.name,
         actor_id=actor.id,
     )
+    rules = await point_rules(session, reward.community_id)
     redemption = Redemption(
         reward_id=reward.id,
         person_id=actor.id,
         points_entry_id=entry.id,
         status=RedemptionStatus.REQUESTED,
-        at=now(session),
+        at=moment,
+        code=await _new_code(session),
+        cost=reward.cost,
+        expires_at=moment + dt.timedelta(days=rules.collect_days),
     )
     session.add(redemption)
     await session.flush()
+    await add_reminder(
+        session,
+        REWARD_EXPIRY,
+        redemption.expires_at or moment,
+        person_id=actor.id,
+        key=f"{REWARD_EXPIRY}:{redemption.id}",
+        payload={"redemption_id": redemption.id},
+    )
     return redemption
+
+
+# Codes a member reads out or types: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+CODE_LETTERS = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+REWARD_EXPIRY = "reward_expiry"
+
+
+async def _new_code(session: AsyncSession) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_LETTERS) for _ in range(CODE_LENGTH))
+        if await session.scalar(select(Redemption.id).where(Redemption.code == code)) is None:
+            return code
 
 
 async def rank_among_members(

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
 from models.co_requesters import co_requesters
-from models.community import Community
 from models.errors import (
     N_,
     Conflict,
@@ -27,8 +26,7 @@ from models.errors import (
 )
 from models.people import MemberProfile, Person, Role
 from models.permissions import LADDER, TOP_LEVEL, has_role, ladder_level
-from models.points import PointsKind
-from models.points_ledger import add_points
+from models.point_awards import award_closed_wish, award_verification
 from models.reach import Place, grants_of, place_of_building
 from models.schedule import plan_for_wish
 from models.wishes import (
@@ -45,6 +43,7 @@ S = WishStatus
 MAX_DESCRIPTION = 1000
 MAX_LONG_DESCRIPTION = 4000
 MAX_NOTE = 1000
+MAX_HOURS = 24 * 7  # a week of work reported for one wish is the most
 MAX_PHOTOS = 5
 MAX_REQUIRED = 20
 MAX_URGENT_REASON = 500
@@ -339,10 +338,13 @@ async def verify_wish(
     wish = await get_wish(session, wish_id)
     await check_applies(session, actor, wish, "verify")
     if required_count is None:
-        return await _move(session, wish, actor, "verify", S.OPEN)
-    if not 1 <= required_count <= MAX_REQUIRED:
-        raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
-    return await _move(session, wish, actor, "verify", S.OPEN, required_count=required_count)
+        wish = await _move(session, wish, actor, "verify", S.OPEN)
+    else:
+        if not 1 <= required_count <= MAX_REQUIRED:
+            raise InvalidInput(N_("A wish needs from 1 to 20 helpers."))
+        wish = await _move(session, wish, actor, "verify", S.OPEN, required_count=required_count)
+    await award_verification(session, wish, actor.id)
+    return wish
 
 
 async def reject_wish(session: AsyncSession, actor: Person, wish_id: int, reason: str) -> Wish:
@@ -472,14 +474,18 @@ async def report_done(
     wish_id: int,
     note: str | None = None,
     photo: str | None = None,
+    hours: float | None = None,
 ) -> Wish:
     wish = await get_wish(session, wish_id)
     await check_applies(session, actor, wish, "report_done")
+    if hours is not None and not 0 < hours <= MAX_HOURS:
+        raise InvalidInput(N_("Hours are a number from 0 to {most}."), most=MAX_HOURS)
     assignment = await _assignment_of(session, wish, actor.id)
     assert assignment is not None
     text = _text(note, required=False, what=N_("a note"))
     assignment.done_note = text
     assignment.done_photo = photo
+    assignment.hours = hours
     return await _move(session, wish, actor, "report_done", S.DONE, text)
 
 
@@ -487,24 +493,9 @@ async def report_done(
 
 
 async def _award(session: AsyncSession, wish: Wish, rating: int | None) -> None:
-    """Points for everyone who held a place, exactly once per wish and member."""
-    category = await session.get(Category, wish.category)
-    community = await session.get(
-        Community, (await place_of_building(session, wish.building_id)).community_id
-    )
-    assert category is not None and community is not None
-    amount = category.base_points + (community.five_star_bonus if rating == 5 else 0)
-    if amount <= 0:
-        return
-    for assignment in await _active_assignments(session, wish):
-        await add_points(
-            session,
-            assignment.member_id,
-            amount,
-            PointsKind.AWARD,
-            f"wish-{wish.id}-member-{assignment.member_id}",
-            wish_id=wish.id,
-        )
+    """Points for everyone who held a place, exactly once per wish and member (the community's
+    points rules: models/point_awards.py)."""
+    await award_closed_wish(session, wish, rating, await _active_assignments(session, wish))
 
 
 async def confirm_wish(

@@ -11,6 +11,7 @@ import enum
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -110,6 +111,8 @@ class WishAssignment(Base):
     done_photo: Mapped[str | None] = mapped_column(String(200))
     # The organisation the place was held for (its member, or its team claim), when taken.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Hours the member gave to a long service (reported with done): points per hour.
+    hours: Mapped[float | None] = mapped_column(Float)
 
 
 class WishEvent(Base):

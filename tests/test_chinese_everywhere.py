@@ -57,6 +57,7 @@ ALLOWED = re.compile(
     r"|/[a-z_]+"  # a command
     r"|\bW-\d+\b"  # a wish code
     r"|\b[A-Z0-9]{4}-?[A-Z0-9]{4}\b"  # a web sign-in code
+    r"|\b[A-Z0-9]{6}\b"  # a reward's collection code
     r"|\bEnglish\b"  # the language's own name, on the button that picks it
     r"|\b(?:OK|Open311|CSV|XLSX|API|ID|Telegram|PIN)\b"
 )

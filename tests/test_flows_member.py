@@ -306,14 +306,14 @@ async def test_report_done_confirm_and_the_points_follow(
     assert "You have 15 points." in text
     assert "Level: Seedling 🌱" in text
     assert "15 points more to reach Sprout 🌿." in text
-    assert "Rank in Sunflower: 1 of 3 members" in text
+    assert "You are 1st of 3 in Sunflower this month." in text
     assert "+15 · " + wish.code in text
 
     # The others rank below him; the wish is no longer among his tasks.
     walker = await world.as_person(town.walker)
     await walker.send("/points")
     assert "You have 0 points." in walker.last.text
-    assert "Rank in Sunflower: 2 of 3 members" in walker.last.text
+    assert "You are 2nd of 3 in Sunflower this month." in walker.last.text
     assert "No points yet" in walker.last.text
     await fixer.send("/tasks")
     assert wish.code not in fixer.last.text

@@ -26,6 +26,7 @@ from models.community import Building
 from models.noticeboard import community_board, month_span, most_active
 from models.organisations import organisation_for_text
 from models.people import MemberProfile, Person
+from models.standings import choose_ranking
 from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
 from models.wishes import Wish
 from tests.conftest import START
@@ -89,6 +90,8 @@ async def month(
             organisation = await organisation_for_text(s, town.sunflower.id, team)
             assert profile is not None and organisation is not None
             profile.organisation_id = organisation.id
+        for member in town.members:  # they agreed to appear in the rankings
+            await choose_ranking(s, member, True)
 
     clock.set(dt.datetime(2026, 10, 10, 2, 0, tzinfo=dt.UTC))
     await closed_wish(
@@ -238,6 +241,19 @@ async def test_the_most_active_member_and_team_come_first(client: Client, month:
         "Riverside Youth",
         "Silver Club",
     ]
+
+
+async def test_only_members_who_agreed_are_on_the_wall(
+    sessions: async_sessionmaker[AsyncSession], client: Client, month: Town
+) -> None:
+    async with sessions.begin() as s:
+        await choose_ranking(s, month.runner, False)
+        await choose_ranking(s, month.walker, True, "Auntie W")
+    page = await board(client, month)
+    members = re.search(r'<table class="ranking members">(.*?)</table>', page, re.S)
+    assert members
+    name = r'<th scope="row" class="name">([^<]*)</th>'
+    assert re.findall(name, members[1]) == ["Fixer", "Auntie W"]
 
 
 async def test_store_ranks_by_wishes_then_points(

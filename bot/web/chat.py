@@ -19,6 +19,7 @@ from bot.database import reading
 from bot.runtime import Runtime
 from bot.web.json_body import BadJson, read_json
 from bot.web.pages import problem, render
+from bot.web.qr import qr_svg
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.menu import main_jobs
 from handlers.messages import FileUnavailable, Incoming, Reply, Sender
@@ -163,6 +164,8 @@ def line_json(request: web.Request, line: ChatLine) -> dict[str, Any]:
         if document
         else None,
         "ask_phone": payload.get("ask_phone"),
+        # A collection code, drawn here as a QR code the partner can scan (our own SVG).
+        "qr": qr_svg(payload["qr"], title=payload["qr"], scale=6) if payload.get("qr") else None,
     }
 
 

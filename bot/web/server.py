@@ -205,7 +205,17 @@ async def clear_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 def init_app(app: App, runtime: Runtime) -> web.Application:
     """The whole web side; Telegram's webhook route is added by the runtime when it uses one."""
-    from bot.web import chat, dashboard, health, open311, public, signin, slips, supply_side
+    from bot.web import (
+        chat,
+        dashboard,
+        health,
+        open311,
+        public,
+        rewards_pages,
+        signin,
+        slips,
+        supply_side,
+    )
 
     site = Site(app, runtime)
     web_app = web.Application(
@@ -228,5 +238,6 @@ def init_app(app: App, runtime: Runtime) -> web.Application:
     web_app.add_routes(supply_side.routes)
     web_app.add_routes(slips.routes)
     web_app.add_routes(health.routes)
+    web_app.add_routes(rewards_pages.routes)
     web_app.router.add_static("/static/", STATIC, name="static")
     return web_app

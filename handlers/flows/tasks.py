@@ -18,6 +18,7 @@ from handlers.flows.news import (
     with_co_requesters,
 )
 from handlers.flows.relay import relay_button
+from handlers.flows.standing import level_lines, place_lines, points_buttons, rules_of
 from handlers.flows.suggested import why_it_fits
 from handlers.flows.verification import offer_to_members
 from handlers.i18n import Markup, Translator
@@ -25,15 +26,17 @@ from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, action_button, register_flow
 from models.cards import CONFIRM, wish_card
-from models.community import Building, Community
+from models.community import Building
 from models.dispatch import reasons_for_member
 from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
+from models.point_awards import rules_of_wish
 from models.points import PointsEntry, PointsKind
 from models.points_ledger import latest_entries, rank_among_members
 from models.privacy import phone_for_helpers
 from models.wish_life import (
+    MAX_HOURS,
     MAX_NOTE,
     accept_wish,
     get_wish,
@@ -46,6 +49,7 @@ from models.wishes import Wish, WishStatus
 RELEASE = "release"
 NOTE = "note"
 PHOTO = "photo"
+HOURS = "hours"  # asked only where the community pays points per hour
 
 S = WishStatus
 PAGE_SIZE = 5
@@ -403,6 +407,30 @@ async def answer_note(turn: Turn) -> None:
         if note is None:
             return
         turn.remember(note=note)
+    wish = await get_wish(turn.session, turn.data["wish_id"])
+    await turn.goto(HOURS if (await rules_of_wish(turn.session, wish)).per_hour else PHOTO)
+
+
+async def ask_hours(turn: Turn) -> None:
+    t = turn.t
+    turn.say(
+        t("How many hours did it take? Type a number like 2 or 1.5, or skip."),
+        [(turn.option(t.raw("Skip"), "skip"),), turn.nav()],
+    )
+
+
+async def answer_hours(turn: Turn) -> None:
+    if turn.value == "skip":
+        turn.remember(hours=None)
+    else:
+        try:
+            hours = float((turn.incoming.text or "").strip().replace(",", "."))
+        except ValueError:
+            hours = -1.0
+        if not 0 < hours <= MAX_HOURS:
+            turn.say(turn.t("Please type the hours as a number like 2 or 1.5, or press Skip."))
+            return
+        turn.remember(hours=hours)
     await turn.goto(PHOTO)
 
 
@@ -435,7 +463,10 @@ def _confirm_buttons(wish: Wish) -> ButtonsFor:
 async def _report(turn: Turn, photo: str | None) -> None:
     me = _me(turn)
     note: str | None = turn.data.get("note")
-    wish = await report_done(turn.session, me, turn.data["wish_id"], note, photo)
+    hours = turn.data.get("hours")
+    wish = await report_done(
+        turn.session, me, turn.data["wish_id"], note, photo, float(hours) if hours else None
+    )
     turn.end()
     turn.say(
         turn.t(
@@ -512,40 +543,9 @@ async def points(turn: Turn) -> None:
     me = _me(turn)
     t = turn.t
     balance = me.points_balance
-    reached, following = level_of(balance)
-    lines = [
-        t.plural("You have {n} point.", "You have {n} points.", balance),
-        t("Level: {level}", level=t.raw(reached)),
-    ]
-    if following is None:
-        lines.append(t("That is the highest level. Thank you!"))
-    else:
-        needed, name = following
-        lines.append(
-            t.plural(
-                "{n} point more to reach {level}.",
-                "{n} points more to reach {level}.",
-                needed - balance,
-                level=t.raw(name),
-            )
-        )
-    if await _approved(turn):
-        for community_id in turn.scopes(Role.MEMBER):
-            community = await turn.session.get(Community, community_id)
-            if community is None:
-                continue
-            place, total = await _rank(turn, community_id, balance)
-            lines.append(
-                t.plural(
-                    "Rank in {community}: {place} of {n} member",
-                    "Rank in {community}: {place} of {n} members",
-                    total,
-                    place=place,
-                    community=community.name,
-                )
-            )
-    else:
-        lines.append(t("You are ranked once an admin has approved you."))
+    lines = [t.plural("You have {n} point.", "You have {n} points.", balance)]
+    lines += level_lines(t, await rules_of(turn), balance)
+    lines += await place_lines(turn, me)
     from handlers.flows.commitments import points_line
 
     lines.append(await points_line(turn))
@@ -567,12 +567,14 @@ async def points(turn: Turn) -> None:
     else:
         lines.append("")
         lines.append(t("No points yet: they come when a wish you helped with is confirmed."))
-    turn.say("\n".join(lines))
+    turn.say("\n".join(lines), await points_buttons(turn, me))
 
 
 def _entry_note(t: Translator, entry: PointsEntry) -> str:
     """What a row without a wish was: a correction (with its reason) or a reward."""
     kind = t.raw(KIND_NAMES.get(entry.kind, entry.kind.value))
+    if entry.kind == PointsKind.REDEMPTION and entry.amount > 0:
+        kind = t.raw(N_("reward not collected: points back"))
     if not entry.note:
         return kind
     return Markup(t("{kind}: {note}", kind=kind, note=entry.note))
@@ -585,6 +587,7 @@ FLOW = register_flow(
             RELEASE: Step(ask_release, answer_release),
             NOTE: Step(ask_note, answer_note),
             PHOTO: Step(ask_photo, answer_photo),
+            HOURS: Step(ask_hours, answer_hours),
         },
     )
 )

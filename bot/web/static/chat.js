@@ -80,6 +80,12 @@
     body.className = "text";
     if (m.mine) body.textContent = m.text; else body.innerHTML = m.html; // sanitised by the server
     li.appendChild(body);
+    if (m.qr) {
+      var qr = document.createElement("div");
+      qr.className = "qr-code";
+      qr.innerHTML = m.qr; // an SVG the server drew from the code, nothing typed by anyone
+      li.appendChild(qr);
+    }
     if (m.document) {
       var a = document.createElement("a");
       a.href = m.document.url;
