@@ -19,8 +19,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.channels import configured
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
+from bot.sending import RetryLater, Undeliverable
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Reply
@@ -418,8 +420,6 @@ class Runtime:
 
     async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
         """Send a claimed row, in no transaction; return how to write what happened."""
-        from bot.telegram import RetryLater, Undeliverable
-
         row_id, claim = claimed.row_id, claimed.claim
 
         async def went(parts: int) -> None:
@@ -536,6 +536,11 @@ class Runtime:
             self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
             if settings.public_url:
                 web_app.add_routes(telegram.webhook_routes())
+        channels = configured(self.app, self.inbox_waiting.set)
+        for channel in channels:
+            await channel.start()
+            self.adapters[channel.platform] = channel  # type: ignore[assignment]
+            web_app.add_routes(channel.web_routes())
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         try:
@@ -544,6 +549,8 @@ class Runtime:
             await runner.cleanup()
             if telegram is not None:
                 await telegram.stop()
+            for channel in channels:
+                await channel.stop()
             raise CannotListen(
                 f"cannot listen on {settings.web_address} ({e.strerror or e}); "
                 "set WISHBOT_WEB_PORT to a free port"
@@ -571,6 +578,8 @@ class Runtime:
         await runner.cleanup()
         if telegram is not None:
             await telegram.stop()
+        for channel in channels:
+            await channel.stop()
 
     def _scheduler(self) -> AsyncIOScheduler:
         """APScheduler only wakes the sweeps; all work is rows in the database."""

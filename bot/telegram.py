@@ -37,6 +37,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
+from bot.sending import RetryLater as RetryLater
+from bot.sending import Undeliverable as Undeliverable
 from bot.settings import Settings
 from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
 from bot.telegram_updates import PLATFORM as PLATFORM
@@ -64,21 +66,6 @@ CAPTION_MARK = ":caption"
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
 # Records that the first n parts of a multi-part reply went (so a retry skips them).
 PartsSent = Callable[[int], Awaitable[None]]
-
-
-class Undeliverable(Exception):
-    """Telegram refused for good (blocked, chat gone, bad request): do not retry."""
-
-    def __init__(self, reason: str, *, blocked: bool = False) -> None:
-        super().__init__(reason)
-        # The person blocked the bot (or left it): they are unreachable until they write.
-        self.blocked = blocked
-
-
-class RetryLater(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds}s")
-        self.seconds = seconds
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:

@@ -446,3 +446,27 @@ async def clients_made_by(session: AsyncSession, actor: Person) -> list[ApiClien
         select(ApiClient).where(ApiClient.created_by_id == actor.id).order_by(ApiClient.id.desc())
     )
     return list(found.all())
+
+
+# A link in a notification sent outside a platform's reply window: read days later, maybe.
+NOTICE_CODE_LIFETIME = dt.timedelta(days=3)
+
+
+async def make_notice_code(session: AsyncSession, person: Person) -> str:
+    """A one-time code for the link in a notification to the person (the bot makes it for
+    them, as if they had asked /web); returns it once (only its hash is kept)."""
+    if person.erased_at is not None:
+        raise NotAllowed(N_("You can make sign-in codes only for people you look after."))
+    moment = now(session)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(
+        SignInCode(
+            code_hash=secret_hash(code),
+            person_id=person.id,
+            created_by_id=person.id,
+            created_at=moment,
+            expires_at=moment + NOTICE_CODE_LIFETIME,
+        )
+    )
+    await session.flush()
+    return code

@@ -31,11 +31,13 @@ UNIT = "unit"
 PHONE = "phone"
 SKILLS = "skills"
 ORGANISATION = "organisation"
+NAME = "name"
 
 RESIDENT = "resident"
 MEMBER = "member"
 MAX_UNIT = 20
 MAX_ORGANISATION = 100
+MAX_NAME = 100
 
 
 @command("start", N_("register, or see where you are"), registered=False)
@@ -89,6 +91,21 @@ async def answer_language(turn: Turn) -> None:
         turn.say(turn.t("Please choose a language with the buttons."))
         return
     turn.conversation.locale = turn.value
+    if not turn.incoming.sender.name and not turn.data.get("name"):
+        await turn.goto(NAME)  # a platform that tells no name (WeChat): asked once
+        return
+    await turn.goto(UNIT if turn.data.get("building_id") else ROLE)
+
+
+async def ask_name(turn: Turn) -> None:
+    turn.say(turn.t("What may we call you? Type your name, for example Wang Fang."), [turn.nav()])
+
+
+async def answer_name(turn: Turn) -> None:
+    name = text_input(turn, limit=MAX_NAME, what=N_("your name"))
+    if name is None:
+        return
+    turn.remember(name=name)
     await turn.goto(UNIT if turn.data.get("building_id") else ROLE)
 
 
@@ -190,7 +207,7 @@ async def _new_person(
     sender = turn.incoming.sender
     person = await add_person(
         turn.session,
-        sender.name or "?",
+        sender.name or turn.data.get("name") or "?",
         building=building,
         unit=unit,
         phone=phone,
@@ -302,6 +319,7 @@ FLOW = register_flow(
         "registration",
         {
             LANGUAGE: Step(ask_language, answer_language),
+            NAME: Step(ask_name, answer_name),
             ROLE: Step(ask_role, answer_role),
             COMMUNITY: Step(ask_community, answer_community),
             BUILDING: Step(ask_building, answer_building),

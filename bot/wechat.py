@@ -1,0 +1,400 @@
+"""The WeChat adapter: a service account's callbacks into the inbox, replies out as
+customer-service messages within the 48-hour window, else as a template notification.
+
+Callbacks are checked (signature, freshness, safe-mode decryption) and kept before WeChat hears
+"success"; sending never blocks the loop (aiohttp) and ends in the shared send outcomes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.database import reading
+from bot.photo_store import PhotoStore
+from bot.sending import RetryLater, Undeliverable
+from bot.settings import Settings, WeChatSettings
+from bot.wechat_api import ApiRefused, WeChatApi
+from bot.wechat_crypto import Refused, decrypted, fields, signed
+from bot.wechat_text import (
+    MAX_MENU_HEAD_BYTES,
+    MAX_MENU_ITEMS,
+    answered_choice,
+    choices,
+    cut,
+    numbered,
+    one_line,
+    plain,
+    size,
+)
+from bot.wechat_updates import (
+    COMMAND_KEY,
+    PRESSED,
+    STORED_PHOTO,
+    chat_key,
+    to_incoming,
+    update_id,
+)
+from bot.wechat_updates import (
+    PLATFORM as PLATFORM,
+)
+from handlers.i18n import Translator
+from handlers.menu import JOBS
+from handlers.messages import Incoming, Reply
+from models.clock import Clock
+from models.directory import person_by_identity
+from models.errors import N_
+from models.inbox import store_update
+from models.outbox import chats_of, mark_unreachable
+from models.people import Person
+from models.photos import stored_photo_id
+from models.reply_window import already_kept, last_choices, last_heard
+from models.web_access import make_notice_code
+
+log = logging.getLogger("wishbot.wechat")
+
+CALLBACK_PATH = "/wechat"
+# WeChat's messages are a few kB; anything much larger is not from WeChat.
+MAX_BODY = 256 * 1024
+# A callback older (or newer) than this is a replay; its nonce is remembered as long.
+FRESH = dt.timedelta(minutes=5)
+# Customer-service messages may go this long after the person last wrote (WeChat: 48 hours);
+# a margin, so a message claimed just inside does not reach WeChat just outside.
+WINDOW = dt.timedelta(hours=48)
+WINDOW_MARGIN = dt.timedelta(minutes=10)
+# Errcodes: the person left or blocked the account; the window closed, or its 20 messages
+# per message of theirs are used up (news then goes as a notification); slow down.
+LEFT = {43004, 43019}
+WINDOW_CLOSED = {45015, 45047}
+SLOW_DOWN = {45009: 600.0, 45011: 60.0}
+BUSY = {-1}
+# What the account menu offers: the first two straight away, the rest under "More".
+MENU_MORE = ("help", "tasks", "points", "web", "language")
+ANSWER_HINT = N_("Tap a choice, or reply with its number.")
+NUMBER_HINT = N_("Reply with the number of your choice.")
+
+
+@dataclass(frozen=True)
+class ChatState:
+    heard: dt.datetime | None
+    person_id: int | None
+    locale: str
+
+
+class WeChatAdapter:
+    platform = PLATFORM
+    can_edit = False  # a sent message stays as it is: card edits are dropped, pickers come anew
+    has_menus = True  # the account's menu (one for all; per-role menus by tag are not set)
+    has_photos = True
+    reply_window = WINDOW
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        wake: Callable[[], None],
+    ) -> None:
+        assert settings.wechat is not None
+        self.settings = settings
+        self.account: WeChatSettings = settings.wechat
+        self.sessions = sessions
+        self.clock = clock
+        self.photos = PhotoStore(sessions)
+        self.api = WeChatApi(self.account, clock)
+        self._wake = wake
+        # Nonces of accepted callbacks within FRESH: a second use is a replay.
+        self._nonces: dict[str, dt.datetime] = {}
+
+    # --- start and stop ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Set the account's menu when it differs from ours (a menu is a comfort: a failure
+        is logged, never a reason not to start)."""
+        wanted = self.account_menu()
+        try:
+            if _comparable(await self.api.menu()) != _comparable(wanted):
+                await self.api.set_menu(wanted)
+                log.info("WeChat: the account menu was set.")
+        except Exception as error:
+            log.warning("WeChat's menu was not set: %s", type(error).__name__)
+
+    async def stop(self) -> None:
+        await self.api.close()
+
+    def account_menu(self) -> dict[str, Any]:
+        t = Translator(self.settings.locale, self.settings.timezone)
+        labels = dict(JOBS)
+        labels.update({"web": N_("🌐 Web chat"), "language": N_("🌐 Language")})
+
+        def click(name: str, label: str) -> dict[str, str]:
+            return {"type": "click", "name": label, "key": COMMAND_KEY + name}
+
+        return {
+            "button": [
+                click("wish", t("Ask for help")),
+                click("my", t("My wishes")),
+                {
+                    "name": t("More"),
+                    "sub_button": [click(n, t.raw(labels[n])) for n in MENU_MORE],
+                },
+            ]
+        }
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def web_routes(self) -> list[web.RouteDef]:
+        return [web.get(CALLBACK_PATH, self._handshake), web.post(CALLBACK_PATH, self._callback)]
+
+    def _authentic(self, request: web.Request) -> bool:
+        """Signed with our token, and fresh: not older than FRESH, its nonce not seen before."""
+        query = request.query
+        stamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if not signed(self.account.token, query.get("signature", ""), stamp, nonce):
+            return False
+        moment = self.clock.now()
+        if not stamp.isdecimal() or not nonce or len(nonce) > 64:
+            return False
+        sent = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+        if abs(moment - sent) > FRESH or nonce in self._nonces:
+            return False
+        if len(self._nonces) > 10_000:
+            self._nonces = {n: at for n, at in self._nonces.items() if moment - at < FRESH}
+        self._nonces[nonce] = moment
+        return True
+
+    async def _handshake(self, request: web.Request) -> web.Response:
+        """WeChat's check of the callback URL: echo echostr when the signature is ours."""
+        if not self._authentic(request):
+            return web.Response(status=403, text="forbidden")
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        if not self._authentic(request):
+            return web.Response(status=403, text="forbidden")
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return web.Response(status=413, text="too large")
+        try:
+            xml = body.decode()
+            if self.account.aes_key:
+                query = request.query
+                xml = decrypted(
+                    self.account.token,
+                    self.account.aes_key,
+                    self.account.app_id,
+                    xml,
+                    query.get("msg_signature", ""),
+                    query.get("timestamp", ""),
+                    query.get("nonce", ""),
+                )
+            message = fields(xml)
+        except (Refused, UnicodeDecodeError):
+            return web.Response(status=400, text="not a WeChat message")
+        try:
+            kept = await self._keep(message)
+        except Exception as error:  # the database: not "success", so WeChat sends it again
+            log.warning("A WeChat message was not kept: %s", type(error).__name__)
+            return web.Response(status=503, text="try again")
+        if kept:
+            self._wake()
+        # Replies go through the outbox; WeChat only needs to hear it arrived.
+        return web.Response(text="success")
+
+    async def _keep(self, message: dict[str, str]) -> bool:
+        """Keep a message in the inbox (once, whatever WeChat's retries); an unfollow marks
+        the person unreachable here instead (nothing to answer)."""
+        openid = message["FromUserName"]
+        if message["MsgType"] == "event" and message.get("Event", "").lower() == "unsubscribe":
+            await self._unfollowed(openid)
+            return False
+        ident = update_id(message)
+        async with reading(self.sessions) as session:
+            if await already_kept(session, PLATFORM, ident):
+                return False  # WeChat's retry: handled once
+            choices_shown = (
+                await last_choices(session, PLATFORM, openid)
+                if message["MsgType"] == "text"
+                else []
+            )
+        payload: dict[str, Any] = dict(message)
+        index = answered_choice(
+            message.get("Content", ""), message.get("bizmsgmenuid"), len(choices_shown)
+        )
+        if index is not None:
+            payload[PRESSED] = choices_shown[index][1]
+            payload["label"] = choices_shown[index][0]
+        if message["MsgType"] == "image" and message.get("MediaId"):
+            await self._fetch_photo(openid, message["MediaId"], payload)
+        async with self.sessions.begin() as session:
+            return await store_update(session, PLATFORM, ident, chat_key(openid), payload)
+
+    async def _fetch_photo(self, openid: str, media_id: str, payload: dict[str, Any]) -> None:
+        """The photo's bytes into the store before the message is kept (no transaction waits
+        on WeChat, whose media lasts three days): the message then carries the reference."""
+        try:
+            content = await self.api.media(media_id)
+            payload[STORED_PHOTO] = await self.photos.keep_sent(chat_key(openid), content)
+        except Exception as error:  # WeChat or the store: the person is asked to send it again
+            log.warning("A WeChat photo could not be fetched: %s", type(error).__name__)
+
+    async def _unfollowed(self, openid: str) -> None:
+        """Unfollowing: WeChat will take no message to them; if WeChat was their only way,
+        broadcasts and reminders skip them until they write again (anywhere)."""
+        async with self.sessions.begin() as session:
+            person = await person_by_identity(session, PLATFORM, openid)
+            if person is None:
+                return
+            if {platform for platform, _ in await chats_of(session, person.id)} == {PLATFORM}:
+                await mark_unreachable(session, person.id)
+
+    def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]:
+        return to_incoming(payload), None
+
+    async def answer_button(self, query_id: str) -> None:
+        return None
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def edit(self, chat_id: str, message_ref: str, reply: Reply) -> bool:
+        return False
+
+    async def send(
+        self, chat_id: str, reply: Reply, done: int, went: Callable[[int], Awaitable[None]]
+    ) -> str | None:
+        """Within the window, customer-service messages (``went`` after each part); outside
+        it, or when WeChat says it closed, one template notification with a sign-in link.
+
+        Raises Undeliverable (for good), RetryLater (slow down) or anything else (try later).
+        """
+        if reply.menu is not None and not reply.text:
+            return None  # a person's own command list: WeChat has one menu for everyone
+        state = await self._chat_state(chat_id)
+        t = Translator(state.locale, self.settings.timezone)
+        moment = self.clock.now()
+        if state.heard is not None and moment - state.heard < WINDOW - WINDOW_MARGIN:
+            parts = await self._parts(chat_id, reply, t)
+            try:
+                for index in range(done, len(parts)):
+                    await self.api.send_custom(parts[index])
+                    if index + 1 < len(parts):
+                        await went(index + 1)
+                return None
+            except ApiRefused as refused:
+                if refused.errcode not in WINDOW_CLOSED:
+                    raise _outcome(refused) from None
+        await self._notify(chat_id, reply, state, t)
+        return None
+
+    async def _chat_state(self, openid: str) -> ChatState:
+        async with reading(self.sessions) as session:
+            heard = await last_heard(session, PLATFORM, chat_key(openid))
+            person = await person_by_identity(session, PLATFORM, openid)
+        locale = (person.locale if person is not None else None) or self.settings.locale
+        return ChatState(heard, person.id if person is not None else None, locale)
+
+    async def _parts(self, openid: str, reply: Reply, t: Translator) -> list[dict[str, Any]]:
+        """The customer-service messages one reply takes, in order."""
+        parts: list[dict[str, Any]] = []
+        if reply.photo is not None and stored_photo_id(reply.photo) is not None:
+            photo = await self.photos.read(reply.photo)
+            if photo is not None:
+                media_id = await self.api.upload_image(photo.content, photo.content_type)
+                parts.append(
+                    {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}}
+                )
+        text = plain(reply.text)
+        if reply.document is not None:
+            text += "\n" + plain(
+                t("The file is waiting for you in the web chat: {url}", url=self._web_url())
+            )
+        buttons = choices(reply.buttons)
+        if len(buttons) > MAX_MENU_ITEMS:
+            lines = "\n".join(numbered(buttons))
+            text = f"{text}\n\n{lines}\n{plain(t(NUMBER_HINT))}"
+            buttons = []
+        pieces = [p for p in cut(text) if p.strip()] if text.strip() else []
+        head = ""
+        if buttons and pieces and size(pieces[-1]) <= MAX_MENU_HEAD_BYTES:
+            head = pieces.pop()
+        parts += [_text(openid, piece) for piece in pieces]
+        if buttons:
+            items = [
+                {"id": str(n), "content": label} for n, label in enumerate(numbered(buttons), 1)
+            ]
+            menu = {
+                "head_content": head or "⬇",
+                "list": items,
+                "tail_content": plain(t(ANSWER_HINT)),
+            }
+            parts.append({"touser": openid, "msgtype": "msgmenu", "msgmenu": menu})
+        return parts
+
+    def _web_url(self) -> str:
+        return self.settings.public_address + "/chat"
+
+    async def _notify(self, openid: str, reply: Reply, state: ChatState, t: Translator) -> None:
+        """The news in one line, linking into the web chat with a one-time sign-in."""
+        template = self.account.news_template
+        if template is None:
+            raise Undeliverable("outside WeChat's 48-hour window, and no news template is set")
+        url = self._web_url()
+        if state.person_id is not None:
+            async with self.sessions.begin() as session:
+                person = await session.get(Person, state.person_id)
+                if person is not None:
+                    url = f"{self.settings.public_address}/in/{await make_notice_code(session, person)}"
+        message = {
+            "touser": openid,
+            "template_id": template,
+            "url": url,
+            "data": {
+                "first": {"value": plain(t("News from Small Wishes"))},
+                "keyword1": {"value": one_line(reply.text) or plain(t("News from Small Wishes"))},
+                "keyword2": {"value": plain(t.when(self.clock.now()))},
+                "remark": {"value": plain(t("Tap here to read it and answer in the web chat."))},
+            },
+        }
+        try:
+            await self.api.send_template(message)
+        except ApiRefused as refused:
+            raise _outcome(refused) from None
+
+
+def _text(openid: str, content: str) -> dict[str, Any]:
+    return {"touser": openid, "msgtype": "text", "text": {"content": content}}
+
+
+def _outcome(refused: ApiRefused) -> Exception:
+    """An errcode as the shared outcomes: for good, slow down, or (anything else) try later."""
+    code = refused.errcode
+    if code in LEFT:
+        return Undeliverable(str(refused), blocked=True)
+    if code in SLOW_DOWN:
+        return RetryLater(SLOW_DOWN[code])
+    if code in BUSY:
+        return refused  # WeChat is busy: the row waits, as in an outage
+    return Undeliverable(str(refused))
+
+
+def _comparable(menu: dict[str, Any] | None) -> Any:
+    """A menu as WeChat gives it back and as we make it, alike (empty sub-menus dropped)."""
+    if menu is None:
+        return None
+
+    def button(b: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in b.items() if k != "sub_button" and v not in ("", None)}
+        subs = b.get("sub_button")
+        if isinstance(subs, dict):
+            subs = subs.get("list")
+        if subs:
+            kept["sub_button"] = [button(s) for s in subs]
+        return kept
+
+    return [button(b) for b in menu.get("button") or []]

@@ -1,0 +1,54 @@
+"""What a platform with a reply window (WeChat's 48 hours) needs to know of a chat: when the
+person last wrote, and which choices the chat was last offered (answered by their number)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.inbox import InboxUpdate
+from models.outbox import MESSAGE
+from models.reminders import Reminder, ReminderStatus
+
+
+async def last_heard(session: AsyncSession, platform: str, chat_key: str) -> dt.datetime | None:
+    """When the chat last sent anything the platform counts as writing (kept in the inbox)."""
+    found: dt.datetime | None = await session.scalar(
+        select(func.max(InboxUpdate.received_at)).where(
+            InboxUpdate.platform == platform, InboxUpdate.chat_key == chat_key
+        )
+    )
+    return found
+
+
+async def last_choices(session: AsyncSession, platform: str, chat_id: str) -> list[tuple[str, str]]:
+    """The (label, data) buttons of the last message the chat was sent, in reading order;
+    empty when that message offered none (a number is then just a number)."""
+    recent = await session.scalars(
+        select(Reminder.payload)
+        .where(
+            Reminder.platform == platform,
+            Reminder.chat_id == chat_id,
+            Reminder.kind == MESSAGE,
+            Reminder.status == ReminderStatus.SENT,
+        )
+        .order_by(Reminder.sent_at.desc(), Reminder.id.desc())
+        .limit(8)
+    )
+    # A row that only changed the chat's menu is no message the person saw.
+    payload = next((p for p in recent if p.get("text") or p.get("buttons")), None)
+    if not payload:
+        return []
+    return [(str(label), str(data)) for row in payload.get("buttons") or [] for label, data in row]
+
+
+async def already_kept(session: AsyncSession, platform: str, update_id: int) -> bool:
+    """Whether the inbox has this update (a platform's retry of it changes nothing)."""
+    found = await session.scalar(
+        select(InboxUpdate.id).where(
+            InboxUpdate.platform == platform, InboxUpdate.update_id == update_id
+        )
+    )
+    return found is not None
