@@ -1,0 +1,252 @@
+"""The WeChat adapter at its edges: the callback refuses what is not WeChat's (forged, replayed,
+malformed) and keeps WeChat's retries once; replies keep WeChat's limits; news outside the
+48-hour window goes as a template notification with a one-time sign-in link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import App
+from handlers.messages import Button, Reply
+from models.clock import ManualClock
+from models.directory import link_identity
+from models.inbox import InboxUpdate
+from models.outbox import queue_message
+from models.people import Person
+from models.reminders import Reminder, ReminderStatus
+from models.web_access import keep_photo
+from models.wishes import WishStatus
+from tests.fake_wechat_api import MAX_TEXT_BYTES
+from tests.snapshot import STORE, snapshot
+from tests.test_photos import PNG
+from tests.town import Town
+from tests.wechat_bot import WeChatBot, wechat_bot
+from tests.wishes import wish_in
+
+
+async def on_wechat(
+    sessions: async_sessionmaker[AsyncSession], person: Person, openid: str, locale: str = "en"
+) -> None:
+    async with sessions.begin() as s:
+        await link_identity(s, person, "wechat", openid)
+        found = await s.get(Person, person.id)
+        assert found is not None
+        found.locale = locale
+
+
+async def kept_updates(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
+
+
+async def tell(bot: WeChatBot, openid: str, reply: Reply) -> None:
+    """A message for the chat, written to the outbox as the handlers' replies are; sent."""
+    async with bot.app.sessions.begin() as s:
+        await queue_message(s, platform="wechat", chat_id=openid, payload=reply.to_json())
+    await bot.step()
+
+
+async def test_the_callback_url_answers_wechats_check_only_when_signed(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with wechat_bot(app, clock) as bot:
+        query = bot.callback.query()
+        answer = await bot.get(**query, echostr="echo-4711")
+        assert (answer.status, await answer.text()) == (200, "echo-4711")
+        forged = {**bot.callback.query(), "signature": "0" * 40}
+        answer = await bot.get(**forged, echostr="echo-4711")
+        assert answer.status == 403 and "echo-4711" not in await answer.text()
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
+async def test_forged_replayed_and_malformed_callbacks_change_nothing_and_a_retry_counts_once(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock, safe: bool
+) -> None:
+    await on_wechat(sessions, town.alice, "o-alice")
+    async with wechat_bot(app, clock, safe=safe) as bot:
+        alice = bot.server.follower("o-alice", bot.callback)
+        alice.following = True
+        before = await snapshot(sessions, STORE)
+        xml = alice._xml("text", "<Content><![CDATA[/my]]></Content>")
+
+        # Forged: signed with another token.
+        forger = type(bot.callback)(bot.session, bot.callback.url, clock.now, safe, "nottheirs")
+        assert (await forger.post(xml)).status == 403
+        # Replayed: an old timestamp, or a nonce already used.
+        old = int((clock.now() - dt.timedelta(minutes=10)).timestamp())
+        assert (await bot.callback.post(xml, timestamp=old)).status == 403
+        assert (await bot.callback.post(xml, nonce="once-only")).status == 200
+        assert (
+            await bot.callback.post(xml.replace("/my", "/help"), nonce="once-only")
+        ).status == 403
+        # Malformed: not XML, XML that is no message, and (safe mode) a tampered envelope.
+        for body in ("<xml><Content>", "<html></html>", "{}"):
+            query = bot.callback.query()
+            if safe:
+                envelope = bot.callback.wrap(body, query)
+                assert (
+                    await bot.callback.post_raw(envelope[:60] + "x" + envelope[61:], query)
+                ).status == 400
+            else:
+                assert (await bot.callback.post_raw(body, query)).status == 400
+        # In safe mode a plain body is refused too: it is not from WeChat's encrypted channel.
+        if safe:
+            plain = bot.callback.query()
+            assert (await bot.callback.post_raw(xml, plain)).status == 400
+
+        # Only the one good message was kept and answered; the store is as it was.
+        assert await kept_updates(sessions) == 1
+        answers = len(alice.inbox())
+        assert answers == 1
+        assert await snapshot(sessions, STORE) == before
+
+        # WeChat's retries of a message (same MsgId, fresh signatures): handled once.
+        await alice.send("/help")
+        assert len(alice.inbox()) == 2
+        for _ in range(2):
+            retry = await alice.retry_last()
+            assert (retry.status, await retry.text()) == (200, "success")
+        assert len(alice.inbox()) == 2
+        assert await kept_updates(sessions) == 2
+
+
+async def test_replies_keep_wechats_limits(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await on_wechat(sessions, town.alice, "o-alice")
+    async with wechat_bot(app, clock) as bot:
+        alice = bot.follower("o-alice")
+        await alice.follow()
+        start = len(alice.inbox())
+
+        # A long text comes in pieces within WeChat's 2048 bytes, nothing lost.
+        long = "\n".join(f"第{n}行：水龙头漏水，请帮忙看看。" for n in range(200))
+        await tell(bot, "o-alice", Reply(long))
+        pieces = alice.inbox()[start:]
+        assert len(pieces) > 1 and all(p.kind == "text" for p in pieces)
+        assert all(len(p.text.encode()) <= MAX_TEXT_BYTES for p in pieces)
+        assert "\n".join(p.text for p in pieces) == long
+
+        # The small HTML subset is read as plain text.
+        await tell(bot, "o-alice", Reply("Wish <b>W-1</b> &amp; more"))
+        assert alice.text() == "Wish W-1 & more"
+
+        # More choices than a menu message carries: numbered in the text, answered by number.
+        buttons = tuple(
+            (Button(f"Choice {n}", f"a:cmd:{'help' if n == 12 else 'my'}"),) for n in range(1, 13)
+        )
+        await tell(bot, "o-alice", Reply("Pick one", buttons))
+        assert alice.inbox()[-1].kind == "text" and "12. Choice 12" in alice.text()
+        await alice.send("12")
+        assert "/wish" in alice.text() or "help" in alice.text().lower()
+
+        # A stored photo goes up as an image, then its text.
+        async with sessions.begin() as s:
+            reference = await keep_photo(s, "web:x", "image/png", PNG)
+        await tell(bot, "o-alice", Reply("Look", photo=reference))
+        image, text = alice.inbox()[-2:]
+        assert image.kind == "image" and bot.server.media[image.body["image"]["media_id"]] == PNG
+        assert text.text == "Look"
+
+        # One access token for all of it.
+        assert bot.server.token_calls == 1
+
+
+async def test_typed_numbers_answer_a_menu_message(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with wechat_bot(app, clock) as bot:
+        erin = bot.follower("o-erin")
+        await erin.follow()
+        await erin.send("2")  # "2. English", typed rather than tapped
+        assert "What may we call you" in erin.text()
+        await erin.send("Erin")
+        # A number where no choice was offered is just text: the name is "Erin", then 1 = resident.
+        await erin.send("1")
+        assert "Which community" in erin.text()
+
+
+async def test_slow_down_waits_unfollowing_ends_it_and_the_menu_is_set_once(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await on_wechat(sessions, town.alice, "o-alice")
+    async with wechat_bot(app, clock) as bot:
+        alice = bot.follower("o-alice")
+        await alice.follow()
+        sent = len(alice.inbox())
+
+        # The daily quota is used up (45009): the message waits, then goes.
+        bot.server.fail_next("message/custom/send", 45009)
+        await tell(bot, "o-alice", Reply("Your wish was verified"))
+        assert len(alice.inbox()) == sent
+        clock.advance(dt.timedelta(minutes=11))
+        await bot.step()
+        assert alice.text() == "Your wish was verified"
+
+        # The menu is set at start only when it changed.
+        assert bot.server.menu_sets == 1
+        await bot.adapter.start()
+        assert bot.server.menu_sets == 1
+
+        # Unfollowing: she is unreachable (WeChat was her only way); news to her ends there.
+        await alice.unfollow()
+        async with sessions() as s:
+            person = await s.get(Person, town.alice.id)
+            assert person is not None and person.unreachable
+        await tell(bot, "o-alice", Reply("News"))
+        async with sessions() as s:
+            last = await s.scalar(select(Reminder).order_by(Reminder.id.desc()))
+            assert last is not None and last.status == ReminderStatus.FAILED
+            assert "43004" in (last.last_error or "")
+
+
+@pytest.mark.parametrize("wrote_hours_before", [72, 12])
+async def test_a_reminder_outside_the_window_is_a_notification_that_signs_in_once(
+    app: App,
+    sessions: async_sessionmaker[AsyncSession],
+    town: Town,
+    clock: ManualClock,
+    wrote_hours_before: int,
+) -> None:
+    await on_wechat(sessions, town.fixer, "o-fixer")
+    async with wechat_bot(app, clock) as bot:
+        fixer = bot.follower("o-fixer")
+        await fixer.follow()
+        await wish_in(sessions, town, WishStatus.ACCEPTED)  # "are you still on it?" in 3 days
+        clock.advance(dt.timedelta(hours=72 - wrote_hours_before))
+        await fixer.send("/points")
+        sent = len(fixer.inbox())
+        tried = len(bot.server.calls_of("message/custom/send"))
+        clock.advance(dt.timedelta(hours=wrote_hours_before, minutes=1))
+        await bot.step()
+        news = fixer.inbox()[sent:]
+        assert len(news) == 1
+        if wrote_hours_before < 48:
+            # Within the window: a customer-service menu message, answered with a tap.
+            assert news[0].kind == "msgmenu" and "still on wish" in news[0].text
+            await fixer.tap("Still on it")
+            assert not bot.server.calls_of("message/template/send")
+            return
+        # Outside it: one template notification naming the news, linking to a sign-in; no
+        # customer-service message was even tried (the outbox knew the window had closed).
+        assert news[0].kind == "template"
+        assert len(bot.server.calls_of("message/custom/send")) == tried
+        assert "still on wish" in news[0].body["data"]["keyword1"]["value"]
+        link = news[0].body["url"]
+        found = re.search(r"/in/([A-Z0-9]{8})$", link)
+        assert found, link
+        visitor = await bot.site.visitor()
+        code = found.group(1)
+        status, page = await visitor.get(f"/in/{code}")
+        assert status == 200 and f"{code[:4]}-{code[4:]}" in page  # the link fills the form
+        first = await visitor.sign_in(found.group(1))
+        assert first.status == 302 and first.headers["Location"] == "/chat"
+        # The same link a second time (forwarded, or opened by someone else) does not sign in.
+        other = await bot.site.visitor()
+        second = await other.sign_in(found.group(1))
+        assert second.status == 400
