@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from handlers.messages import Button, Reply
 from models.clock import ManualClock
-from models.directory import link_identity
+from models.directory import link_identity, person_by_identity
 from models.inbox import InboxUpdate
+from models.invites import building_invite
 from models.outbox import queue_message
 from models.people import Person
 from models.reminders import Reminder, ReminderStatus
-from models.web_access import keep_photo
+from models.web_access import keep_photo, make_sign_in_code
 from models.wishes import WishStatus
 from tests.fake_wechat_api import MAX_TEXT_BYTES
 from tests.snapshot import STORE, snapshot
@@ -250,3 +251,45 @@ async def test_a_reminder_outside_the_window_is_a_notification_that_signs_in_onc
         other = await bot.site.visitor()
         second = await other.sign_in(found.group(1))
         assert second.status == 400
+
+
+async def test_a_follower_links_with_the_offices_code_or_a_buildings_poster(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    async with sessions.begin() as s:
+        head = await s.get(Person, town.head_n1.id)
+        alice = await s.get(Person, town.alice.id)
+        assert head is not None and alice is not None
+        alice.locale = "en"
+        code = await make_sign_in_code(s, head, alice)
+        poster = await building_invite(s, town.n1.id, head.id)
+    async with wechat_bot(app, clock) as bot:
+        # Alice was registered by her head; the head's code makes this WeChat chat hers.
+        follower = bot.follower("o-alice")
+        await follower.follow()
+        await follower.send(f"/start {code[:4]}-{code[4:]}")
+        assert "Welcome, Alice" in follower.text()
+        await follower.send("/my")
+        assert "That code" not in follower.text()
+        async with sessions() as s:
+            linked = await person_by_identity(s, "wechat", "o-alice")
+            assert linked is not None and linked.id == town.alice.id
+        # The same code again, from another follower: refused, and nobody is linked.
+        stranger = bot.follower("o-stranger")
+        await stranger.follow()
+        await stranger.send(f"/start {code}")
+        assert "登录码无效" in stranger.text()  # not registered: the default language
+        async with sessions() as s:
+            assert await person_by_identity(s, "wechat", "o-stranger") is None
+
+        # A building's poster: a QR code whose scene is the building's invite.
+        newcomer = bot.follower("o-newcomer")
+        await newcomer.follow(scene=poster)
+        await newcomer.tap("English")
+        await newcomer.send("Nina")
+        assert "Which unit" in newcomer.text()  # no community or building to choose
+        await newcomer.send("7-701")
+        await newcomer.tap("No, thanks")
+        async with sessions() as s:
+            nina = await person_by_identity(s, "wechat", "o-newcomer")
+            assert nina is not None and nina.building_id == town.n1.id and nina.name == "Nina"

@@ -22,6 +22,7 @@ from models.directory import add_person, grant_role, link_identity, register_mem
 from models.errors import N_
 from models.invites import InviteKind, find_invite
 from models.people import Person, Role
+from models.web_access import CODE_LENGTH, link_by_sign_in_code, normal_code
 
 LANGUAGE = "language"
 ROLE = "role"
@@ -46,6 +47,23 @@ async def start(turn: Turn) -> None:
     code = turn.incoming.args[0] if turn.incoming.args else None
     if code:
         invite = await find_invite(turn.session, code)
+        if invite is None and turn.person is None and len(normal_code(code)) == CODE_LENGTH:
+            # A sign-in code from the office (/webcode): this chat becomes that person's.
+            sender = turn.incoming.sender
+            person = await link_by_sign_in_code(turn.session, code, sender.platform, sender.user_id)
+            turn.person = person
+            turn.conversation.person_id = person.id
+            await turn.reload_grants()
+            t = turn.t  # now in their own language
+            turn.say(
+                t(
+                    "Welcome, {name}! This chat is now yours: /help lists what you can do.",
+                    name=person.name,
+                ),
+                rows(main_jobs(t, {g.role for g in turn.grants}, registered=True), 2),
+            )
+            await send_menu(turn, person.id)
+            return
         if invite is None:
             turn.say(t("That code is not valid, or it was already used. Send /start to register."))
             return
