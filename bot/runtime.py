@@ -539,7 +539,7 @@ class Runtime:
         channels = configured(self.app, self.inbox_waiting.set)
         for channel in channels:
             await channel.start()
-            self.adapters[channel.platform] = channel  # type: ignore[assignment]
+            self.adapters[channel.platform] = channel
             web_app.add_routes(channel.web_routes())
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

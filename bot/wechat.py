@@ -92,7 +92,7 @@ class WeChatAdapter:
     can_edit = False  # a sent message stays as it is: card edits are dropped, pickers come anew
     has_menus = True  # the account's menu (one for all; per-role menus by tag are not set)
     has_photos = True
-    reply_window = WINDOW
+    reply_window: dt.timedelta | None = WINDOW
 
     def __init__(
         self,
@@ -117,6 +117,12 @@ class WeChatAdapter:
     async def start(self) -> None:
         """Set the account's menu when it differs from ours (a menu is a comfort: a failure
         is logged, never a reason not to start)."""
+        log.info(
+            "Serving WeChat: the callback URL is %s%s (%s mode)",
+            self.settings.public_address,
+            CALLBACK_PATH,
+            "safe" if self.account.aes_key else "plain",
+        )
         wanted = self.account_menu()
         try:
             if _comparable(await self.api.menu()) != _comparable(wanted):

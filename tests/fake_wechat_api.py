@@ -10,6 +10,7 @@ The callback side: ``Follower`` posts signed (and, in safe mode, encrypted) XML 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import itertools
@@ -87,6 +88,7 @@ class FakeWeChatApi:
         self.templates = {NEWS_TEMPLATE}
         self.faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Event()
         self.port = 0
 
     @property
@@ -132,6 +134,18 @@ class FakeWeChatApi:
     def fail_next(self, path: str, errcode: int, times: int = 1, status: int = 200) -> None:
         """The next calls to ``path`` (e.g. "message/custom/send") answer errcode (or a status)."""
         self.faults.append(Fault(path, errcode, times, status))
+
+    async def wait_for_sent(self, openid: str, timeout: float = 60) -> Sent:  # noqa: ASYNC109
+        """The first message sent to the follower, waiting for it (a bot in another process)."""
+        async with asyncio.timeout(timeout):
+            while not self.sent_to(openid):
+                self._changed.clear()
+                await self._changed.wait()
+        return self.sent_to(openid)[0]
+
+    def _record(self, openid: str, sent: Sent) -> None:
+        self.sent.setdefault(openid, []).append(sent)
+        self._changed.set()
 
     def sent_to(self, openid: str) -> list[Sent]:
         return self.sent.get(openid, [])
@@ -213,7 +227,7 @@ class FakeWeChatApi:
         else:
             return self._error(40008, "invalid message type")
         follower.answers_left -= 1
-        self.sent.setdefault(openid, []).append(Sent(kind, body, self.now()))
+        self._record(openid, Sent(kind, body, self.now()))
         return self._error(0, "ok")
 
     async def _template(self, request: web.Request) -> web.Response:
@@ -227,7 +241,7 @@ class FakeWeChatApi:
         refused = self._follower_refusal(str(body.get("touser", "")))
         if refused is not None:
             return refused
-        self.sent.setdefault(body["touser"], []).append(Sent("template", body, self.now()))
+        self._record(body["touser"], Sent("template", body, self.now()))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": 200228332})
 
     async def _menu_create(self, request: web.Request) -> web.Response:
