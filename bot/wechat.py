@@ -30,6 +30,7 @@ from bot.wechat_text import (
     cut,
     numbered,
     one_line,
+    phone_number,
     plain,
     size,
 )
@@ -37,6 +38,7 @@ from bot.wechat_updates import (
     COMMAND_KEY,
     PRESSED,
     STORED_PHOTO,
+    TYPED_PHONE,
     chat_key,
     to_incoming,
     update_id,
@@ -54,7 +56,7 @@ from models.inbox import store_update
 from models.outbox import chats_of, mark_unreachable
 from models.people import Person
 from models.photos import stored_photo_id
-from models.reply_window import already_kept, last_choices, last_heard
+from models.reply_window import LastQuestion, already_kept, last_heard, last_question
 from models.web_access import make_notice_code
 
 log = logging.getLogger("wishbot.wechat")
@@ -78,6 +80,7 @@ BUSY = {-1}
 MENU_MORE = ("help", "tasks", "points", "web", "language")
 ANSWER_HINT = N_("Tap a choice, or reply with its number.")
 NUMBER_HINT = N_("Reply with the number of your choice.")
+PHONE_HINT = N_("To share your phone number, type it, for example 13800138000.")
 
 
 @dataclass(frozen=True)
@@ -224,18 +227,20 @@ class WeChatAdapter:
         async with reading(self.sessions) as session:
             if await already_kept(session, PLATFORM, ident):
                 return False  # WeChat's retry: handled once
-            choices_shown = (
-                await last_choices(session, PLATFORM, openid)
+            asked = (
+                await last_question(session, PLATFORM, openid)
                 if message["MsgType"] == "text"
-                else []
+                else LastQuestion([])
             )
         payload: dict[str, Any] = dict(message)
-        index = answered_choice(
-            message.get("Content", ""), message.get("bizmsgmenuid"), len(choices_shown)
-        )
+        text = message.get("Content", "")
+        index = answered_choice(text, message.get("bizmsgmenuid"), len(asked.choices))
         if index is not None:
-            payload[PRESSED] = choices_shown[index][1]
-            payload["label"] = choices_shown[index][0]
+            payload[PRESSED] = asked.choices[index][1]
+            payload["label"] = asked.choices[index][0]
+        elif asked.asks_phone and phone_number(text):
+            # WeChat cannot share a contact: a number typed for the phone question is one.
+            payload[TYPED_PHONE] = phone_number(text)
         if message["MsgType"] == "image" and message.get("MediaId"):
             await self._fetch_photo(openid, message["MediaId"], payload)
         async with self.sessions.begin() as session:
@@ -320,6 +325,8 @@ class WeChatAdapter:
             text += "\n" + plain(
                 t("The file is waiting for you in the web chat: {url}", url=self._web_url())
             )
+        if reply.ask_phone:
+            text += "\n\n" + plain(t(PHONE_HINT))
         buttons = choices(reply.buttons)
         if len(buttons) > MAX_MENU_ITEMS:
             lines = "\n".join(numbered(buttons))

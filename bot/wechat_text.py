@@ -75,3 +75,12 @@ def one_line(text: str, limit: int = 60) -> str:
         if line:
             return line if len(line) <= limit else line[: limit - 1] + "…"
     return ""
+
+
+def phone_number(text: str) -> str | None:
+    """A typed phone number (7 to 15 digits, with +, spaces, dashes or brackets), else None."""
+    kept = text.strip()
+    digits = [ch for ch in kept if ch.isdecimal()]
+    if not 7 <= len(digits) <= 15 or any(not (ch.isdecimal() or ch in "+-() ") for ch in kept):
+        return None
+    return kept

@@ -13,6 +13,8 @@ PLATFORM = "wechat"
 # button a numbered answer (or a tapped menu item) stands for.
 STORED_PHOTO = "wishbot_photo"
 PRESSED = "wishbot_button"
+# ...and the phone number typed in answer to the phone question (WeChat shares no contacts).
+TYPED_PHONE = "wishbot_phone"
 # The account menu's CLICK keys are command buttons, as the web and Telegram menus send them.
 COMMAND_KEY = "a:cmd:"
 
@@ -41,6 +43,9 @@ def to_incoming(payload: dict[str, Any]) -> Incoming | None:
     pressed = payload.get(PRESSED)
     if isinstance(pressed, str) and pressed:
         return Incoming(sender, openid, button=pressed)
+    phone = payload.get(TYPED_PHONE)
+    if isinstance(phone, str) and phone:
+        return Incoming(sender, openid, phone=phone)
     if kind == "text":
         text = str(payload.get("Content", ""))
         if text.startswith("/") and len(text) > 1:

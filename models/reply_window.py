@@ -4,6 +4,7 @@ person last wrote, and which choices the chat was last offered (answered by thei
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +24,17 @@ async def last_heard(session: AsyncSession, platform: str, chat_key: str) -> dt.
     return found
 
 
-async def last_choices(session: AsyncSession, platform: str, chat_id: str) -> list[tuple[str, str]]:
-    """The (label, data) buttons of the last message the chat was sent, in reading order;
-    empty when that message offered none (a number is then just a number)."""
+@dataclass(frozen=True)
+class LastQuestion:
+    """What the chat was last asked: its (label, data) buttons in reading order (empty: a
+    number is then just a number), and whether it asked for a phone number."""
+
+    choices: list[tuple[str, str]]
+    asks_phone: bool = False
+
+
+async def last_question(session: AsyncSession, platform: str, chat_id: str) -> LastQuestion:
+    """The last message the chat was sent, as a question to answer."""
     recent = await session.scalars(
         select(Reminder.payload)
         .where(
@@ -40,8 +49,11 @@ async def last_choices(session: AsyncSession, platform: str, chat_id: str) -> li
     # A row that only changed the chat's menu is no message the person saw.
     payload = next((p for p in recent if p.get("text") or p.get("buttons")), None)
     if not payload:
-        return []
-    return [(str(label), str(data)) for row in payload.get("buttons") or [] for label, data in row]
+        return LastQuestion([])
+    return LastQuestion(
+        [(str(label), str(data)) for row in payload.get("buttons") or [] for label, data in row],
+        asks_phone=bool(payload.get("ask_phone")),
+    )
 
 
 async def already_kept(session: AsyncSession, platform: str, update_id: int) -> bool:

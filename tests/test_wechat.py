@@ -170,6 +170,16 @@ async def test_typed_numbers_answer_a_menu_message(
         # A number where no choice was offered is just text: the name is "Erin", then 1 = resident.
         await erin.send("1")
         assert "Which community" in erin.text()
+        await erin.tap("Sunflower")
+        await erin.tap("N1")
+        await erin.send("5-502")
+        # WeChat shares no contacts: the phone question asks for it typed, and takes it so.
+        assert "type it" in erin.text()
+        await erin.send("138 0013 8000")
+        assert "Welcome, Erin" in erin.text()
+    async with sessions() as s:
+        erin_row = await person_by_identity(s, "wechat", "o-erin")
+        assert erin_row is not None and erin_row.phone == "138 0013 8000"
 
 
 async def test_slow_down_waits_unfollowing_ends_it_and_the_menu_is_set_once(
