@@ -46,7 +46,7 @@ from bot.wechat_updates import (
 from bot.wechat_updates import (
     PLATFORM as PLATFORM,
 )
-from handlers.i18n import Translator
+from handlers.i18n import Translator, pick_locale
 from handlers.menu import JOBS
 from handlers.messages import Incoming, Reply
 from models.clock import Clock
@@ -56,7 +56,13 @@ from models.inbox import store_update
 from models.outbox import chats_of, mark_unreachable
 from models.people import Person
 from models.photos import stored_photo_id
-from models.reply_window import LastQuestion, already_kept, last_heard, last_question
+from models.reply_window import (
+    LastQuestion,
+    already_kept,
+    chat_locale,
+    last_heard,
+    last_question,
+)
 from models.web_access import make_notice_code
 
 log = logging.getLogger("wishbot.wechat")
@@ -307,7 +313,10 @@ class WeChatAdapter:
         async with reading(self.sessions) as session:
             heard = await last_heard(session, PLATFORM, chat_key(openid))
             person = await person_by_identity(session, PLATFORM, openid)
-        locale = (person.locale if person is not None else None) or self.settings.locale
+            chosen = await chat_locale(session, PLATFORM, openid)
+        locale = pick_locale(
+            person.locale if person is not None else None, chosen, default=self.settings.locale
+        )
         return ChatState(heard, person.id if person is not None else None, locale)
 
     async def _parts(self, openid: str, reply: Reply, t: Translator) -> list[dict[str, Any]]:

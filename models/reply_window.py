@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.conversations import Conversation
 from models.inbox import InboxUpdate
 from models.outbox import MESSAGE
 from models.reminders import Reminder, ReminderStatus
@@ -64,3 +65,13 @@ async def already_kept(session: AsyncSession, platform: str, update_id: int) -> 
         )
     )
     return found is not None
+
+
+async def chat_locale(session: AsyncSession, platform: str, chat_id: str) -> str | None:
+    """The language a chat's conversation was held in (chosen before registering), if any."""
+    found: str | None = await session.scalar(
+        select(Conversation.locale).where(
+            Conversation.platform == platform, Conversation.chat_id == chat_id
+        )
+    )
+    return found

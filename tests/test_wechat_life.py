@@ -91,6 +91,8 @@ async def test_a_wish_from_wechat_to_telegram_and_the_web_and_back(
         await erin.tap("⭐⭐⭐⭐⭐")
         await erin.tap("跳过")
         assert "已办结" in erin.text()
+        # Spoken to in Chinese throughout, the adapter's own hints too.
+        assert all("Tap a choice" not in sent.text for sent in erin.inbox())
 
         # The office's wish page shows the photo sent on WeChat.
         office = await bot.site.signed_in(town.admin)
