@@ -33,6 +33,7 @@ from models.cards import card_message, remember_card
 from models.clock import now
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
+from models.news_route import news_chats
 from models.outbox import (
     chats_of,
     claim_message,
@@ -269,7 +270,9 @@ class Runtime:
                     session, platform=item.platform, chat_id=item.chat_id, payload=payload
                 )
             elif item.person_id is not None:
-                for platform, chat in await chats_of(session, item.person_id):
+                # News once, where they were last; a menu or an edit wherever it applies.
+                reach = chats_of if item.is_edit or item.reply.menu else news_chats
+                for platform, chat in await reach(session, item.person_id):
                     due = moment if item.urgent else morning
                     if item.is_edit:
                         # An edit wakes nobody: it goes now, but never before the card it edits

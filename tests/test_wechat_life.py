@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
+from models.directory import link_identity
 from models.people import Person
 from models.photos import stored_photo
 from models.wishes import Wish, WishStatus
@@ -19,6 +20,7 @@ from tests.test_photos import PNG
 from tests.test_telegram_life import _on_telegram, _url
 from tests.town import Town
 from tests.wechat_bot import wechat_bot
+from tests.wishes import wish_in
 
 
 async def register_in_chinese(erin: Follower) -> None:
@@ -107,3 +109,41 @@ async def test_a_wish_from_wechat_to_telegram_and_the_web_and_back(
         assert kept is not None and kept.content == PNG and kept.person_key == "wechat:o-erin"
         fixer_now = await s.get(Person, town.fixer.id)
         assert fixer_now is not None and fixer_now.points_balance == 15
+
+
+async def test_news_reaches_a_person_on_two_platforms_once_where_they_wrote_last(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await _on_telegram(sessions, town.head_n1, 3501, "en")
+    await _on_telegram(sessions, town.alice, 3502, "en")
+    async with sessions.begin() as s:
+        alice_row = await s.get(Person, town.alice.id)
+        assert alice_row is not None
+        await link_identity(s, alice_row, "wechat", "o-alice")
+    async with (
+        telegram_bot(_url(app), clock) as tg,
+        wechat_bot(tg.app, clock, runtime=tg.runtime) as bot,
+    ):
+        head = tg.user(3501, "Head")
+        on_telegram = tg.user(3502, "Alice")
+        on_wechat = bot.follower("o-alice")
+        await on_wechat.follow()
+        await on_telegram.send("/help")
+        # She wrote last on Telegram: her wish's news comes there, not on WeChat too.
+        await wish_in(sessions, town, WishStatus.SUBMITTED)
+        wechat_before, telegram_before = len(on_wechat.inbox()), len(on_telegram.inbox())
+        await tg.step()
+        await head.send("/pending")
+        await head.press("Verify")
+        assert len(on_telegram.inbox()) == telegram_before + 1
+        assert "was checked" in on_telegram.text()
+        assert len(on_wechat.inbox()) == wechat_before
+        # Then she writes on WeChat: the next news comes there only.
+        await on_wechat.send("/my")
+        wechat_before, telegram_before = len(on_wechat.inbox()), len(on_telegram.inbox())
+        fixer_chat = tg.user(3503, "Fixer")
+        await _on_telegram(sessions, town.fixer, 3503, "en")
+        await fixer_chat.send("/tasks")
+        await fixer_chat.press("I'll do it")
+        assert len(on_wechat.inbox()) == wechat_before + 1 and "Fixer" in on_wechat.text()
+        assert len(on_telegram.inbox()) == telegram_before
