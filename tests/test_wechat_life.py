@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
+from models.broadcasts import start_broadcast
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.people import Person
@@ -146,4 +147,20 @@ async def test_news_reaches_a_person_on_two_platforms_once_where_they_wrote_last
         await fixer_chat.send("/tasks")
         await fixer_chat.press("I'll do it")
         assert len(on_wechat.inbox()) == wechat_before + 1 and "Fixer" in on_wechat.text()
+        assert len(on_telegram.inbox()) == telegram_before
+
+        # A broadcast reaches her once too, where she wrote last (WeChat), and Bob on WeChat.
+        bob = bot.follower("o-bob")
+        async with sessions.begin() as s:
+            bob_row = await s.get(Person, town.bob.id)
+            admin = await s.get(Person, town.admin.id)
+            assert bob_row is not None and admin is not None
+            await link_identity(s, bob_row, "wechat", "o-bob")
+        await bob.follow()
+        wechat_before, telegram_before = len(on_wechat.inbox()), len(on_telegram.inbox())
+        async with sessions.begin() as s:
+            await start_broadcast(s, admin, "community", None, "Water is off on Friday")
+        await tg.step()
+        assert len(on_wechat.inbox()) == wechat_before + 1
+        assert "Water is off" in on_wechat.text() and "Water is off" in bob.text()
         assert len(on_telegram.inbox()) == telegram_before
