@@ -199,6 +199,23 @@ async def test_slow_down_waits_unfollowing_ends_it_and_the_menu_is_set_once(
         await bot.step()
         assert alice.text() == "Your wish was verified"
 
+        # WeChat unreachable (a 502) or busy (-1): the message waits and goes when it is back.
+        for fault in ({"errcode": 0, "status": 502}, {"errcode": -1}):
+            bot.server.fail_next("message/custom/send", **fault)
+            before = len(alice.inbox())
+            await tell(bot, "o-alice", Reply(f"Fault {fault}"))
+            assert len(alice.inbox()) == before
+            clock.advance(dt.timedelta(minutes=2))
+            await bot.step()
+            assert alice.text() == f"Fault {fault}"
+
+        # An access token that expired is renewed once, and the message goes.
+        calls = bot.server.token_calls
+        clock.advance(dt.timedelta(hours=3))
+        alice.last_wrote = clock.now()
+        await tell(bot, "o-alice", Reply("After the token expired"))
+        assert alice.text() == "After the token expired" and bot.server.token_calls == calls + 1
+
         # The menu is set at start only when it changed.
         assert bot.server.menu_sets == 1
         await bot.adapter.start()
