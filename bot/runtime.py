@@ -124,6 +124,11 @@ class Adapter(Protocol):
     # Declared: it can replace a sent message's text and buttons (else edits go as described
     # on Reply: a card edit is dropped, a redrawn picker comes anew).
     can_edit: bool
+    # A menu of its own for the chat or account; photos both ways; how long after the person
+    # last wrote it may answer freely (None: always; WeChat: 48 hours, then notifications).
+    has_menus: bool
+    has_photos: bool
+    reply_window: dt.timedelta | None
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 

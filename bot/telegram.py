@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -102,6 +103,9 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 class TelegramAdapter:
     can_edit = True  # editMessageText / editMessageReplyMarkup
+    has_menus = True  # a command list per chat
+    has_photos = True
+    reply_window: dt.timedelta | None = None
 
     def __init__(
         self,
