@@ -332,7 +332,10 @@ class WeChatAdapter:
         text = plain(reply.text)
         if reply.document is not None:
             text += "\n" + plain(
-                t("The file is waiting for you in the web chat: {url}", url=self._web_url())
+                t(
+                    "WeChat cannot carry files: ask for it again in the web chat: {url}",
+                    url=self._web_url(),
+                )
             )
         if reply.ask_phone:
             text += "\n\n" + plain(t(PHONE_HINT))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
-from handlers.messages import Button, Reply
+from handlers.messages import Button, Document, Reply
 from models.clock import ManualClock
 from models.directory import link_identity, person_by_identity
 from models.inbox import InboxUpdate
@@ -153,6 +153,12 @@ async def test_replies_keep_wechats_limits(
         image, text = alice.inbox()[-2:]
         assert image.kind == "image" and bot.server.media[image.body["image"]["media_id"]] == PNG
         assert text.text == "Look"
+
+        # A file cannot go on WeChat: the text says where to get it.
+        await tell(
+            bot, "o-alice", Reply("The demand list", document=Document("demand.csv", b"a,b"))
+        )
+        assert alice.text().startswith("The demand list") and "/chat" in alice.text()
 
         # One access token for all of it.
         assert bot.server.token_calls == 1
