@@ -25,6 +25,8 @@ class Channel(Protocol):
     has_menus: bool
     has_photos: bool
     reply_window: dt.timedelta | None
+    # Where a building invite's QR poster opens on our web server, if the platform has them.
+    poster_path: str | None
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 

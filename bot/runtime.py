@@ -549,6 +549,9 @@ class Runtime:
             await channel.start()
             self.adapters[channel.platform] = channel
             web_app.add_routes(channel.web_routes())
+            if channel.poster_path:
+                poster_url = settings.public_address + channel.poster_path
+                self.config = dataclasses.replace(self.config, poster_url=poster_url)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         try:

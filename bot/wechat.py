@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,6 +54,7 @@ from models.clock import Clock
 from models.directory import person_by_identity
 from models.errors import N_
 from models.inbox import store_update
+from models.invites import building_of_invite
 from models.outbox import chats_of, mark_unreachable
 from models.people import Person
 from models.photos import stored_photo_id
@@ -68,6 +70,9 @@ from models.web_access import make_notice_code
 log = logging.getLogger("wishbot.wechat")
 
 CALLBACK_PATH = "/wechat"
+# A building's QR poster: /wechat/poster/<invite code> leads to WeChat's picture of it.
+POSTER_PATH = "/wechat/poster"
+SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
 # WeChat's messages are a few kB; anything much larger is not from WeChat.
 MAX_BODY = 256 * 1024
 # A callback older (or newer) than this is a replay; its nonce is remembered as long.
@@ -102,6 +107,7 @@ class WeChatAdapter:
     has_menus = True  # the account's menu (one for all; per-role menus by tag are not set)
     has_photos = True
     reply_window: dt.timedelta | None = WINDOW
+    poster_path: str | None = POSTER_PATH
 
     def __init__(
         self,
@@ -120,6 +126,8 @@ class WeChatAdapter:
         self._wake = wake
         # Nonces of accepted callbacks within FRESH: a second use is a replay.
         self._nonces: dict[str, dt.datetime] = {}
+        # Building posters' QR tickets (permanent codes: made once per invite).
+        self._tickets: dict[str, str] = {}
 
     # --- start and stop ---------------------------------------------------------------------
 
@@ -165,7 +173,29 @@ class WeChatAdapter:
     # --- receiving ----------------------------------------------------------------------------
 
     def web_routes(self) -> list[web.RouteDef]:
-        return [web.get(CALLBACK_PATH, self._handshake), web.post(CALLBACK_PATH, self._callback)]
+        return [
+            web.get(CALLBACK_PATH, self._handshake),
+            web.post(CALLBACK_PATH, self._callback),
+            web.get(POSTER_PATH + "/{code}", self._poster),
+        ]
+
+    async def _poster(self, request: web.Request) -> web.StreamResponse:
+        """A building invite's QR code (its scan follows the account and drops the follower
+        into the building): made once per code, then shown by WeChat's own page."""
+        code = request.match_info["code"][:64]
+        async with reading(self.sessions) as session:
+            building = await building_of_invite(session, code)
+        if building is None:
+            raise web.HTTPNotFound()
+        ticket = self._tickets.get(code)
+        if ticket is None:
+            try:
+                ticket = await self.api.poster_ticket(code)
+            except Exception as error:  # WeChat away or refusing: try again later
+                log.warning("A WeChat poster code was not made: %s", type(error).__name__)
+                return web.Response(status=503, text="WeChat did not answer; try again later.")
+            self._tickets[code] = ticket
+        raise web.HTTPFound(SHOW_QR + quote(ticket))
 
     def _authentic(self, request: web.Request) -> bool:
         """Signed with our token, and fresh: not older than FRESH, its nonce not seen before."""

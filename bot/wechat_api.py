@@ -110,6 +110,19 @@ class WeChatApi:
             raise ApiRefused(-2, "no media")
         return content
 
+    async def poster_ticket(self, scene: str) -> str:
+        """A permanent QR code whose scan follows the account with ``scene`` (at most 64
+        characters); the ticket that shows it."""
+        data = await self._call(
+            "POST",
+            "/cgi-bin/qrcode/create",
+            body={
+                "action_name": "QR_LIMIT_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene[:64]}},
+            },
+        )
+        return str(data["ticket"])
+
     async def menu(self) -> dict[str, Any] | None:
         try:
             data = await self._call("GET", "/cgi-bin/menu/get")

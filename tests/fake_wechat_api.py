@@ -86,6 +86,7 @@ class FakeWeChatApi:
         self.menu: JSON | None = None
         self.menu_sets = 0
         self.templates = {NEWS_TEMPLATE}
+        self.qr_scenes: dict[str, str] = {}  # poster QR ticket -> its scene
         self.faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
@@ -114,6 +115,7 @@ class FakeWeChatApi:
         app.router.add_get("/cgi-bin/menu/get", self._menu_get)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -281,6 +283,19 @@ class FakeWeChatApi:
         self.media[media_id] = data
         self.calls.append(("media/upload", {"media_id": media_id}))
         return web.json_response({"type": "image", "media_id": media_id, "created_at": 1})
+
+    async def _qrcode(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text())
+        self.calls.append(("qrcode/create", body))
+        refused = self._checked(request, "qrcode/create")
+        if refused is not None:
+            return refused
+        scene = str(body["action_info"]["scene"].get("scene_str", ""))
+        if body.get("action_name") != "QR_LIMIT_STR_SCENE" or not 1 <= len(scene) <= 64:
+            return self._error(40097, "invalid args")
+        ticket = "gQ-" + hashlib.sha1(scene.encode()).hexdigest()[:12] + "=="
+        self.qr_scenes[ticket] = scene
+        return web.json_response({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket}"})
 
     async def _media_get(self, request: web.Request) -> web.StreamResponse:
         refused = self._checked(request, "media/get")

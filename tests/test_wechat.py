@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from handlers.messages import Button, Document, Reply
 from models.clock import ManualClock
 from models.directory import link_identity, person_by_identity
 from models.inbox import InboxUpdate
-from models.invites import building_invite
+from models.invites import Invite, InviteKind, building_invite
 from models.outbox import queue_message
 from models.people import Person
 from models.reminders import Reminder, ReminderStatus
@@ -296,6 +297,7 @@ async def test_a_follower_links_with_the_offices_code_or_a_buildings_poster(
         alice.locale = "en"
         code = await make_sign_in_code(s, head, alice)
         poster = await building_invite(s, town.n1.id, head.id)
+    await on_wechat(sessions, town.head_n1, "o-head")
     async with wechat_bot(app, clock) as bot:
         # Alice was registered by her head; the head's code makes this WeChat chat hers.
         follower = bot.follower("o-alice")
@@ -315,7 +317,24 @@ async def test_a_follower_links_with_the_offices_code_or_a_buildings_poster(
         async with sessions() as s:
             assert await person_by_identity(s, "wechat", "o-stranger") is None
 
-        # A building's poster: a QR code whose scene is the building's invite.
+        # A building's poster: /invite gives the head its QR code, whose scene is the invite.
+        head_chat = bot.follower("o-head")
+        await head_chat.follow()
+        await head_chat.send("/invite")
+        found = re.search(r"/wechat/poster/(\S+)", head_chat.text())
+        assert found is not None and found.group(1) == poster, head_chat.text()
+        shown = await bot.session.get(bot.callback.url + "/poster/" + poster, allow_redirects=False)
+        assert shown.status == 302 and "showqrcode?ticket=" in shown.headers["Location"]
+        ticket = shown.headers["Location"].split("ticket=")[1]
+        assert bot.server.qr_scenes[unquote(ticket)] == poster
+        # No poster for any other code (the set-up code makes an admin).
+        setup = "setup-not-a-poster"
+        async with sessions.begin() as s:
+            s.add(Invite(code=setup, kind=InviteKind.SETUP, created_at=clock.now()))
+        refused = await bot.session.get(
+            bot.callback.url + "/poster/" + setup, allow_redirects=False
+        )
+        assert refused.status == 404 and len(bot.server.qr_scenes) == 1
         newcomer = bot.follower("o-newcomer")
         await newcomer.follow(scene=poster)
         await newcomer.tap("English")
