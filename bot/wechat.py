@@ -259,6 +259,10 @@ class WeChatAdapter:
         if message["MsgType"] == "event" and message.get("Event", "").lower() == "unsubscribe":
             await self._unfollowed(openid)
             return False
+        if to_incoming(message) is None:
+            # Nothing to answer (a link opened from the menu, a location report): not kept,
+            # and it does not open the reply window either.
+            return False
         ident = update_id(message)
         async with reading(self.sessions) as session:
             if await already_kept(session, PLATFORM, ident):

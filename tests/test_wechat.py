@@ -345,3 +345,23 @@ async def test_a_follower_links_with_the_offices_code_or_a_buildings_poster(
         async with sessions() as s:
             nina = await person_by_identity(s, "wechat", "o-newcomer")
             assert nina is not None and nina.building_id == town.n1.id and nina.name == "Nina"
+
+
+async def test_events_with_nothing_to_answer_are_not_kept_and_open_no_window(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await on_wechat(sessions, town.alice, "o-alice")
+    async with wechat_bot(app, clock) as bot:
+        alice = bot.follower("o-alice")
+        alice.following = True
+        for event in (
+            "<Event><![CDATA[LOCATION]]></Event><Latitude>31.2</Latitude>"
+            "<Longitude>121.4</Longitude><Precision>65</Precision>",
+            "<Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://x.example]]></EventKey>",
+        ):
+            answer = await bot.callback.post(alice._xml("event", event, msg_id=False))
+            assert (answer.status, await answer.text()) == (200, "success")
+        assert await kept_updates(sessions) == 0
+        # A message she sent on the map is one, though.
+        await alice.send_location(31.2, 121.4)
+        assert await kept_updates(sessions) == 1 and alice.inbox()
