@@ -23,6 +23,7 @@ from bot.sending import RetryLater, Undeliverable
 from bot.settings import Settings, WeChatSettings
 from bot.wechat_api import ApiRefused, WeChatApi
 from bot.wechat_crypto import Refused, decrypted, fields, signed
+from bot.wechat_menus import TAGS, comparable, kind_of, menus
 from bot.wechat_text import (
     MAX_MENU_HEAD_BYTES,
     MAX_MENU_ITEMS,
@@ -36,7 +37,9 @@ from bot.wechat_text import (
     size,
 )
 from bot.wechat_updates import (
-    COMMAND_KEY,
+    PLATFORM as PLATFORM,
+)
+from bot.wechat_updates import (
     PRESSED,
     STORED_PHOTO,
     TYPED_PHONE,
@@ -44,12 +47,8 @@ from bot.wechat_updates import (
     to_incoming,
     update_id,
 )
-from bot.wechat_updates import (
-    PLATFORM as PLATFORM,
-)
 from handlers.i18n import Translator, pick_locale
-from handlers.menu import JOBS
-from handlers.messages import Incoming, Reply
+from handlers.messages import Button, Incoming, Reply
 from models.clock import Clock
 from models.directory import person_by_identity
 from models.errors import N_
@@ -87,8 +86,6 @@ LEFT = {43004, 43019}
 WINDOW_CLOSED = {45015, 45047}
 SLOW_DOWN = {45009: 600.0, 45011: 60.0}
 BUSY = {-1}
-# What the account menu offers: the first two straight away, the rest under "More".
-MENU_MORE = ("help", "tasks", "points", "web", "language")
 ANSWER_HINT = N_("Tap a choice, or reply with its number.")
 NUMBER_HINT = N_("Reply with the number of your choice.")
 PHONE_HINT = N_("To share your phone number, type it, for example 13800138000.")
@@ -104,7 +101,7 @@ class ChatState:
 class WeChatAdapter:
     platform = PLATFORM
     can_edit = False  # a sent message stays as it is: card edits are dropped, pickers come anew
-    has_menus = True  # the account's menu (one for all; per-role menus by tag are not set)
+    has_menus = True  # the account's menu, and one per kind of work by tag
     has_photos = True
     reply_window: dt.timedelta | None = WINDOW
     poster_path: str | None = POSTER_PATH
@@ -128,6 +125,8 @@ class WeChatAdapter:
         self._nonces: dict[str, dt.datetime] = {}
         # Building posters' QR tickets (permanent codes: made once per invite).
         self._tickets: dict[str, str] = {}
+        # The tag of each kind of menu (bot/wechat_menus.py), learnt at start.
+        self._tag_ids: dict[str, int] = {}
 
     # --- start and stop ---------------------------------------------------------------------
 
@@ -140,35 +139,44 @@ class WeChatAdapter:
             CALLBACK_PATH,
             "safe" if self.account.aes_key else "plain",
         )
-        wanted = self.account_menu()
         try:
-            if _comparable(await self.api.menu()) != _comparable(wanted):
-                await self.api.set_menu(wanted)
-                log.info("WeChat: the account menu was set.")
-        except Exception as error:
+            await self._set_menus()
+        except Exception as error:  # a menu is a comfort: never a reason not to start
             log.warning("WeChat's menu was not set: %s", type(error).__name__)
+
+    async def _set_menus(self) -> None:
+        """Everyone's menu and one per kind of work (by tag), set only when they differ."""
+        tags = await self.api.tags()
+        for name in TAGS.values():
+            if name not in tags:
+                tags[name] = await self.api.create_tag(name)
+        self._tag_ids = {kind: tags[name] for kind, name in TAGS.items()}
+        everyone, kinds = menus(Translator(self.settings.locale, self.settings.timezone))
+        tagged = [
+            {**kinds[kind], "matchrule": {"tag_id": str(tag_id)}}
+            for kind, tag_id in self._tag_ids.items()
+        ]
+        current, conditional = await self.api.menus()
+        if comparable(current) == comparable(everyone) and sorted(
+            map(repr, map(comparable, conditional))
+        ) == sorted(map(repr, map(comparable, tagged))):
+            return
+        await self.api.set_menu(everyone)
+        for menu in tagged:
+            await self.api.add_conditional_menu(menu)
+        log.info("WeChat: the account menus were set.")
 
     async def stop(self) -> None:
         await self.api.close()
 
-    def account_menu(self) -> dict[str, Any]:
-        t = Translator(self.settings.locale, self.settings.timezone)
-        labels = dict(JOBS)
-        labels.update({"web": N_("🌐 Web chat"), "language": N_("🌐 Language")})
-
-        def click(name: str, label: str) -> dict[str, str]:
-            return {"type": "click", "name": label, "key": COMMAND_KEY + name}
-
-        return {
-            "button": [
-                click("wish", t("Ask for help")),
-                click("my", t("My wishes")),
-                {
-                    "name": t("More"),
-                    "sub_button": [click(n, t.raw(labels[n])) for n in MENU_MORE],
-                },
-            ]
-        }
+    async def _retag(self, openid: str, jobs: tuple[Button, ...]) -> None:
+        """The person's roles changed: their tag, so WeChat shows them their kind's menu."""
+        kind = kind_of(jobs)
+        for each, tag_id in self._tag_ids.items():
+            try:
+                await self.api.tag(openid, tag_id, on=each == kind)
+            except ApiRefused as refused:
+                raise _outcome(refused) from None
 
     # --- receiving ----------------------------------------------------------------------------
 
@@ -324,8 +332,10 @@ class WeChatAdapter:
 
         Raises Undeliverable (for good), RetryLater (slow down) or anything else (try later).
         """
-        if reply.menu is not None and not reply.text:
-            return None  # a person's own command list: WeChat has one menu for everyone
+        if reply.menu is not None:
+            await self._retag(chat_id, reply.menu.jobs)
+            if not reply.text:
+                return None
         state = await self._chat_state(chat_id)
         t = Translator(state.locale, self.settings.timezone)
         moment = self.clock.now()
@@ -440,20 +450,3 @@ def _outcome(refused: ApiRefused) -> Exception:
     if code in BUSY:
         return refused  # WeChat is busy: the row waits, as in an outage
     return Undeliverable(str(refused))
-
-
-def _comparable(menu: dict[str, Any] | None) -> Any:
-    """A menu as WeChat gives it back and as we make it, alike (empty sub-menus dropped)."""
-    if menu is None:
-        return None
-
-    def button(b: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: v for k, v in b.items() if k != "sub_button" and v not in ("", None)}
-        subs = b.get("sub_button")
-        if isinstance(subs, dict):
-            subs = subs.get("list")
-        if subs:
-            kept["sub_button"] = [button(s) for s in subs]
-        return kept
-
-    return [button(b) for b in menu.get("button") or []]

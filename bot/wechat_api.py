@@ -123,18 +123,42 @@ class WeChatApi:
         )
         return str(data["ticket"])
 
-    async def menu(self) -> dict[str, Any] | None:
+    async def menus(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The account's menu and its conditional menus (by tag)."""
         try:
             data = await self._call("GET", "/cgi-bin/menu/get")
         except ApiRefused as refused:
             if refused.errcode == 46003:  # no menu yet
-                return None
+                return None, []
             raise
-        menu = data.get("menu") if isinstance(data, dict) else None
-        return menu if isinstance(menu, dict) else None
+        menu = data.get("menu")
+        conditional = data.get("conditionalmenu") or []
+        return (menu if isinstance(menu, dict) else None), [
+            c for c in conditional if isinstance(c, dict)
+        ]
 
     async def set_menu(self, menu: dict[str, Any]) -> None:
+        """The menu for everyone (WeChat drops the conditional menus with it)."""
         await self._call("POST", "/cgi-bin/menu/create", body=menu)
+
+    async def add_conditional_menu(self, menu: dict[str, Any]) -> None:
+        await self._call("POST", "/cgi-bin/menu/addconditional", body=menu)
+
+    async def tags(self) -> dict[str, int]:
+        data = await self._call("GET", "/cgi-bin/tags/get")
+        return {str(tag["name"]): int(tag["id"]) for tag in data.get("tags") or []}
+
+    async def create_tag(self, name: str) -> int:
+        data = await self._call("POST", "/cgi-bin/tags/create", body={"tag": {"name": name}})
+        return int(data["tag"]["id"])
+
+    async def tag(self, openid: str, tag_id: int, *, on: bool) -> None:
+        path = "batchtagging" if on else "batchuntagging"
+        await self._call(
+            "POST",
+            f"/cgi-bin/tags/members/{path}",
+            body={"openid_list": [openid], "tagid": tag_id},
+        )
 
 
 def _checked(answer: Any) -> Any:

@@ -87,6 +87,9 @@ class FakeWeChatApi:
         self.menu_sets = 0
         self.templates = {NEWS_TEMPLATE}
         self.qr_scenes: dict[str, str] = {}  # poster QR ticket -> its scene
+        self.conditional: list[JSON] = []  # menus by tag
+        self.tags: dict[int, str] = {}
+        self.tagged: dict[str, set[int]] = {}  # openid -> its tags
         self.faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
@@ -116,6 +119,11 @@ class FakeWeChatApi:
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/qrcode/create", self._qrcode)
+        app.router.add_post("/cgi-bin/menu/addconditional", self._menu_conditional)
+        app.router.add_get("/cgi-bin/tags/get", self._tags_get)
+        app.router.add_post("/cgi-bin/tags/create", self._tag_create)
+        app.router.add_post("/cgi-bin/tags/members/batchtagging", self._tagging)
+        app.router.add_post("/cgi-bin/tags/members/batchuntagging", self._tagging)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -257,7 +265,64 @@ class FakeWeChatApi:
             return self._error(40016, "invalid button size")
         self.menu = body
         self.menu_sets += 1
+        self.conditional = []  # as WeChat does: a new menu drops the conditional ones
         return self._error(0, "ok")
+
+    async def _menu_conditional(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text())
+        refused = self._checked(request, "menu/addconditional")
+        if refused is not None:
+            return refused
+        if self.menu is None:
+            return self._error(65303, "there is no selfmenu, please create selfmenu first")
+        tag = int(body.get("matchrule", {}).get("tag_id", 0))
+        if tag not in self.tags:
+            return self._error(40008, "invalid tag_id")
+        body["menuid"] = str(len(self.conditional) + 1000)
+        self.conditional.append(body)
+        return web.json_response({"menuid": body["menuid"]})
+
+    async def _tags_get(self, request: web.Request) -> web.Response:
+        refused = self._checked(request, "tags/get")
+        if refused is not None:
+            return refused
+        tags = [{"id": i, "name": n, "count": 0} for i, n in self.tags.items()]
+        return web.json_response({"tags": tags})
+
+    async def _tag_create(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text())
+        refused = self._checked(request, "tags/create")
+        if refused is not None:
+            return refused
+        name = str(body["tag"]["name"])
+        if name in self.tags.values():
+            return self._error(45157, "tag name duplicated")
+        tag_id = 100 + len(self.tags)
+        self.tags[tag_id] = name
+        return web.json_response({"tag": {"id": tag_id, "name": name}})
+
+    async def _tagging(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text())
+        refused = self._checked(request, "tags/members")
+        if refused is not None:
+            return refused
+        tag = int(body.get("tagid", 0))
+        if tag not in self.tags:
+            return self._error(45059, "tag not exist")
+        for openid in body.get("openid_list", []):
+            tags = self.tagged.setdefault(openid, set())
+            if request.path.endswith("/batchtagging"):
+                tags.add(tag)
+            else:
+                tags.discard(tag)
+        return self._error(0, "ok")
+
+    def menu_for(self, openid: str) -> JSON | None:
+        """The menu the follower sees: the first conditional one whose tag they have."""
+        for menu in self.conditional:
+            if int(menu["matchrule"]["tag_id"]) in self.tagged.get(openid, set()):
+                return menu
+        return self.menu
 
     async def _menu_get(self, request: web.Request) -> web.Response:
         refused = self._checked(request, "menu/get")
@@ -265,7 +330,7 @@ class FakeWeChatApi:
             return refused
         if self.menu is None:
             return self._error(46003, "menu no exist")
-        return web.json_response({"menu": self.menu})
+        return web.json_response({"menu": self.menu, "conditionalmenu": self.conditional})
 
     async def _upload(self, request: web.Request) -> web.Response:
         refused = self._checked(request, "media/upload")

@@ -365,3 +365,38 @@ async def test_events_with_nothing_to_answer_are_not_kept_and_open_no_window(
         # A message she sent on the map is one, though.
         await alice.send_location(31.2, 121.4)
         assert await kept_updates(sessions) == 1 and alice.inbox()
+
+
+async def test_heads_and_helpers_get_their_own_account_menu(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    await on_wechat(sessions, town.head_n1, "o-head")
+    await on_wechat(sessions, town.fixer, "o-fixer")
+    await on_wechat(sessions, town.alice, "o-alice")
+    async with wechat_bot(app, clock) as bot:
+        people = {openid: bot.follower(openid) for openid in ("o-head", "o-fixer", "o-alice")}
+        for follower in people.values():
+            await follower.follow()  # /start: welcome back, and their menu again
+
+        def first_button(openid: str) -> str:
+            menu = bot.server.menu_for(openid)
+            assert menu is not None
+            return str(menu["button"][0]["key"])
+
+        assert first_button("o-head") == "a:cmd:pending"
+        assert first_button("o-fixer") == "a:cmd:tasks"
+        assert first_button("o-alice") == "a:cmd:wish"
+        # The head's "Waiting for me" is a command button: a tap runs /pending.
+        await people["o-head"].click("a:cmd:pending")
+        assert "waiting" in people["o-head"].text().lower() or "W-" in people["o-head"].text()
+        # Within WeChat's limits (top buttons 16 bytes, sub-buttons 60), in Chinese too.
+        for menu in [bot.server.menu, *bot.server.conditional]:
+            assert menu is not None
+            for button in menu["button"]:
+                assert len(button["name"].encode()) <= 16, button["name"]
+                for sub in button.get("sub_button", []):
+                    assert len(sub["name"].encode()) <= 60, sub["name"]
+        # A restart sets nothing again: the menus are as they should be.
+        sets, conditional = bot.server.menu_sets, len(bot.server.conditional)
+        await bot.adapter.start()
+        assert (bot.server.menu_sets, len(bot.server.conditional)) == (sets, conditional) == (1, 2)
