@@ -212,7 +212,7 @@ class WeChatAdapter:
         if not signed(self.account.token, query.get("signature", ""), stamp, nonce):
             return False
         moment = self.clock.now()
-        if not stamp.isdecimal() or not nonce or len(nonce) > 64:
+        if not stamp.isdecimal() or len(stamp) > 12 or not nonce or len(nonce) > 64:
             return False
         sent = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
         if abs(moment - sent) > FRESH or nonce in self._nonces:
@@ -231,11 +231,13 @@ class WeChatAdapter:
     async def _callback(self, request: web.Request) -> web.Response:
         if not self._authentic(request):
             return web.Response(status=403, text="forbidden")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            return web.Response(status=413, text="too large")
+        body = bytearray()
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > MAX_BODY:
+                return web.Response(status=413, text="too large")
         try:
-            xml = body.decode()
+            xml = bytes(body).decode()
             if self.account.aes_key:
                 query = request.query
                 xml = decrypted(

@@ -96,6 +96,9 @@ async def test_forged_replayed_and_malformed_callbacks_change_nothing_and_a_retr
                 ).status == 400
             else:
                 assert (await bot.callback.post_raw(body, query)).status == 400
+        # Far larger than anything WeChat sends.
+        huge = bot.callback.query()
+        assert (await bot.callback.post_raw("<xml>" + "x" * 300_000 + "</xml>", huge)).status == 413
         # In safe mode a plain body is refused too: it is not from WeChat's encrypted channel.
         if safe:
             plain = bot.callback.query()
