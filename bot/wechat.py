@@ -54,7 +54,7 @@ from models.directory import person_by_identity
 from models.errors import N_
 from models.inbox import store_update
 from models.invites import building_of_invite
-from models.outbox import chats_of, mark_unreachable
+from models.outbox import chats_of, mark_unreachable, queue_message
 from models.people import Person
 from models.photos import stored_photo_id
 from models.reply_window import (
@@ -64,7 +64,7 @@ from models.reply_window import (
     last_heard,
     last_question,
 )
-from models.web_access import make_notice_code
+from models.web_access import WEB, make_notice_code, web_identity
 
 log = logging.getLogger("wishbot.wechat")
 
@@ -352,7 +352,7 @@ class WeChatAdapter:
             except ApiRefused as refused:
                 if refused.errcode not in WINDOW_CLOSED:
                     raise _outcome(refused) from None
-        await self._notify(chat_id, reply, state, t)
+        await self._notify(chat_id, reply, state, t, done, went)
         return None
 
     async def _chat_state(self, openid: str) -> ChatState:
@@ -410,8 +410,18 @@ class WeChatAdapter:
     def _web_url(self) -> str:
         return self.settings.public_address + "/chat"
 
-    async def _notify(self, openid: str, reply: Reply, state: ChatState, t: Translator) -> None:
-        """The news in one line, linking into the web chat with a one-time sign-in."""
+    async def _notify(
+        self,
+        openid: str,
+        reply: Reply,
+        state: ChatState,
+        t: Translator,
+        done: int,
+        went: Callable[[int], Awaitable[None]],
+    ) -> None:
+        """The news in one line, linking into the web chat with a one-time sign-in; the web
+        chat gets the whole message (its buttons too) first, so the link leads to it. Two
+        parts: a retry after the first sends only the notification."""
         template = self.account.news_template
         if template is None:
             raise Undeliverable("outside WeChat's 48-hour window, and no news template is set")
@@ -420,7 +430,18 @@ class WeChatAdapter:
             async with self.sessions.begin() as session:
                 person = await session.get(Person, state.person_id)
                 if person is not None:
-                    url = f"{self.settings.public_address}/in/{await make_notice_code(session, person)}"
+                    code = await make_notice_code(session, person)
+                    url = f"{self.settings.public_address}/in/{code}"
+                    if done == 0:
+                        await queue_message(
+                            session,
+                            platform=WEB,
+                            chat_id=await web_identity(session, person),
+                            payload=reply.to_json(),
+                            person_id=person.id,
+                        )
+            if done == 0:
+                await went(1)
         message = {
             "touser": openid,
             "template_id": template,

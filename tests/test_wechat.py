@@ -22,7 +22,7 @@ from models.outbox import queue_message
 from models.people import Person
 from models.reminders import Reminder, ReminderStatus
 from models.web_access import keep_photo, make_sign_in_code
-from models.wishes import WishStatus
+from models.wishes import Wish, WishStatus
 from tests.fake_wechat_api import MAX_TEXT_BYTES
 from tests.snapshot import STORE, snapshot
 from tests.test_photos import PNG
@@ -284,6 +284,22 @@ async def test_a_reminder_outside_the_window_is_a_notification_that_signs_in_onc
         assert status == 200 and f"{code[:4]}-{code[4:]}" in page  # the link fills the form
         first = await visitor.sign_in(found.group(1))
         assert first.status == 302 and first.headers["Location"] == "/chat"
+        # The web chat has the whole message, and its buttons answer it there.
+        await bot.step()
+        await visitor.say("/points")
+        assert any("still on wish" in line["html"] for line in visitor.lines), visitor.lines
+        await visitor.press("Still on it")
+        async with sessions() as s:
+            wish = await s.scalar(select(Wish).order_by(Wish.id.desc()))
+            assert wish is not None
+            due = await s.scalar(
+                select(Reminder.due_at).where(
+                    Reminder.wish_id == wish.id,
+                    Reminder.kind == "wish.auto_release",
+                    Reminder.status == ReminderStatus.PENDING,
+                )
+            )
+        assert due is None  # answered: the wish is not given back
         # The same link a second time (forwarded, or opened by someone else) does not sign in.
         other = await bot.site.visitor()
         second = await other.sign_in(found.group(1))
