@@ -88,6 +88,8 @@ SLOW_DOWN = {45009: 600.0, 45011: 60.0}
 BUSY = {-1}
 ANSWER_HINT = N_("Tap a choice, or reply with its number.")
 NUMBER_HINT = N_("Reply with the number of your choice.")
+# An image part's stored photo, until it is uploaded.
+STORED = "stored"
 PHONE_HINT = N_("To share your phone number, type it, for example 13800138000.")
 
 
@@ -345,7 +347,9 @@ class WeChatAdapter:
             parts = await self._parts(chat_id, reply, t)
             try:
                 for index in range(done, len(parts)):
-                    await self.api.send_custom(parts[index])
+                    part = await self._uploaded(parts[index])
+                    if part is not None:
+                        await self.api.send_custom(part)
                     if index + 1 < len(parts):
                         await went(index + 1)
                 return None
@@ -369,12 +373,8 @@ class WeChatAdapter:
         """The customer-service messages one reply takes, in order."""
         parts: list[dict[str, Any]] = []
         if reply.photo is not None and stored_photo_id(reply.photo) is not None:
-            photo = await self.photos.read(reply.photo)
-            if photo is not None:
-                media_id = await self.api.upload_image(photo.content, photo.content_type)
-                parts.append(
-                    {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}}
-                )
+            # Uploaded when its turn comes (a retry after it went does not upload it again).
+            parts.append({"touser": openid, "msgtype": "image", "image": {STORED: reply.photo}})
         text = plain(reply.text)
         if reply.document is not None:
             text += "\n" + plain(
@@ -406,6 +406,17 @@ class WeChatAdapter:
             }
             parts.append({"touser": openid, "msgtype": "msgmenu", "msgmenu": menu})
         return parts
+
+    async def _uploaded(self, part: dict[str, Any]) -> dict[str, Any] | None:
+        """The part with its stored photo uploaded; None when the photo is gone (erased)."""
+        reference = part.get("image", {}).get(STORED)
+        if reference is None:
+            return part
+        photo = await self.photos.read(reference)
+        if photo is None:
+            return None
+        media_id = await self.api.upload_image(photo.content, photo.content_type)
+        return {**part, "image": {"media_id": media_id}}
 
     def _web_url(self) -> str:
         return self.settings.public_address + "/chat"
