@@ -1,8 +1,10 @@
-"""The chat platforms that start from their settings alone (WeChat): each registers with the
-runtime under its platform name, with its capabilities, and brings its own web routes."""
+"""The chat platforms that start from their settings (Telegram, WeChat): each registers with
+the runtime under its platform name, with its capabilities, and brings its own web routes;
+the runtime names none of them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import web
 
 from handlers.messages import Incoming, Reply
+from handlers.turn import Config
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -25,8 +28,6 @@ class Channel(Protocol):
     has_menus: bool
     has_photos: bool
     reply_window: dt.timedelta | None
-    # Where a building invite's QR poster opens on our web server, if the platform has them.
-    poster_path: str | None
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
@@ -40,14 +41,35 @@ class Channel(Protocol):
 
     async def start(self) -> None: ...
 
+    def configure(self, config: Config) -> Config:
+        """The handlers' settings with what they need to know of this platform."""
+        ...
+
+    async def listen(self, stopping: asyncio.Event) -> None:
+        """Fetch updates until stopped, for a platform that is asked (Telegram's long
+        polling); return at once for one that posts to our web routes."""
+        ...
+
     async def stop(self) -> None: ...
 
     def web_routes(self) -> list[web.RouteDef]: ...
 
 
-def configured(app: App, wake: Callable[[], None]) -> list[Channel]:
+# Keeps a platform's updates (update id, chat key, payload) in the inbox; how many were new.
+KeepUpdates = Callable[[str, list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
+
+
+def configured(app: App, keep: KeepUpdates, wake: Callable[[], None]) -> list[Channel]:
     """Every platform whose settings are there, not yet started."""
     found: list[Channel] = []
+    if app.settings.telegram_token:
+        from bot.photo_store import PhotoStore
+        from bot.telegram import PLATFORM, TelegramAdapter
+
+        async def keep_telegram(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
+            return await keep(PLATFORM, updates)
+
+        found.append(TelegramAdapter(app.settings, keep_telegram, wake, PhotoStore(app.sessions)))
     if app.settings.wechat is not None:
         from bot.wechat import WeChatAdapter
 

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import App
 from bot.channels import configured
 from bot.outage import Outage, Pause, pause_until
-from bot.photo_store import PhotoStore
 from bot.sending import RetryLater, Undeliverable
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
@@ -525,41 +524,23 @@ class Runtime:
     # --- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Until the app stops: the web server, the sweeps, and Telegram polling or its webhook."""
+        """Until the app stops: the web server, the sweeps, and each configured platform
+        (bot/channels.py: Telegram polling or its webhook, WeChat's callback)."""
         settings = self.app.settings
-        telegram = None
         web_app = init_app(self.app, self)
-        if settings.telegram_token:
-            from bot.telegram import PLATFORM, TelegramAdapter
-
-            async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
-                return await self.keep_updates(PLATFORM, updates)
-
-            telegram = TelegramAdapter(
-                settings, keep, self.inbox_waiting.set, PhotoStore(self.app.sessions)
-            )
-            await telegram.start()
-            self.adapters[PLATFORM] = telegram
-            # Handlers build t.me deep links with it (/invite).
-            self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
-            if settings.public_url:
-                web_app.add_routes(telegram.webhook_routes())
-        channels = configured(self.app, self.inbox_waiting.set)
+        channels = configured(self.app, self.keep_updates, self.inbox_waiting.set)
         for channel in channels:
             await channel.start()
             self.adapters[channel.platform] = channel
+            # What handlers need to know of it (Telegram's username for t.me links...).
+            self.config = channel.configure(self.config)
             web_app.add_routes(channel.web_routes())
-            if channel.poster_path:
-                poster_url = settings.public_address + channel.poster_path
-                self.config = dataclasses.replace(self.config, poster_url=poster_url)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         except OSError as e:
             await runner.cleanup()
-            if telegram is not None:
-                await telegram.stop()
             for channel in channels:
                 await channel.stop()
             raise CannotListen(
@@ -567,15 +548,12 @@ class Runtime:
                 "set WISHBOT_WEB_PORT to a free port"
             ) from None
         log.info("The web chat and the dashboard answer at %s", settings.web_address)
-        if telegram is not None and settings.public_url:
-            log.info("Webhook listening on %s", settings.web_address)
         tasks = [
             asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
             asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
             asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
+            *(asyncio.create_task(channel.listen(self.app.stopping)) for channel in channels),
         ]
-        if telegram is not None and not settings.public_url:
-            tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
         scheduler = self._scheduler()
         scheduler.start()
         self.inbox_waiting.set()
@@ -587,8 +565,6 @@ class Runtime:
         scheduler.shutdown(wait=False)
         await asyncio.gather(*tasks)
         await runner.cleanup()
-        if telegram is not None:
-            await telegram.stop()
         for channel in channels:
             await channel.stop()
 

@@ -46,6 +46,7 @@ from bot.telegram_updates import PLATFORM as PLATFORM
 from bot.telegram_updates import chat_key, to_incoming
 from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
+from handlers.turn import Config
 from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
 
@@ -165,6 +166,25 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self.application.shutdown()
+
+    # --- as a channel (bot/channels.py) ---------------------------------------------------
+
+    platform = PLATFORM
+
+    def configure(self, config: Config) -> Config:
+        # Handlers build t.me deep links with it (/invite).
+        return dataclasses.replace(config, bot_username=self.bot.username)
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """The webhook's route when Telegram posts to us (a public URL); none when polling."""
+        return self.webhook_routes() if self.settings.public_url else []
+
+    async def listen(self, stopping: asyncio.Event) -> None:
+        """Long polling; by webhook (a public URL) the web server already listens for it."""
+        if self.settings.public_url:
+            log.info("Webhook listening on %s", self.settings.web_address)
+            return
+        await self.poll(stopping)
 
     async def fetch_file(self, reference: str) -> bytes:
         """The bytes of a file someone sent, from the store: they were fetched from Telegram

@@ -7,6 +7,8 @@ Callbacks are checked (signature, freshness, safe-mode decryption) and kept befo
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -49,6 +51,7 @@ from bot.wechat_updates import (
 )
 from handlers.i18n import Translator, pick_locale
 from handlers.messages import Button, Incoming, Reply
+from handlers.turn import Config
 from models.clock import Clock
 from models.directory import person_by_identity
 from models.errors import N_
@@ -106,7 +109,6 @@ class WeChatAdapter:
     has_menus = True  # the account's menu, and one per kind of work by tag
     has_photos = True
     reply_window: dt.timedelta | None = WINDOW
-    poster_path: str | None = POSTER_PATH
 
     def __init__(
         self,
@@ -170,6 +172,13 @@ class WeChatAdapter:
 
     async def stop(self) -> None:
         await self.api.close()
+
+    def configure(self, config: Config) -> Config:
+        """Handlers offer building posters' QR codes (/invite) at our poster page."""
+        return dataclasses.replace(config, poster_url=self.settings.public_address + POSTER_PATH)
+
+    async def listen(self, stopping: asyncio.Event) -> None:
+        return None  # WeChat posts to our callback: nothing to fetch
 
     async def _retag(self, openid: str, jobs: tuple[Button, ...]) -> None:
         """The person's roles changed: their tag, so WeChat shows them their kind's menu."""

@@ -72,9 +72,7 @@ async def wechat_bot(
         adapter = WeChatAdapter(settings, app.sessions, clock, runtime.inbox_waiting.set)
         await adapter.start()
         runtime.adapters[adapter.platform] = adapter
-        runtime.config = dataclasses.replace(
-            runtime.config, poster_url=settings.public_address + (adapter.poster_path or "")
-        )
+        runtime.config = adapter.configure(runtime.config)
         web_app = init_app(app, runtime)
         web_app.add_routes(adapter.web_routes())
         test_server = TestServer(web_app, host="127.0.0.1")
