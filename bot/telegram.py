@@ -103,6 +103,7 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 class TelegramAdapter:
+    platform = PLATFORM
     can_edit = True  # editMessageText / editMessageReplyMarkup
     has_menus = True  # a command list per chat
     has_photos = True
@@ -168,8 +169,6 @@ class TelegramAdapter:
         await self.application.shutdown()
 
     # --- as a channel (bot/channels.py) ---------------------------------------------------
-
-    platform = PLATFORM
 
     def configure(self, config: Config) -> Config:
         # Handlers build t.me deep links with it (/invite).
