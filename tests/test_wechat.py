@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
+from bot.settings import SettingsError, load_settings
 from handlers.messages import Button, Document, Reply
 from models.clock import ManualClock
 from models.directory import link_identity, person_by_identity
@@ -419,3 +420,25 @@ async def test_heads_and_helpers_get_their_own_account_menu(
         sets, conditional = bot.server.menu_sets, len(bot.server.conditional)
         await bot.adapter.start()
         assert (bot.server.menu_sets, len(bot.server.conditional)) == (sets, conditional) == (1, 2)
+
+
+def test_wechat_settings_go_together_and_are_checked() -> None:
+    base = {"WISHBOT_DATABASE_URL": "sqlite:///x.db"}
+    assert load_settings(base).wechat is None
+    full = {
+        **base,
+        "WISHBOT_WECHAT_APP_ID": "wx1",
+        "WISHBOT_WECHAT_APP_SECRET": "secret",
+        "WISHBOT_WECHAT_TOKEN": "token123",
+    }
+    account = load_settings(full).wechat
+    assert account is not None and account.aes_key is None
+    assert account.base_url == "https://api.weixin.qq.com"
+    with pytest.raises(SettingsError, match="go together"):
+        load_settings({**base, "WISHBOT_WECHAT_APP_ID": "wx1"})
+    with pytest.raises(SettingsError, match="EncodingAESKey"):
+        load_settings({**full, "WISHBOT_WECHAT_AES_KEY": "short"})
+    with pytest.raises(SettingsError, match="TOKEN"):
+        load_settings({**full, "WISHBOT_WECHAT_TOKEN": "a b"})
+    with pytest.raises(SettingsError, match="BASE_URL"):
+        load_settings({**full, "WISHBOT_WECHAT_BASE_URL": "ftp://x"})
