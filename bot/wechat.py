@@ -91,6 +91,8 @@ SLOW_DOWN = {45009: 600.0, 45011: 60.0}
 BUSY = {-1}
 ANSWER_HINT = N_("Tap a choice, or reply with its number.")
 NUMBER_HINT = N_("Reply with the number of your choice.")
+# How long a callback waits for a photo's bytes (WeChat waits 5 s for its answer).
+MEDIA_SECONDS = 3.5
 # An image part's stored photo, until it is uploaded.
 STORED = "stored"
 PHONE_HINT = N_("To share your phone number, type it, for example 13800138000.")
@@ -311,7 +313,9 @@ class WeChatAdapter:
         """The photo's bytes into the store before the message is kept (no transaction waits
         on WeChat, whose media lasts three days): the message then carries the reference."""
         try:
-            content = await self.api.media(media_id)
+            # WeChat waits 5 seconds for "success", then sends the message again.
+            async with asyncio.timeout(MEDIA_SECONDS):
+                content = await self.api.media(media_id)
             payload[STORED_PHOTO] = await self.photos.keep_sent(chat_key(openid), content)
         except Exception as error:  # WeChat or the store: the person is asked to send it again
             log.warning("A WeChat photo could not be fetched: %s", type(error).__name__)
