@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.database import reading
 from models.photos import (
     keep_platform_photo,
+    photo_type,
     remember_telegram_file,
     stored_photo,
     telegram_file_of,
 )
-from models.web_access import keep_document, web_document
+from models.web_access import keep_document, keep_photo, web_document
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ class PhotoStore:
             if row is None:
                 return None
             return Photo(row.content, row.content_type, row.telegram_file_id)
+
+    async def keep_sent(self, person_key: str, content: bytes) -> str:
+        """Keep a photo fetched from a platform that has no lasting id for it (WeChat)."""
+        async with self._sessions.begin() as session:
+            return await keep_photo(
+                session, person_key, photo_type(content) or "image/jpeg", content
+            )
 
     async def keep_document(self, person_key: str, content: bytes) -> str:
         """Keep a sent file (a resident list); its reference is what the update carries."""

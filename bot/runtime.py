@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.backup import schedule_backups
+from bot.channels import configured
 from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
 from bot.outage import Outage, Pause, pause_until
-from bot.photo_store import PhotoStore
+from bot.sending import RetryLater, Undeliverable
 from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Reply
@@ -34,6 +35,7 @@ from models.clock import now
 from models.commitments import plan_behind_reminders
 from models.errors import StoreError
 from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
+from models.news_route import news_chats
 from models.outbox import (
     chats_of,
     claim_message,
@@ -124,6 +126,11 @@ class Adapter(Protocol):
     # Declared: it can replace a sent message's text and buttons (else edits go as described
     # on Reply: a card edit is dropped, a redrawn picker comes anew).
     can_edit: bool
+    # A menu of its own for the chat or account; photos both ways; how long after the person
+    # last wrote it may answer freely (None: always; WeChat: 48 hours, then notifications).
+    has_menus: bool
+    has_photos: bool
+    reply_window: dt.timedelta | None
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
@@ -273,7 +280,9 @@ class Runtime:
                     session, platform=item.platform, chat_id=item.chat_id, payload=payload
                 )
             elif item.person_id is not None:
-                for platform, chat in await chats_of(session, item.person_id):
+                # News once, where they were last; a menu or an edit wherever it applies.
+                reach = chats_of if item.is_edit or item.reply.menu else news_chats
+                for platform, chat in await reach(session, item.person_id):
                     due = moment if item.urgent else morning
                     if item.is_edit:
                         # An edit wakes nobody: it goes now, but never before the card it edits
@@ -428,8 +437,6 @@ class Runtime:
 
     async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
         """Send a claimed row, in no transaction; return how to write what happened."""
-        from bot.telegram import RetryLater, Undeliverable
-
         row_id, claim = claimed.row_id, claimed.claim
 
         async def went(parts: int) -> None:
@@ -527,47 +534,36 @@ class Runtime:
     # --- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Until the app stops: the web server, the sweeps, and Telegram polling or its webhook."""
+        """Until the app stops: the web server, the sweeps, and each configured platform
+        (bot/channels.py: Telegram polling or its webhook, WeChat's callback)."""
         settings = self.app.settings
-        telegram = None
         web_app = init_app(self.app, self)
-        if settings.telegram_token:
-            from bot.telegram import PLATFORM, TelegramAdapter
-
-            async def keep(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
-                return await self.keep_updates(PLATFORM, updates)
-
-            telegram = TelegramAdapter(
-                settings, keep, self.inbox_waiting.set, PhotoStore(self.app.sessions)
-            )
-            await telegram.start()
-            self.adapters[PLATFORM] = telegram
-            # Handlers build t.me deep links with it (/invite).
-            self.config = dataclasses.replace(self.config, bot_username=telegram.bot.username)
-            if settings.public_url:
-                web_app.add_routes(telegram.webhook_routes())
+        channels = configured(self.app, self.keep_updates, self.inbox_waiting.set)
+        for channel in channels:
+            await channel.start()
+            self.adapters[channel.platform] = channel
+            # What handlers need to know of it (Telegram's username for t.me links...).
+            self.config = channel.configure(self.config)
+            web_app.add_routes(channel.web_routes())
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         except OSError as e:
             await runner.cleanup()
-            if telegram is not None:
-                await telegram.stop()
+            for channel in channels:
+                await channel.stop()
             raise CannotListen(
                 f"cannot listen on {settings.web_address} ({e.strerror or e}); "
                 "set WISHBOT_WEB_PORT to a free port"
             ) from None
         log.info("The web chat and the dashboard answer at %s", settings.web_address)
-        if telegram is not None and settings.public_url:
-            log.info("Webhook listening on %s", settings.web_address)
         tasks = [
             asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
             asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
             asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
+            *(asyncio.create_task(channel.listen(self.app.stopping)) for channel in channels),
         ]
-        if telegram is not None and not settings.public_url:
-            tasks.append(asyncio.create_task(telegram.poll(self.app.stopping)))
         scheduler = self._scheduler()
         scheduler.start()
         self.inbox_waiting.set()
@@ -580,8 +576,8 @@ class Runtime:
         await asyncio.gather(*tasks)
         await self.sweep_once(self.send_outbox)  # what the last updates answered, till flush_until
         await runner.cleanup()
-        if telegram is not None:
-            await telegram.stop()
+        for channel in channels:
+            await channel.stop()
 
     def _scheduler(self) -> AsyncIOScheduler:
         """APScheduler only wakes the sweeps; all work is rows in the database."""

@@ -41,6 +41,18 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class WeChatSettings:
+    app_id: str
+    app_secret: str
+    # The callback's token (signatures) and, for safe mode, its 43-character EncodingAESKey.
+    token: str
+    aes_key: str | None
+    base_url: str
+    # The template message that carries news outside the 48-hour reply window.
+    news_template: str | None
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: URL
     telegram_token: str | None
@@ -75,6 +87,13 @@ class Settings:
     backup_keep: int = 7
     # On SIGTERM: due messages still go out for at most this long, then the process exits.
     stop_seconds: float = 10.0
+    # A WeChat service account (bot/wechat.py), served when the app id, secret and token are set.
+    wechat: WeChatSettings | None = None
+
+    @property
+    def public_address(self) -> str:
+        """Where links the bot sends lead: the public URL, else the local web address."""
+        return self.public_url or self.web_address
 
     @property
     def web_address(self) -> str:
@@ -259,6 +278,12 @@ _KNOWN = (
     "BACKUP_DIR",
     "BACKUP_KEEP",
     "STOP_SECONDS",
+    "WECHAT_APP_ID",
+    "WECHAT_APP_SECRET",
+    "WECHAT_TOKEN",
+    "WECHAT_AES_KEY",
+    "WECHAT_BASE_URL",
+    "WECHAT_NEWS_TEMPLATE",
 )
 
 
@@ -299,4 +324,42 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         backup_dir=Path(get("BACKUP_DIR", "")) if get("BACKUP_DIR", "") else None,
         backup_keep=_count(get("BACKUP_KEEP", "7"), "BACKUP_KEEP"),
         stop_seconds=_seconds(get("STOP_SECONDS", "10"), "STOP_SECONDS"),
+        wechat=_wechat(get),
+    )
+
+
+def _wechat(get: Any) -> WeChatSettings | None:
+    """The service account's settings; None (WeChat not served) unless id, secret and token
+    are all set."""
+    app_id, secret, token = (
+        get("WECHAT_APP_ID", ""),
+        get("WECHAT_APP_SECRET", ""),
+        get("WECHAT_TOKEN", ""),
+    )
+    if not (app_id or secret or token):
+        return None
+    if not (app_id and secret and token):
+        raise SettingsError(
+            "WISHBOT_WECHAT_APP_ID, WISHBOT_WECHAT_APP_SECRET and WISHBOT_WECHAT_TOKEN "
+            "go together: set all three to serve WeChat, or none"
+        )
+    if not 3 <= len(token) <= 32 or not token.isascii() or not token.isalnum():
+        raise SettingsError("WISHBOT_WECHAT_TOKEN must be 3 to 32 letters and digits")
+    aes_key = get("WECHAT_AES_KEY", "") or None
+    if aes_key is not None and (
+        len(aes_key) != 43 or not aes_key.isascii() or not aes_key.isalnum()
+    ):
+        raise SettingsError(
+            "WISHBOT_WECHAT_AES_KEY must be the 43 letters and digits of the EncodingAESKey"
+        )
+    base = get("WECHAT_BASE_URL", "https://api.weixin.qq.com")
+    if not base.startswith(("http://", "https://")):
+        raise SettingsError("WISHBOT_WECHAT_BASE_URL must start with http:// or https://")
+    return WeChatSettings(
+        app_id=app_id,
+        app_secret=secret,
+        token=token,
+        aes_key=aes_key,
+        base_url=base.rstrip("/"),
+        news_template=get("WECHAT_NEWS_TEMPLATE", "") or None,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -38,12 +39,15 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.metrics import CountedLimiter
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
+from bot.sending import RetryLater as RetryLater
+from bot.sending import Undeliverable as Undeliverable
 from bot.settings import Settings
 from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
 from bot.telegram_updates import PLATFORM as PLATFORM
 from bot.telegram_updates import chat_key, to_incoming
 from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
+from handlers.turn import Config
 from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
 
@@ -65,21 +69,6 @@ CAPTION_MARK = ":caption"
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
 # Records that the first n parts of a multi-part reply went (so a retry skips them).
 PartsSent = Callable[[int], Awaitable[None]]
-
-
-class Undeliverable(Exception):
-    """Telegram refused for good (blocked, chat gone, bad request): do not retry."""
-
-    def __init__(self, reason: str, *, blocked: bool = False) -> None:
-        super().__init__(reason)
-        # The person blocked the bot (or left it): they are unreachable until they write.
-        self.blocked = blocked
-
-
-class RetryLater(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds}s")
-        self.seconds = seconds
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -115,7 +104,11 @@ def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 class TelegramAdapter:
+    platform = PLATFORM
     can_edit = True  # editMessageText / editMessageReplyMarkup
+    has_menus = True  # a command list per chat
+    has_photos = True
+    reply_window: dt.timedelta | None = None
 
     def __init__(
         self,
@@ -175,6 +168,23 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self.application.shutdown()
+
+    # --- as a channel (bot/channels.py) ---------------------------------------------------
+
+    def configure(self, config: Config) -> Config:
+        # Handlers build t.me deep links with it (/invite).
+        return dataclasses.replace(config, bot_username=self.bot.username)
+
+    def web_routes(self) -> list[web.RouteDef]:
+        """The webhook's route when Telegram posts to us (a public URL); none when polling."""
+        return self.webhook_routes() if self.settings.public_url else []
+
+    async def listen(self, stopping: asyncio.Event) -> None:
+        """Long polling; by webhook (a public URL) the web server already listens for it."""
+        if self.settings.public_url:
+            log.info("Webhook listening on %s", self.settings.web_address)
+            return
+        await self.poll(stopping)
 
     async def fetch_file(self, reference: str) -> bytes:
         """The bytes of a file someone sent, from the store: they were fetched from Telegram

@@ -44,6 +44,9 @@ class Config:
     web_url: str = "http://127.0.0.1:8080"  # where the web chat answers, for sign-in links
     # The bytes of a file a person sent: (platform, reference) -> content; the adapters'.
     fetch_file: FetchFile | None = None
+    # Where a building invite's QR poster opens (a platform that scans into a chat: WeChat),
+    # the invite code appended; None when no such platform is served.
+    poster_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
+from models.news_route import once_each
 from models.outbox import BLOCKED, MESSAGE
 from models.people import SCOPE_OF_ROLE, Identity, Person, Role, RoleGrant, ScopeKind
 from models.reach import grants_of, reach_of
@@ -147,7 +148,10 @@ async def recipients(
         )
         .order_by(Identity.person_id, Identity.id)
     )
-    return [(person, platform, chat) for person, platform, chat in rows.all()]
+    # A person on several platforms gets it once, where they wrote last.
+    return await once_each(
+        session, [(person, platform, chat) for person, platform, chat in rows.all()]
+    )
 
 
 async def count_recipients(

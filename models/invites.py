@@ -85,3 +85,14 @@ async def find_invite(session: AsyncSession, code: str) -> Invite | None:
     if invite is None or (invite.kind == InviteKind.SETUP and invite.used_at is not None):
         return None
     return invite
+
+
+async def building_of_invite(session: AsyncSession, code: str) -> int | None:
+    """The building a building invite leads into; None for any other code (never a set-up
+    code: that one makes an admin)."""
+    found: int | None = await session.scalar(
+        select(Invite.building_id).where(
+            Invite.code == code.strip(), Invite.kind == InviteKind.BUILDING
+        )
+    )
+    return found

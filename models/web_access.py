@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.clock import now
-from models.directory import link_identity
+from models.directory import link_identity, person_by_identity
 from models.errors import N_, InvalidInput, NotAllowed, NotFound, checked_text
 from models.inbox import InboxUpdate
 from models.people import Identity, Person, Role
@@ -177,6 +177,24 @@ async def web_identity(session: AsyncSession, person: Person) -> str:
 
 async def redeem_sign_in_code(session: AsyncSession, typed: str) -> tuple[Person, str]:
     """Spend a code: the person and a new session token for their browser."""
+    person = await spend_sign_in_code(session, typed)
+    return person, await open_web_session(session, await web_identity(session, person))
+
+
+async def link_by_sign_in_code(
+    session: AsyncSession, typed: str, platform: str, external_id: str
+) -> Person:
+    """Spend a code to make a chat (a WeChat follower, a Telegram user) the person's own, as
+    signing in makes a browser theirs; a chat that is already someone's is refused."""
+    if await person_by_identity(session, platform, external_id) is not None:
+        raise NotAllowed(N_("This chat is already registered."))
+    person = await spend_sign_in_code(session, typed)
+    await link_identity(session, person, platform, external_id)
+    return person
+
+
+async def spend_sign_in_code(session: AsyncSession, typed: str) -> Person:
+    """Use a code up (once, whatever the races); the person it was made for."""
     code = normal_code(typed)
     if len(code) != CODE_LENGTH:
         raise InvalidInput(N_("A sign-in code has 8 letters and digits, like ABCD-2345."))
@@ -203,7 +221,7 @@ async def redeem_sign_in_code(session: AsyncSession, typed: str) -> tuple[Person
         raise NotFound(
             N_("That code does not work: it may be used or out of date. Ask for a new one.")
         )
-    return person, await open_web_session(session, await web_identity(session, person))
+    return person
 
 
 # --- web sessions -----------------------------------------------------------------------------
@@ -446,3 +464,27 @@ async def clients_made_by(session: AsyncSession, actor: Person) -> list[ApiClien
         select(ApiClient).where(ApiClient.created_by_id == actor.id).order_by(ApiClient.id.desc())
     )
     return list(found.all())
+
+
+# A link in a notification sent outside a platform's reply window: read days later, maybe.
+NOTICE_CODE_LIFETIME = dt.timedelta(days=3)
+
+
+async def make_notice_code(session: AsyncSession, person: Person) -> str:
+    """A one-time code for the link in a notification to the person (the bot makes it for
+    them, as if they had asked /web); returns it once (only its hash is kept)."""
+    if person.erased_at is not None:
+        raise NotAllowed(N_("You can make sign-in codes only for people you look after."))
+    moment = now(session)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(
+        SignInCode(
+            code_hash=secret_hash(code),
+            person_id=person.id,
+            created_by_id=person.id,
+            created_at=moment,
+            expires_at=moment + NOTICE_CODE_LIFETIME,
+        )
+    )
+    await session.flush()
+    return code

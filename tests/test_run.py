@@ -157,3 +157,54 @@ async def test_an_unreachable_database_makes_the_sweep_wait_not_spin() -> None:
                 raise AssertionError(f"{work.__name__} went on as if the database were there")
     finally:
         await app.close()
+
+
+async def test_run_with_a_wechat_account_sets_its_menu_and_answers_a_follower(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import datetime as dt
+
+    from aiohttp import ClientSession
+
+    from tests.fake_wechat_api import CallbackClient, FakeWeChatApi
+
+    def wall() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    async with FakeWeChatApi(wall) as server, ClientSession() as http:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WISHBOT_")}
+        env.update(
+            {
+                "WISHBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+                "WISHBOT_SWEEP_SECONDS": "0.2",
+                "WISHBOT_WEB_PORT": str(port),
+                **server.settings(safe=True),
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        try:
+            log = ""
+            while "is running" not in log:
+                line = (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode()
+                assert line, log
+                log += line
+            drain = asyncio.create_task(process.stderr.read())
+            assert server.menu is not None and server.menu_sets == 1
+            callback = CallbackClient(http, f"http://127.0.0.1:{port}/wechat", wall, safe=True)
+            follower = server.follower("o-first", callback)
+            answer = await follower.follow()
+            assert (answer.status, await answer.text()) == (200, "success")
+            first = await server.wait_for_sent("o-first")
+            assert first.kind == "msgmenu" and "English" in first.text
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+            await drain
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()

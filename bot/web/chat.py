@@ -5,6 +5,7 @@ A post is kept in the inbox and handled at once; the bot's replies are outbox ro
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -53,6 +54,9 @@ class WebChat:
     """The adapter: the inbox payload is already ours; sending is keeping the row as sent."""
 
     can_edit = True  # the browser replaces the line (chat.js)
+    has_menus = True  # the button bar
+    has_photos = True
+    reply_window: dt.timedelta | None = None
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessions = sessions  # where files sent from the web are kept

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "sw_session"
 CSRF_COOKIE = "sw_csrf"
 LANG_COOKIE = "sw_lang"
-# Posts from other systems carry an API key or Telegram's secret instead of a form token.
-NO_CSRF = ("/open311/", "/telegram/")
+# Posts from other systems carry an API key, Telegram's secret or WeChat's signature instead
+# of a form token.
+NO_CSRF = ("/open311/", "/telegram/", "/wechat")
 STATIC = Path(__file__).resolve().parent / "static"
 
 

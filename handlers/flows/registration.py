@@ -22,6 +22,7 @@ from models.directory import add_person, grant_role, link_identity, register_mem
 from models.errors import N_
 from models.invites import InviteKind, find_invite
 from models.people import Person, Role
+from models.web_access import CODE_LENGTH, link_by_sign_in_code, normal_code
 
 LANGUAGE = "language"
 ROLE = "role"
@@ -31,11 +32,13 @@ UNIT = "unit"
 PHONE = "phone"
 SKILLS = "skills"
 ORGANISATION = "organisation"
+NAME = "name"
 
 RESIDENT = "resident"
 MEMBER = "member"
 MAX_UNIT = 20
 MAX_ORGANISATION = 100
+MAX_NAME = 100
 
 
 @command("start", N_("register, or see where you are"), registered=False)
@@ -52,6 +55,23 @@ async def start(turn: Turn) -> None:
             await begin_joining(turn, *by_link)
             return
         invite = await find_invite(turn.session, code)
+        if invite is None and turn.person is None and len(normal_code(code)) == CODE_LENGTH:
+            # A sign-in code from the office (/webcode): this chat becomes that person's.
+            sender = turn.incoming.sender
+            person = await link_by_sign_in_code(turn.session, code, sender.platform, sender.user_id)
+            turn.person = person
+            turn.conversation.person_id = person.id
+            await turn.reload_grants()
+            t = turn.t  # now in their own language
+            turn.say(
+                t(
+                    "Welcome, {name}! This chat is now yours: /help lists what you can do.",
+                    name=person.name,
+                ),
+                rows(main_jobs(t, {g.role for g in turn.grants}, registered=True), 2),
+            )
+            await send_menu(turn, person.id)
+            return
         if invite is None:
             turn.say(t("That code is not valid, or it was already used. Send /start to register."))
             return
@@ -97,6 +117,25 @@ async def answer_language(turn: Turn) -> None:
         turn.say(turn.t("Please choose a language with the buttons."))
         return
     turn.conversation.locale = turn.value
+    if not turn.incoming.sender.name and not turn.data.get("name"):
+        await turn.goto(NAME)  # a platform that tells no name (WeChat): asked once
+        return
+    await _after_name(turn)
+
+
+async def ask_name(turn: Turn) -> None:
+    turn.say(turn.t("What may we call you? Type your name, for example Wang Fang."), [turn.nav()])
+
+
+async def answer_name(turn: Turn) -> None:
+    name = text_input(turn, limit=MAX_NAME, what=N_("your name"))
+    if name is None:
+        return
+    turn.remember(name=name)
+    await _after_name(turn)
+
+
+async def _after_name(turn: Turn) -> None:
     if turn.data.get("organisation_id"):
         await turn.goto(SKILLS)  # an organisation's link: its community is known
         return
@@ -201,7 +240,7 @@ async def _new_person(
     sender = turn.incoming.sender
     person = await add_person(
         turn.session,
-        sender.name or "?",
+        sender.name or turn.data.get("name") or "?",
         building=building,
         unit=unit,
         phone=phone,
@@ -327,6 +366,7 @@ FLOW = register_flow(
         "registration",
         {
             LANGUAGE: Step(ask_language, answer_language),
+            NAME: Step(ask_name, answer_name),
             ROLE: Step(ask_role, answer_role),
             COMMUNITY: Step(ask_community, answer_community),
             BUILDING: Step(ask_building, answer_building),

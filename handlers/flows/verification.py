@@ -379,14 +379,18 @@ async def _send_invite(turn: Turn, building_id: int) -> None:
     assert building is not None
     username = turn.config.bot_username
     link = f"https://t.me/{username}?start={code}" if username else f"/start {code}"
-    turn.say(
-        turn.t(
-            "Residents of {building} join with this link (or by sending the bot: /start {code}):\n{link}",
-            building=building.name,
-            code=code,
-            link=link,
-        )
+    text = turn.t(
+        "Residents of {building} join with this link (or by sending the bot: /start {code}):\n{link}",
+        building=building.name,
+        code=code,
+        link=link,
     )
+    if turn.config.poster_url:
+        text += "\n" + turn.t(
+            "The QR code for the building's poster (residents scan it on WeChat): {url}",
+            url=f"{turn.config.poster_url}/{code}",
+        )
+    turn.say(text)
 
 
 FLOW = register_flow(
