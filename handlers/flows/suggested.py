@@ -57,6 +57,12 @@ def candidate_line(t: Translator, number: int, candidate: Candidate) -> str:
     return head + " " + ", ".join(scored_reason(t, r) for r in candidate.reasons)
 
 
+def candidate_words(t: Translator, candidate: Candidate) -> str:
+    """ "Fixer — score 64: skills: repairs (+40), …" for a web page: escaped, without tags."""
+    head = t("{name} — score {score}:", name=candidate.name, score=candidate.score)
+    return head + " " + ", ".join(scored_reason(t, r) for r in candidate.reasons)
+
+
 def why_it_fits(t: Translator, reasons: Sequence[Reason]) -> str:
     """For /tasks: "Fits you: your building, repairs" (empty when nothing speaks for it)."""
     if not reasons:
