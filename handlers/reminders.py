@@ -26,14 +26,14 @@ from handlers.flows.news import (
     tell,
 )
 from handlers.flows.same_wish import merge_buttons, same_as, same_note
-from handlers.flows.suggested import TOP, candidate_line
+from handlers.flows.suggested import TOP, candidate_line, resource_lines
 from handlers.flows.verification import ask_heads_to_check
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button, Outgoing, Reply
 from handlers.turn import Config, Speaker, action_button
 from models.cards import CONFIRM
 from models.clock import now
-from models.dispatch import rank_members
+from models.dispatch import rank_supply
 from models.errors import N_
 from models.office_work import digest_counts
 from models.people import Role
@@ -113,10 +113,13 @@ async def _verify_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
 
 
 async def _open_grid(speaker: Speaker, wish: Wish, _: Reminder) -> None:
-    ranked = await rank_members(speaker.session, wish, TOP, timezone=speaker.config.timezone)
+    ranked, resources = await rank_supply(
+        speaker.session, wish, TOP, timezone=speaker.config.timezone
+    )
 
     def who_could(t: Translator) -> Markup:
         lines = [candidate_line(t, number, c) for number, c in enumerate(ranked, start=1)]
+        lines += resource_lines(t, resources)
         return Markup("\n" + "\n".join(lines) if lines else "-")
 
     await tell(

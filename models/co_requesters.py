@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Select, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.wishes import Wish
 
 
 class WishRequester(Base):
@@ -43,4 +44,24 @@ async def merged_into(session: AsyncSession, wish_id: int) -> int | None:
     found: int | None = await session.scalar(
         select(WishRequester.wish_id).where(WishRequester.from_wish_id == wish_id).limit(1)
     )
+    return found
+
+
+def joined_by(person_id: int) -> Select[int]:
+    """The wishes the person joined through a merge (as SQL, for lists of their wishes)."""
+    return select(WishRequester.wish_id).where(WishRequester.person_id == person_id)
+
+
+async def merged_from(session: AsyncSession, person_id: int) -> dict[int, Wish]:
+    """For each wish the person joined through a merge (by its id): the wish they had asked
+    (or one merged into theirs before, for a merge of merges)."""
+    rows = await session.execute(
+        select(WishRequester.wish_id, Wish)
+        .join(Wish, Wish.id == WishRequester.from_wish_id)
+        .where(WishRequester.person_id == person_id)
+        .order_by(WishRequester.id)
+    )
+    found: dict[int, Wish] = {}
+    for kept, own in rows.all():
+        found.setdefault(int(kept), own)
     return found

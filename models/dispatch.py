@@ -38,9 +38,11 @@ from models.base import UTCDateTime
 from models.clock import now
 from models.community import Building, Community, Grid
 from models.errors import N_, InvalidInput, NotAllowed, NotFound
+from models.organisations import Organisation
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.reach import Place, Reach, communities_run, grants_of, place_of_building
-from models.skills import skills_mention
+from models.resources import Resource, ResourceWhere
+from models.skills import SkillsMention, skills_mention
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -66,6 +68,9 @@ class DispatchRules:
     rested_cap: int = 3
     recent_days: int = 14  # "lately"
     rating: int = 5  # per star of their average above three (below: minus)
+    organisation: int = 25  # the member's organisation offers a resource covering the category
+    resource: int = 40  # a resource covers the category (an organisation's or a member's)
+    door: int = 10  # ...and it comes door to door
 
     def merged(self, overrides: Mapping[str, Any]) -> DispatchRules:
         """These weights with a community's own; an unknown name or a bad value is refused."""
@@ -86,9 +91,10 @@ class DispatchRules:
 
 
 class CandidateKind(enum.StrEnum):
-    """What a candidate is: a member now; an organisation's resource can join as another kind."""
+    """What a candidate is: a member, or a resource (what an organisation or a member offers)."""
 
     MEMBER = "member"
+    RESOURCE = "resource"
 
 
 class Nearness(enum.IntEnum):
@@ -120,6 +126,9 @@ class Facts:
     recent: int = 0
     rating_sum: int = 0
     rating_count: int = 0
+    # The member's organisation and its resource that covers the category, if any.
+    organisation: str | None = None
+    service: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,15 @@ def reasons_of(facts: Facts, rules: DispatchRules, category: str) -> tuple[Reaso
     found: list[Reason] = []
     if facts.skill:
         found.append(Reason("skill", rules.skill, N_("skills: {category}"), {"category": category}))
+    if facts.organisation is not None:
+        found.append(
+            Reason(
+                "organisation",
+                rules.organisation,
+                N_("{organisation} offers: {service}"),
+                {"organisation": facts.organisation, "service": facts.service},
+            )
+        )
     near = {
         Nearness.BUILDING: ("building", rules.building, N_("same building")),
         Nearness.GRID: ("grid", rules.grid, N_("same grid")),
@@ -277,6 +295,16 @@ def _statement(timed: bool, for_few: bool) -> Select[Any]:
     skilled = skills_mention(
         bindparam("skill_json", type_=String()), bindparam("skill", type_=String())
     )
+    offering = select(Resource.organisation_id).where(
+        Resource.community_id == _p("community"),
+        Resource.organisation_id.is_not(None),
+        SkillsMention(
+            Resource.__table__.c.categories,
+            bindparam("skill_json", type_=String()),
+            bindparam("skill", type_=String()),
+        ),
+    )
+    offered = MemberProfile.organisation_id.in_(offering)
     same_building = Person.building_id == _p("building")
     same_grid = home.c.grid_id == _p("grid")
     same_community = home.c.grid_id.in_(grids_here)
@@ -306,6 +334,7 @@ def _statement(timed: bool, for_few: bool) -> Select[Any]:
     rating_n = func.coalesce(history.c.rated, 0)
     score = (
         case((skilled, _p("w_skill")), else_=0)
+        + case((offered, _p("w_organisation")), else_=0)
         + case(
             (same_building, _p("w_building")),
             (same_grid, _p("w_grid")),
@@ -330,6 +359,7 @@ def _statement(timed: bool, for_few: bool) -> Select[Any]:
             recent_n,
             rating_total,
             rating_n,
+            case((offered, MemberProfile.organisation_id), else_=null()),
         ]
     query = (
         select(*columns)
@@ -378,7 +408,17 @@ def _parameters(
     }
 
 
-WEIGHTS = ("skill", "building", "grid", "community", "available", "free", "rested", "rating")
+WEIGHTS = (
+    "skill",
+    "building",
+    "grid",
+    "community",
+    "available",
+    "free",
+    "rested",
+    "rating",
+    "organisation",
+)
 
 
 async def rank_members(
@@ -410,10 +450,12 @@ async def rank_members(
             await session.execute(_statement(slot is not None, True), {**values, "few": ids})
         ).all()
     }
+    offers = await _offers(session, [r[-1] for r in rows.values() if r[-1] is not None], wish)
     found: list[Candidate] = []
     for pid in ids:
         # The score read with the facts (a place taken meanwhile moves both alike).
-        _, total, name, skilled, near, free_then, n_open, n_recent, r_total, r_n = rows[pid]
+        _, total, name, skilled, near, free_then, n_open, n_recent, r_total, r_n, org = rows[pid]
+        organisation, service = offers.get(org, (None, "")) if org is not None else (None, "")
         facts = Facts(
             skill=bool(skilled),
             nearness=Nearness(int(near)),
@@ -422,15 +464,144 @@ async def rank_members(
             recent=int(n_recent),
             rating_sum=int(r_total),
             rating_count=int(r_n),
+            organisation=organisation,
+            service=service,
         )
         reasons = reasons_of(facts, rules, wish.category)
         found.append(Candidate(CandidateKind.MEMBER, pid, name, int(total), reasons, facts))
     return found
 
 
+async def _offers(
+    session: AsyncSession, organisation_ids: Sequence[int], wish: Wish
+) -> dict[int, tuple[str, str]]:
+    """For each organisation: its name and its first resource (by id) covering the category."""
+    if not organisation_ids:
+        return {}
+    found: dict[int, tuple[str, str]] = {}
+    rows = await session.execute(
+        select(Organisation.id, Organisation.name, Resource)
+        .join(Resource, Resource.organisation_id == Organisation.id)
+        .where(Organisation.id.in_(sorted(set(organisation_ids))))
+        .order_by(Resource.id)
+    )
+    for oid, name, resource in rows.all():
+        if resource.covers(wish.category) and oid not in found:
+            found[int(oid)] = (name, resource.service)
+    return found
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def resource_fits(resource: Resource, slot: tuple[int, int] | None) -> bool | None:
+    """Whether the resource is there at the wish's preferred time (None: no time wanted).
+    No weekdays stated: any day; no hours stated: any time of those days."""
+    if slot is None:
+        return None
+    day, hour = slot
+    if resource.weekdays and day not in resource.weekdays:
+        return False
+    if resource.hours:
+        start, end = (_minutes(part) for part in resource.hours.split("-"))
+        return start <= hour * 60 < end
+    return True
+
+
+def resource_reasons(
+    resource: Resource, owner: str, rules: DispatchRules, fits: bool | None
+) -> tuple[Reason, ...]:
+    """Why a resource fits, in the order shown: what it offers, where, when; their points add
+    up to its score. The days are said by the reader (a ``weekdays`` param, see
+    handlers/flows/suggested.py)."""
+    found = [
+        Reason(
+            "resource",
+            rules.resource,
+            N_("{organisation} offers: {service}"),
+            {"organisation": owner, "service": resource.service},
+        )
+    ]
+    if resource.where == ResourceWhere.DOOR:
+        found.append(Reason("door", rules.door, N_("door to door")))
+    else:
+        found.append(Reason("door", 0, N_("at its own site")))
+    when = {"weekdays": tuple(resource.weekdays), "hours": resource.hours}
+    if fits is True:
+        found.append(
+            Reason(
+                "available", rules.available, N_("available {days}, at the preferred time"), when
+            )
+        )
+    elif fits is False:
+        found.append(
+            Reason(
+                "available",
+                -rules.available,
+                N_("available {days}, not at the preferred time"),
+                when,
+            )
+        )
+    else:
+        found.append(Reason("available", 0, N_("available {days}"), when))
+    return tuple(found)
+
+
+async def rank_resources(
+    session: AsyncSession,
+    wish: Wish,
+    limit: int = 5,
+    *,
+    timezone: ZoneInfo = UTC,
+    rules: DispatchRules | None = None,
+) -> list[Candidate]:
+    """The resources of the wish's community that cover its category (an organisation's, or
+    an approved member's own), best first, each with its reasons; the name is the owner's."""
+    place: Place = await place_of_building(session, wish.building_id)
+    rules = rules or await rules_for_community(session, place.community_id)
+    slot = slot_of(wish.preferred_time, timezone)
+    rows = await session.execute(
+        select(Resource, func.coalesce(Organisation.name, Person.name))
+        .outerjoin(Organisation, Organisation.id == Resource.organisation_id)
+        .outerjoin(Person, Person.id == Resource.person_id)
+        .where(
+            Resource.community_id == place.community_id,
+            or_(Resource.organisation_id.is_not(None), Person.erased_at.is_(None)),
+        )
+        .order_by(Resource.id)
+    )
+    found: list[Candidate] = []
+    for resource, owner in rows.all():
+        if not resource.covers(wish.category):
+            continue
+        fits = resource_fits(resource, slot)
+        reasons = resource_reasons(resource, str(owner), rules, fits)
+        score = sum(r.points for r in reasons)
+        facts = Facts(available=fits)
+        found.append(
+            Candidate(CandidateKind.RESOURCE, resource.id, str(owner), score, reasons, facts)
+        )
+    return best_of(limit, found)
+
+
+async def rank_supply(
+    session: AsyncSession, wish: Wish, limit: int = 5, *, timezone: ZoneInfo = UTC
+) -> tuple[list[Candidate], list[Candidate]]:
+    """For a wish, the best ``limit`` members (whom the office may assign) and the best
+    ``limit`` resources, each best first, with one community's weights."""
+    rules = await rules_for_community(
+        session, (await place_of_building(session, wish.building_id)).community_id
+    )
+    members = await rank_members(session, wish, limit, timezone=timezone, rules=rules)
+    resources = await rank_resources(session, wish, limit, timezone=timezone, rules=rules)
+    return members, resources
+
+
 def best_of(limit: int, *kinds: Sequence[Candidate]) -> list[Candidate]:
-    """The best ``limit`` of candidates of several kinds (members now; an organisation's
-    resources, ranked by their own query into the same Candidate, later), in one order."""
+    """The best ``limit`` of candidates of several kinds (members; the resources organisations
+    and members offer, ranked by their own query into the same Candidate), in one order."""
     return sorted((c for found in kinds for c in found), key=lambda c: c.order)[:limit]
 
 
@@ -442,7 +613,7 @@ async def rank_for_wish(
     wish = await session.get(Wish, wish_id)
     if wish is None or not reach.covers(await place_of_building(session, wish.building_id)):
         raise NotFound(N_("There is no such wish."))
-    return await rank_members(session, wish, limit, timezone=timezone)
+    return best_of(limit, *await rank_supply(session, wish, limit, timezone=timezone))
 
 
 async def reasons_for_member(

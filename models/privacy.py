@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.campaigns import privacy_export_for
+from models.co_requesters import merged_from
 from models.errors import N_, InvalidInput
 from models.people import Identity, Person, RoleGrant
 from models.points import PointsEntry
@@ -63,6 +64,12 @@ async def export_person(session: AsyncSession, person: Person) -> dict[str, Any]
             .order_by(Wish.id)
         )
     ).all()
+    # Wishes the person joined through a merge: what they are and how they stand, not the
+    # other requester's words.
+    joined = await merged_from(session, person.id)
+    kept_wishes = {
+        w.id: w for w in (await session.scalars(select(Wish).where(Wish.id.in_(joined)))).all()
+    }
     ledger = (
         await session.scalars(
             select(PointsEntry).where(PointsEntry.person_id == person.id).order_by(PointsEntry.id)
@@ -86,6 +93,15 @@ async def export_person(session: AsyncSession, person: Person) -> dict[str, Any]
                 "rating": w.rating,
             }
             for w in wishes
+        ],
+        "wishes_joined": [
+            {
+                "code": kept_wishes[kept].code,
+                "category": kept_wishes[kept].category,
+                "status": kept_wishes[kept].status.value,
+                "merged_from": own.code,
+            }
+            for kept, own in joined.items()
         ],
         "points": [
             {"at": e.at.isoformat(), "amount": e.amount, "kind": e.kind.value, "note": e.note}

@@ -1,5 +1,5 @@
-"""Rankings by points earned (this month or all time, in a community or a grid) and a member's
-monthly statement. Others see only members who agreed, by first or chosen name.
+"""Rankings by points earned (this month or all time, in a community, a grid or an
+organisation) and a member's monthly statement. Others see only members who agreed, by first or chosen name.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ async def shown_names(session: AsyncSession, person_ids: list[int]) -> dict[int,
     return {pid: shown or (name or "").split(" ")[0] or "?" for pid, name, shown in rows.all()}
 
 
-def _members(community_id: int, grid_id: int | None) -> Select[Any]:
+def _members(
+    community_id: int, grid_id: int | None, organisation_id: int | None = None
+) -> Select[Any]:
     query = (
         select(Person.id)
         .join(RoleGrant, RoleGrant.person_id == Person.id)
@@ -65,6 +67,8 @@ def _members(community_id: int, grid_id: int | None) -> Select[Any]:
             Person.erased_at.is_(None),
         )
     )
+    if organisation_id is not None:
+        query = query.where(MemberProfile.organisation_id == organisation_id)
     if grid_id is not None:
         query = query.join(Building, Building.id == Person.building_id).where(
             Building.grid_id == grid_id
@@ -95,11 +99,13 @@ async def ranking(
     grid_id: int | None = None,
     since: dt.datetime | None = None,
     everyone: bool = False,
+    organisation_id: int | None = None,
 ) -> list[Standing]:
     """Members by points earned, most first (ties by name): only those who agreed to appear,
-    unless ``everyone`` (to work out one member's own place, shown only to them)."""
+    unless ``everyone`` (to work out one member's own place, shown only to them). Within a
+    grid (where they live) or an organisation (whose staff they are), when one is given."""
     earned = _earned(since).subquery()
-    members = _members(community_id, grid_id).subquery()
+    members = _members(community_id, grid_id, organisation_id).subquery()
     agreed: ColumnElement[bool] = true() if everyone else RankingChoice.shown.is_(True)
     rows = await session.execute(
         select(

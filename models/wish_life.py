@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
-from models.co_requesters import co_requesters
+from models.co_requesters import co_requesters, joined_by
 from models.errors import (
     N_,
     Conflict,
@@ -697,11 +697,18 @@ async def events_of(session: AsyncSession, wish_id: int) -> Sequence[WishEvent]:
 
 
 async def latest_wishes_of(session: AsyncSession, person_id: int, limit: int) -> Sequence[Wish]:
-    """The person's latest wishes, their own or sent for someone else, newest first."""
+    """The person's latest wishes, their own, sent for someone else, or joined through a
+    merge (models/co_requesters.py), newest first."""
     return (
         await session.scalars(
             select(Wish)
-            .where(or_(Wish.requester_id == person_id, Wish.submitted_by_id == person_id))
+            .where(
+                or_(
+                    Wish.requester_id == person_id,
+                    Wish.submitted_by_id == person_id,
+                    Wish.id.in_(joined_by(person_id)),
+                )
+            )
             .order_by(Wish.id.desc())
             .limit(limit)
         )

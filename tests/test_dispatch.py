@@ -25,16 +25,20 @@ from models.dispatch import (
     DispatchRules,
     Facts,
     Nearness,
+    Reason,
     best_of,
     rank_for_wish,
     rank_members,
+    rank_resources,
     reasons_of,
     score_of,
     set_dispatch_rules,
 )
 from models.errors import InvalidInput, NotAllowed, NotFound
+from models.organisations import OrganisationKind, register_organisation
 from models.people import MemberProfile, Person, Role
 from models.reach import community_reach
+from models.resources import ResourceWhere, add_resource
 from models.schedule import rules_for_building
 from models.wish_life import (
     accept_wish,
@@ -412,3 +416,175 @@ def test_candidates_of_other_kinds_join_the_same_order() -> None:
     others = [one("member", 1, 50), one("member", 9, 60)]
     assert [(c.id, c.score) for c in best_of(3, members, others)] == [(9, 60), (1, 50), (7, 50)]
     assert best_of(2, members, others) == best_of(2, others, members)
+
+
+async def _offer(
+    sessions: async_sessionmaker[AsyncSession],
+    town: Town,
+    name: str,
+    categories: list[str],
+    *,
+    where: ResourceWhere = ResourceWhere.SITE,
+    weekdays: Sequence[int] = (),
+    hours: str = "",
+    community: Community | None = None,
+) -> int:
+    """An organisation (registered by the community's admin) offering one service; its id."""
+    community = community or town.sunflower
+    admin = town.admin if community is town.sunflower else town.maple_admin
+    async with sessions.begin() as s:
+        found = await register_organisation(
+            s, admin, community.id, name=name, kind=OrganisationKind.HOSPITAL
+        )
+        await add_resource(
+            s,
+            admin,
+            community_id=community.id,
+            organisation_id=found.id,
+            service=f"{name} service",
+            categories=categories,
+            capacity_per_month=10,
+            where=where,
+            weekdays=weekdays,
+            hours=hours,
+        )
+        return found.id
+
+
+async def _resources(sessions: async_sessionmaker[AsyncSession], wish: Wish) -> list[Candidate]:
+    async with sessions() as s:
+        found = await rank_resources(s, wish, 10)
+    for c in found:
+        assert c.kind == CandidateKind.RESOURCE
+        assert sum(r.points for r in c.reasons) == c.score
+    assert [c.order for c in found] == sorted(c.order for c in found)
+    return found
+
+
+async def test_a_member_whose_organisation_offers_the_category_moves_up(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    wish = await _plain(sessions, town)
+    # An organisation offering something else counts for nothing.
+    elsewhere = await _offer(sessions, town, "Reading Club", ["companionship"])
+    await _edit(sessions, town.runner, organisation_id=elsewhere)
+    assert await _names(sessions, wish) == ["Fixer", "Walker", "Runner"]
+    # Nor does one in another community that does offer repairs.
+    maple = await _offer(sessions, town, "Maple Works", ["repair"], community=town.maple)
+    await _edit(sessions, town.runner, organisation_id=maple)
+    assert await _names(sessions, wish) == ["Fixer", "Walker", "Runner"]
+    # Walker's clinic offers repairs: Walker first, and says why with the score it adds.
+    clinic = await _offer(sessions, town, "Riverside Clinic", ["paperwork", "repair"])
+    await _edit(sessions, town.walker, organisation_id=clinic)
+    async with sessions() as s:
+        ranked = await rank_members(s, wish, 10)
+    _check_reasons(ranked, wish.category)
+    assert [c.name for c in ranked] == ["Walker", "Fixer", "Runner"]
+    offers = [r for r in ranked[0].reasons if r.code == "organisation"]
+    assert offers == [
+        Reason(
+            "organisation",
+            DispatchRules().organisation,
+            "{organisation} offers: {service}",
+            {"organisation": "Riverside Clinic", "service": "Riverside Clinic service"},
+        )
+    ]
+    assert ranked[0].score - ranked[1].score == DispatchRules().organisation
+    assert all(r.code != "organisation" for c in ranked[1:] for r in c.reasons)
+    # The community's own weight for it is heeded (0: the tie by id again).
+    async with sessions.begin() as s:
+        await set_dispatch_rules(s, town.admin, town.sunflower.id, {"organisation": 0})
+    async with sessions() as s:
+        rules = DispatchRules().merged({"organisation": 0})
+        ranked = await rank_members(s, wish, 10, rules=rules)
+    assert [c.name for c in ranked] == ["Fixer", "Walker", "Runner"]
+
+
+async def test_resources_rank_by_cover_door_and_time_with_reasons_that_add_up(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    wish = await _plain(sessions, town)  # repair, Wednesday 10:00
+    assert await _resources(sessions, wish) == []
+    await _offer(sessions, town, "Reading Club", ["companionship"])  # another category
+    await _offer(sessions, town, "Maple Works", ["repair"], community=town.maple)  # elsewhere
+    site = await _offer(sessions, town, "Site Works", ["repair"])
+    found = await _resources(sessions, wish)
+    assert [c.name for c in found] == ["Site Works"]
+    rules = DispatchRules()
+    assert [(r.code, r.points) for r in found[0].reasons] == [
+        ("resource", rules.resource),
+        ("door", 0),
+        ("available", rules.available),  # any day, any time: so at the preferred time too
+    ]
+    # Door to door counts; so does being there at the preferred time; elsewhen moves down.
+    await _offer(sessions, town, "Door Works", ["repair"], where=ResourceWhere.DOOR)
+    await _offer(
+        sessions, town, "Tue-Thu Works", ["repair"], weekdays=[1, 2, 3], hours="09:00-12:00"
+    )
+    await _offer(sessions, town, "Weekend Works", ["repair"], weekdays=[5, 6])
+    await _offer(sessions, town, "Evening Works", ["repair"], weekdays=[2], hours="18:00-22:00")
+    found = await _resources(sessions, wish)
+    # Ties (Site and Tue-Thu, Weekend and Evening) by id.
+    assert [(c.name, c.score) for c in found] == [
+        ("Door Works", rules.resource + rules.door + rules.available),
+        ("Site Works", rules.resource + rules.available),
+        ("Tue-Thu Works", rules.resource + rules.available),
+        ("Weekend Works", rules.resource - rules.available),
+        ("Evening Works", rules.resource - rules.available),
+    ]
+    assert found[2].reasons[-1].params == {"weekdays": (1, 2, 3), "hours": "09:00-12:00"}
+    assert found[2].reasons[-1].message == "available {days}, at the preferred time"
+    assert found[3].reasons[-1].message == "available {days}, not at the preferred time"
+    # Asked again, the same order (Weekend and Evening tie: by id).
+    assert await _resources(sessions, wish) == found
+    # Without a preferred time, the days are said and count for nothing.
+    async with sessions.begin() as s:
+        row = await s.get(Wish, wish.id)
+        assert row is not None
+        row.preferred_time = None
+    async with sessions() as s:
+        wish = await s.get_one(Wish, wish.id)
+    untimed = await _resources(sessions, wish)
+    assert {c.score for c in untimed} == {rules.resource, rules.resource + rules.door}
+    assert all(c.reasons[-1].message == "available {days}" for c in untimed)
+    # The dashboard's ranking has both kinds in one order.
+    async with sessions() as s:
+        both = await rank_for_wish(s, community_reach([town.sunflower.id]), wish.id, 10)
+    assert [c.kind for c in both].count(CandidateKind.RESOURCE) == 5
+    assert [c.order for c in both] == sorted(c.order for c in both)
+    assert site in [c.id for c in both if c.kind == CandidateKind.RESOURCE]
+
+
+def test_a_resource_said_in_words_adds_up() -> None:
+    """The days are said by the reader: a span of three or more in a row, else a list."""
+    from handlers.flows.suggested import days_text, resource_line
+    from handlers.i18n import translator
+    from models.dispatch import UTC
+
+    en, zh = translator("en", UTC), translator("zh_Hans", UTC)
+    assert days_text(en, [1, 2, 3], "09:00-17:00") == "Tue–Thu 09:00-17:00"
+    assert days_text(en, [0, 2], "") == "Mon, Wed"
+    assert days_text(en, [], "") == "every day"
+    assert days_text(zh, [1, 2, 3], "") == "周二–周四"
+    reasons = (
+        Reason(
+            "resource",
+            40,
+            "{organisation} offers: {service}",
+            {"organisation": "Riverside Clinic", "service": "blood-pressure checks"},
+        ),
+        Reason("door", 10, "door to door"),
+        Reason(
+            "available",
+            15,
+            "available {days}, at the preferred time",
+            {"weekdays": (1, 2, 3), "hours": ""},
+        ),
+    )
+    line = resource_line(
+        en, Candidate(CandidateKind.RESOURCE, 1, "Riverside Clinic", 65, reasons, Facts())
+    )
+    assert line == (
+        "• <b>Riverside Clinic</b> — score 65: Riverside Clinic offers: blood-pressure checks "
+        "(+40), door to door (+10), available Tue–Thu, at the preferred time (+15)"
+    )

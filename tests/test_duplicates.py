@@ -231,3 +231,48 @@ async def test_any_order_of_merges_keeps_every_requester_and_pays_once(
             )
         ).all()
         assert sorted(awards) == [w.id for w in alive]
+
+
+async def test_my_and_mydata_list_the_wish_a_person_joined_through_a_merge(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    import json
+
+    world = World(sessions)
+    async with sessions.begin() as s:
+        eve_person = await _neighbour(s, town, "Eve")
+        first = await _ask(s, town, town.alice, LIGHT_EN)
+        second = await _ask(s, town, eve_person, LIGHT_EN_AGAIN)
+        await merge_wishes(s, town.head_n1, second.id, first.id)
+        await verify_wish(s, town.head_n1, first.id)
+    eve = await world.as_person(eve_person)
+    await eve.send("/my")
+    cards = {
+        c: next(r for r in eve.received if r.text.startswith(f"<b>{c}</b>"))
+        for c in (first.code, second.code)
+    }
+    # Her own wish (cancelled by the merge) and the one she joined, which says so.
+    assert f"Your wish {second.code} was merged into this one." in cards[first.code].text
+    # She may not cancel Alice's wish for everyone: no buttons while it waits for a helper.
+    assert not [b for row in cards[first.code].buttons for b in row]
+    async with sessions.begin() as s:
+        await accept_wish(s, town.fixer, first.id)
+        await report_done(s, town.fixer, first.id, "Fixed")
+    await eve.send("/my")
+    done = next(r for r in eve.received[::-1] if r.text.startswith(f"<b>{first.code}</b>"))
+    pressed = [b.data for row in done.buttons for b in row]
+    assert pressed == [f"a:confirm:{first.id}", f"a:dispute:{first.id}"]
+    # Alice's own /my is as before: no line about a merge of hers.
+    alice = await world.as_person(town.alice)
+    await alice.send("/my")
+    assert not any("was merged into this one" in r.text for r in alice.received)
+
+    await eve.send("/mydata")
+    document = eve.last.document
+    assert document is not None
+    data = json.loads(document.content)
+    assert data["wishes_joined"] == [
+        {"code": first.code, "category": "repair", "status": "done", "merged_from": second.code}
+    ]
+    assert [w["code"] for w in data["wishes"]] == [second.code]
+    assert LIGHT_EN not in document.content.decode()  # not Alice's words

@@ -265,3 +265,50 @@ async def test_the_daily_planning_plans_statements_on_the_first_only(
                 await s.scalars(select(Reminder).where(Reminder.kind == "points_statement"))
             ).all()
         assert len(planned) == expected
+
+
+async def test_rankings_per_organisation_in_points_and_rankings_only_those_who_agreed(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.organisations import OrganisationKind, register_organisation
+    from models.people import MemberProfile
+
+    async with sessions.begin() as s:
+        youth = await register_organisation(
+            s, town.admin, town.sunflower.id, name="Riverside Youth", kind=OrganisationKind.OTHER
+        )
+        for member in (town.walker, town.runner):
+            profile = await s.get(MemberProfile, member.id)
+            assert profile is not None
+            profile.organisation_id = youth.id
+        await adjust_points(s, town.admin, town.fixer, 40, "help")
+        await adjust_points(s, town.admin, town.walker, 10, "help")
+        await adjust_points(s, town.admin, town.runner, 30, "help")
+    world = World(sessions)
+    fixer = await world.as_person(town.fixer)
+    walker = await world.as_person(town.walker)
+    runner = await world.as_person(town.runner)
+    # Walker is 3rd in the community, 2nd among Riverside Youth's staff (Fixer is not one).
+    await walker.send("/points")
+    assert "You are 3rd of 3 in Sunflower this month." in walker.last.text
+    assert "You are 2nd of 2 in Riverside Youth this month." in walker.last.text
+    assert "You are 2nd of 2 in Riverside Youth of all time." in walker.last.text
+    await fixer.send("/points")
+    assert "Riverside Youth" not in fixer.last.text
+    # The organisation's rankings show only its staff who agreed to appear.
+    await walker.press("Rankings")
+    assert "🏆 Riverside Youth, this month:\nNobody has agreed to appear yet." in walker.last.text
+    for chat in (runner, fixer):
+        await chat.send("/points")
+        await chat.press("Show me in rankings")
+    await walker.send("/points")
+    await walker.press("Rankings")
+    said = walker.last.text
+    community, youth_part = said.split("🏆 Riverside Youth, this month:")
+    assert "1. Fixer · 40 points" in community and "2. Runner · 30 points" in community
+    assert "1. Runner · 30 points" in youth_part
+    assert "Fixer" not in youth_part and "Walker" not in said
+    assert "🏆 Riverside Youth, of all time:\n1. Runner · 30 points" in youth_part
+    # Fixer, of no organisation, sees the community's rankings only.
+    await fixer.press("Rankings")
+    assert "Riverside Youth" not in fixer.last.text

@@ -127,7 +127,34 @@ async def test_quiet_hours_hold_news_until_morning_but_not_urgent_ones(
 async def test_an_open_wish_nobody_takes_goes_to_the_grid_worker_then_the_admin(
     app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
 ) -> None:
+    from models.organisations import OrganisationKind, register_organisation
+    from models.people import MemberProfile
+    from models.resources import ResourceWhere, add_resource
+
     await _everyone_on_telegram(sessions, town)
+    async with sessions.begin() as s:
+        # A clinic offers repairs door to door; Walker is on its staff.
+        clinic = await register_organisation(
+            s,
+            town.admin,
+            town.sunflower.id,
+            name="Riverside Clinic",
+            kind=OrganisationKind.HOSPITAL,
+        )
+        await add_resource(
+            s,
+            town.admin,
+            community_id=town.sunflower.id,
+            organisation_id=clinic.id,
+            service="Home repairs",
+            categories=["repair"],
+            capacity_per_month=8,
+            where=ResourceWhere.DOOR,
+            weekdays=[1, 2, 3],
+        )
+        profile = await s.get(MemberProfile, town.walker.id)
+        assert profile is not None
+        profile.organisation_id = clinic.id
     start = clock.now()
     wish = await wish_in(sessions, town, S.OPEN)
     async with telegram_bot(_url(app), clock) as bot:
@@ -139,6 +166,15 @@ async def test_an_open_wish_nobody_takes_goes_to_the_grid_worker_then_the_admin(
         # The top five, each with its reasons: Fixer is the one whose skills fit.
         assert "1. Fixer — score" in p["gw_north"].text()
         assert "skills: 🔧 Repairs (+40)" in p["gw_north"].text()
+        # Walker's clinic offers repairs (a reason of Walker's), and the clinic's resource is
+        # listed after the members, with its reasons.
+        said = p["gw_north"].text()
+        walker = next(line for line in said.splitlines() if ". Walker — score" in line)
+        assert "Riverside Clinic offers: Home repairs (+25)" in walker
+        resources = said.split("Resources that cover it:")[1]
+        assert "• Riverside Clinic — score 50:" in resources
+        assert "Riverside Clinic offers: Home repairs (+40), door to door (+10)" in resources
+        assert "available Tue–Thu (+0)" in resources
         await _at(bot, clock, start, 3 * DAY - dt.timedelta(minutes=1))
         assert await _status(sessions, wish.id) == S.OPEN
         await _at(bot, clock, start, 3 * DAY)

@@ -1,7 +1,8 @@
 """An organisation's whole story over Telegram, through the real PTB against the fake Bot API.
 
 An admin registers a school; its contact joins by link and brings two staff, approving them;
-a wish needing two helpers is verified; the contact takes both places and names the two; one
+a wish needing two helpers is verified and /assign shows the school's members first, with the
+school's offer among their reasons; the contact takes both places and names the two; one
 reports it done, the resident confirms; both earn points, the school's total is their sum,
 and the school's yearly report opens with openpyxl with both rows.
 """
@@ -21,6 +22,7 @@ from models.clock import ManualClock
 from models.directory import link_identity
 from models.organisations import Organisation
 from models.people import MemberProfile, Person
+from models.resources import ResourceWhere, add_resource
 from models.team_claims import organisation_points
 from models.wishes import Wish, WishStatus
 from tests.telegram_bot import Person as TelegramPerson
@@ -55,6 +57,8 @@ WORDS = {
         "total": "points: {total}",
         "services": "Services",
         "people": "People who served",
+        "offers": "Sunflower Primary School offers: Moving help",
+        "resources": "Resources that cover it:",
     },
     "zh": {
         "language": "中文",
@@ -82,6 +86,8 @@ WORDS = {
         "total": "积分：{total}",
         "services": "服务",
         "people": "参与服务人数",
+        "offers": "Sunflower Primary School 提供：Moving help",
+        "resources": "可以提供的资源：",
     },
 }
 
@@ -155,6 +161,24 @@ async def test_an_organisation_takes_a_wish_for_two_on_telegram(
             await li.press(w["approve"])
             assert w["approved"] in li.text()
 
+        # The school offers help with errands, door to door on weekdays (its /resource flow is
+        # tested in tests/test_flows_organisations.py).
+        async with sessions.begin() as s:
+            school = await s.scalar(select(Organisation))
+            contact = await s.scalar(select(Person).where(Person.name == "Li"))
+            assert school is not None and contact is not None
+            await add_resource(
+                s,
+                contact,
+                community_id=school.community_id,
+                organisation_id=school.id,
+                service="Moving help",
+                categories=["errand"],
+                capacity_per_month=4,
+                where=ResourceWhere.DOOR,
+                weekdays=[1, 2, 3],
+            )
+
         # A wish for two: the head verifies it and says so.
         await alice.send("/wish")
         await alice.press(w["errands"])
@@ -165,6 +189,22 @@ async def test_an_organisation_takes_a_wish_for_two_on_telegram(
         await head.press(w["several"])
         await head.press("2")
         assert w["needs_two"] in head.inbox()[-2].text  # type: ignore[operator]
+
+        # /assign shows the school's members first, with the school's offer among their
+        # reasons; the school's resource is listed after the members, with its own reasons.
+        async with sessions() as s:
+            code_of_wish = await s.scalar(select(Wish.code).order_by(Wish.id.desc()))
+        await admin.send(f"/assign {code_of_wish}")
+        shown = admin.text()
+        ranked = [line for line in shown.splitlines() if re.match(r"^\d\. ", line)]
+        # The contact and both staff (ties by id), then the town's own members.
+        names = [line.split(" — ")[0] for line in ranked]
+        assert names[:3] == ["1. Li", "2. Wang", "3. Zhao"], shown
+        for line in ranked[:3]:
+            assert w["offers"] + " (+25)" in line, line
+        assert all(w["offers"] not in line for line in ranked[3:]) and len(ranked) == 5, shown
+        listed = shown.split(w["resources"])[1]
+        assert "Sunflower Primary School" in listed and w["offers"] + " (+40)" in listed
 
         # The contact takes both places for the school and names who goes.
         await li.send("/org")

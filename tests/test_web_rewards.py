@@ -228,3 +228,37 @@ async def test_a_reward_photo_uploaded_on_the_page_shows_in_the_members_web_chat
         assert "Bread" in shown["html"] and shown["photo"]
         picture = await member.client.get(shown["photo"])
         assert picture.status == 200 and await picture.read() == qr_png("bread")
+
+
+async def test_the_rewards_page_ranks_each_organisations_staff_who_agreed(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    from models.organisations import OrganisationKind, register_organisation
+    from models.people import MemberProfile
+
+    async with sessions.begin() as s:
+        youth = await register_organisation(
+            s, town.admin, town.sunflower.id, name="Riverside Youth", kind=OrganisationKind.OTHER
+        )
+        await register_organisation(
+            s, town.admin, town.sunflower.id, name="Quiet Club", kind=OrganisationKind.OTHER
+        )
+        for member, points, agreed in ((town.walker, 10, True), (town.runner, 30, False)):
+            profile = await s.get(MemberProfile, member.id)
+            assert profile is not None
+            profile.organisation_id = youth.id
+            await adjust_points(s, town.admin, member, points, "help")
+            await choose_ranking(s, member, agreed)
+        await adjust_points(s, town.admin, town.fixer, 40, "help")
+        await choose_ranking(s, town.fixer, True)
+    async with web_site(app) as site:
+        admin = await site.signed_in(town.admin)
+        _, page = await admin.get(f"/admin/rewards?community={town.sunflower.id}")
+    found = re.findall(r'<div class="organisation-ranking">(.*?)</div>', page, re.S)
+    # Only the organisation with someone who agreed; Runner (more points) did not agree.
+    assert len(found) == 1, found
+    assert "Riverside Youth, this month" in found[0]
+    assert "Riverside Youth, all time" in found[0]
+    assert found[0].count("Walker · 10") == 2
+    assert "Runner" not in found[0] and "Fixer" not in found[0]
+    assert "Quiet Club" not in page

@@ -29,6 +29,7 @@ from bot.web.server import VIEWER, T, Viewer, site_of
 from bot.web.supply_side import supply_side
 from handlers.flows.admin import role_name, wish_actions
 from handlers.flows.common import category_name, status_name
+from handlers.flows.suggested import candidate_words
 from handlers.i18n import LANGUAGE_NAMES, Translator
 from handlers.router import refusal_text
 from handlers.sheet_words import URGENCY_NAMES, plain, sheet_in_words
@@ -58,6 +59,8 @@ from models.desk import (
     set_required,
     set_urgency,
 )
+from models.dispatch import CandidateKind, rank_for_wish
+from models.duplicates import same_as_for_page
 from models.errors import N_, InvalidInput, StoreError
 from models.office_scope import (
     OfficeScope,
@@ -66,7 +69,7 @@ from models.office_scope import (
     office_scope,
     wish_for_office,
 )
-from models.office_work import level_over_wish, suggestions
+from models.office_work import level_over_wish
 from models.people import Person, Role
 from models.permissions import LADDER, TOP_LEVEL
 from models.reach import grants_of
@@ -92,9 +95,9 @@ D_CODE, D_CATEGORY, D_URGENCY, D_STATUS = 0, 4, 5, 6
 # Service columns: Wish, Category, Building, ...
 S_WISH, S_CATEGORY = 0, 1
 # What the dashboard's buttons may press in the chat: the admin commands' own buttons.
-ACTIONS = {"verify", "assign", "escalate", "resolve", "approve"}
+ACTIONS = {"verify", "assign", "escalate", "resolve", "approve", "merge"}
 # Of those, the ones done in one press: the wish page stays open for them.
-INSTANT = {"verify"}
+INSTANT = {"verify", "merge"}
 SUGGESTED = 10
 EXPORTED_ROWS = 100_000
 SLIP_PEOPLE = 2000
@@ -556,9 +559,17 @@ async def _wish_view(
         overdue = await is_overdue(session, wish)
         # What an Open311 client typed about the place: the office's to see (page is scoped).
         reported = await reported_place(session, wish.id)
-        ranked = (
-            await suggestions(session, wish, SUGGESTED)
+        # The dispatch ranking with its reasons: members to choose, resources beside them.
+        candidates = (
+            await rank_for_wish(
+                session, scope.reach, wish.id, SUGGESTED, timezone=site_of(request).config.timezone
+            )
             if wish.status == WishStatus.OPEN and held >= OFFICE_LEVEL
+            else []
+        )
+        same = (
+            [other for other, _ in await same_as_for_page(session, scope.reach, wish.id)]
+            if wish.status in (WishStatus.SUBMITTED, WishStatus.OPEN) and held >= OFFICE_LEVEL
             else []
         )
         needed = min(wish.escalation_level or TOP_LEVEL, TOP_LEVEL)
@@ -594,16 +605,21 @@ async def _wish_view(
         notes=notes,
         overdue=overdue,
         ranked=[
+            (c.id, Markup(candidate_words(t, c)))
+            for c in candidates
+            if c.kind == CandidateKind.MEMBER
+        ],
+        resources=[
+            Markup(candidate_words(t, c)) for c in candidates if c.kind == CandidateKind.RESOURCE
+        ],
+        # "Probably the same as W-…" and a Merge that presses the chat's own merge button.
+        same=[
             (
-                person.id,
-                t.raw(N_("{name} — {fit}tasks now: {busy}, points: {points}")).format(
-                    name=person.name,
-                    fit=t.raw(N_("fits, ")) if profile.fits(wish.category) else "",
-                    busy=t.number(busy),
-                    points=t.number(person.points_balance),
-                ),
+                Markup(t("🔗 Probably the same as {codes}.", codes=other.code)),
+                t.raw(N_("🔗 Merge into {code}")).format(code=other.code),
+                action_button("", "merge", wish.id, other.id).data,
             )
-            for person, profile, busy in ranked
+            for other in same
         ],
         may_answer=may_answer,
         may_change=held >= OFFICE_LEVEL,

@@ -37,6 +37,7 @@ from models.errors import N_, NotFound, StoreError
 from models.office_scope import OfficeScope, office_scope
 from models.office_work import grantable_people
 from models.open311_requests import active_categories
+from models.organisations import organisations_of_communities
 from models.people import Person
 from models.point_rules import point_rules, set_point_rules
 from models.points_ledger import adjust_points
@@ -149,6 +150,19 @@ async def _page(
                     (await ranking(session, community_id, grid_id=grid.id, since=start))[:TOP],
                 )
                 for grid in scope.grids_of(community_id)
+            ],
+            # Per organisation paired with the community: its staff who agreed to appear.
+            organisation_tops=[
+                (
+                    organisation.name,
+                    (
+                        await ranking(
+                            session, community_id, since=start, organisation_id=organisation.id
+                        )
+                    )[:TOP],
+                    (await ranking(session, community_id, organisation_id=organisation.id))[:TOP],
+                )
+                for organisation in await organisations_of_communities(session, [community_id])
             ],
         )
     return render(

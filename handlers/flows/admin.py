@@ -25,7 +25,7 @@ from handlers.flows.common import (
 )
 from handlers.flows.news import helpers_of, ladder_holders, requester_side, tell
 from handlers.flows.same_wish import merge_buttons, same_as, same_note
-from handlers.flows.suggested import TOP, candidate_line
+from handlers.flows.suggested import TOP, candidate_line, resource_lines
 from handlers.flows.tasks import task_buttons
 from handlers.flows.verification import head_pending
 from handlers.i18n import Translator
@@ -52,7 +52,7 @@ from models.directory import (
     grant_role,
     holds_grant,
 )
-from models.dispatch import rank_members
+from models.dispatch import rank_supply
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.office_work import (
     communities_reached,
@@ -226,7 +226,9 @@ async def start_assigning(turn: Turn, wish: Wish) -> None:
 async def ask_assign_member(turn: Turn) -> None:
     t = turn.t
     wish = await get_wish(turn.session, turn.data["wish_id"])
-    ranked = await rank_members(turn.session, wish, SUGGESTED, timezone=turn.config.timezone)
+    ranked, resources = await rank_supply(
+        turn.session, wish, SUGGESTED, timezone=turn.config.timezone
+    )
     if not ranked:
         turn.end()
         turn.say(
@@ -241,6 +243,7 @@ async def ask_assign_member(turn: Turn) -> None:
     lines = [t("Who should help with this wish? The best fits come first.")]
     lines.append(await wish_summary(turn, wish))
     lines += [candidate_line(t, number, c) for number, c in enumerate(ranked, start=1)]
+    lines += resource_lines(t, resources)
     buttons = [
         turn.option(f"{number}. {c.name}", str(c.id)) for number, c in enumerate(ranked, start=1)
     ]

@@ -12,6 +12,7 @@ from handlers.messages import Button
 from handlers.router import action, command
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.cards import CONFIRM, VERIFY
+from models.co_requesters import merged_from
 from models.errors import N_
 from models.people import Role
 from models.wish_life import (
@@ -42,8 +43,23 @@ async def my_wishes(turn: Turn) -> None:
         turn.say(t("You have no wishes yet. Send /wish when you need a hand."))
         return
     turn.say(t.plural("Your latest wish:", "Your latest {n} wishes:", len(wishes)))
+    joined = await merged_from(turn.session, turn.person.id)
     for wish in wishes:
-        turn.say(await wish_summary(turn, wish), [_buttons(turn, wish)])
+        summary = await wish_summary(turn, wish)
+        if turn.person.id in (wish.requester_id, wish.submitted_by_id) or wish.id not in joined:
+            turn.say(summary, [_buttons(turn, wish)])
+            continue
+        # Joined through a merge: the requester's own buttons, but only those they may press.
+        merged = t("🔗 Your wish {code} was merged into this one.", code=joined[wish.id].code)
+        joined_buttons = (
+            (
+                turn.action(t.raw("⭐ It's done"), "confirm", wish.id),
+                turn.action(t.raw("Not done yet"), "dispute", wish.id),
+            )
+            if wish.status == S.DONE
+            else ()
+        )
+        turn.say(summary + "\n" + merged, [joined_buttons])
 
 
 def _buttons(turn: Turn, wish: Wish) -> tuple[Button, ...]:

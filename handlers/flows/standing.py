@@ -14,10 +14,12 @@ from handlers.turn import Speaker, Turn, action_button
 from models.clock import now
 from models.community import Community
 from models.errors import N_, NotAllowed
+from models.organisations import organisation_of_member
 from models.people import MemberProfile, Person, Role
 from models.point_rules import PointRules, point_rules
 from models.reminders import Reminder
 from models.standings import (
+    Standing,
     choose_ranking,
     grid_of,
     month_bounds,
@@ -73,6 +75,7 @@ async def place_lines(turn: Turn, me: Person) -> list[str]:
         return [t("You are ranked once an admin has approved you.")]
     month, _ = month_bounds(now(turn.session), 0, turn.config.timezone)
     grid = await grid_of(turn.session, me)
+    organisation = await organisation_of_member(turn.session, me.id)
     lines = []
     for community_id in turn.scopes(Role.MEMBER):
         community = await turn.session.get(Community, community_id)
@@ -90,6 +93,25 @@ async def place_lines(turn: Turn, me: Person) -> list[str]:
                     when=t.raw(when),
                 )
             )
+        if organisation is not None and organisation.community_id == community_id:
+            # "You are 3rd of 5 in Riverside Youth this month." (its staff, themself included)
+            for since, when in ((month, N_("this month")), (None, N_("of all time"))):
+                staff = await ranking(
+                    turn.session,
+                    community_id,
+                    since=since,
+                    everyone=True,
+                    organisation_id=organisation.id,
+                )
+                lines.append(
+                    t(
+                        "You are {place} of {n} in {community} {when}.",
+                        place=ordinal(t, place_of(staff, me.id) or len(staff)),
+                        n=len(staff),
+                        community=organisation.name,
+                        when=t.raw(when),
+                    )
+                )
         if grid is not None and grid.community_id == community_id:
             in_grid = await ranking(
                 turn.session, community_id, grid_id=grid.id, since=month, everyone=True
@@ -138,31 +160,51 @@ async def rank_show(turn: Turn, args: list[str]) -> None:
 
 @action("rankings")
 async def rankings(turn: Turn, args: list[str]) -> None:
-    """The top members of the member's communities, this month and all time."""
+    """The top members of the member's communities, this month and all time; then of the
+    member's organisation (its staff who agreed to appear)."""
     if turn.person is None or not turn.has(Role.MEMBER):
         raise NotAllowed(N_("Only members of this community can take wishes."))
     t = turn.t
     month, _ = month_bounds(now(turn.session), 0, turn.config.timezone)
     lines: list[str] = []
-    for community_id in turn.scopes(Role.MEMBER):
+    served = turn.scopes(Role.MEMBER)
+    for community_id in served:
         community = await turn.session.get(Community, community_id)
         if community is None:
             continue
         for since, when in ((month, N_("this month")), (None, N_("of all time"))):
             top = (await ranking(turn.session, community_id, since=since))[:TOP]
-            lines.append(t("🏆 {community}, {when}:", community=community.name, when=t.raw(when)))
-            for standing in top:
-                lines.append(
-                    t(
-                        "{place}. {name} · {points}",
-                        place=place_of(top, standing.person_id),
-                        name=standing.name,
-                        points=t.plural("{n} point", "{n} points", standing.points),
-                    )
+            lines += _top_lines(t, community.name, when, top)
+    organisation = await organisation_of_member(turn.session, turn.person.id)
+    if organisation is not None and organisation.community_id in served:
+        for since, when in ((month, N_("this month")), (None, N_("of all time"))):
+            top = (
+                await ranking(
+                    turn.session,
+                    organisation.community_id,
+                    since=since,
+                    organisation_id=organisation.id,
                 )
-            if not top:
-                lines.append(t("Nobody has agreed to appear yet."))
+            )[:TOP]
+            lines += _top_lines(t, organisation.name, when, top)
     turn.say("\n".join(lines) or t("Nobody has agreed to appear yet."))
+
+
+def _top_lines(t: Translator, where: str, when: str, top: list[Standing]) -> list[str]:
+    """ "🏆 Sunflower, this month:" and its top members, or that nobody agreed yet."""
+    lines = [t("🏆 {community}, {when}:", community=where, when=t.raw(when))]
+    for standing in top:
+        lines.append(
+            t(
+                "{place}. {name} · {points}",
+                place=place_of(top, standing.person_id),
+                name=standing.name,
+                points=t.plural("{n} point", "{n} points", standing.points),
+            )
+        )
+    if not top:
+        lines.append(t("Nobody has agreed to appear yet."))
+    return lines
 
 
 @reminder_kind("points_statement")
