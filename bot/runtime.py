@@ -39,7 +39,6 @@ from models.outbox import (
     mark_refused,
     mark_sent,
     message_kind,
-    postpone_chat,
     queue_message,
     release_claim,
 )
@@ -462,8 +461,8 @@ class Runtime:
                 self._hold(platform, until, wait.seconds)
 
             async def slowed(session: AsyncSession) -> None:
-                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
-                await postpone_chat(session, platform, claimed.chat, until)
+                # Held until then, first in its chat's line: the chat's newer rows wait.
+                await release_claim(session, row_id, claim, "RetryAfter", counts=False, until=until)
 
             return slowed
         except Exception as error:  # the platform is unreachable: the row waits, first in line
