@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.database import one_writer
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
 from bot.web.server import init_app
@@ -30,7 +31,7 @@ from handlers.turn import Config
 from models.cards import card_message, remember_card
 from models.clock import now
 from models.errors import StoreError
-from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
+from models.inbox import InboxUpdate, claim_next, claim_update, mark_handled, store_update
 from models.outbox import (
     chats_of,
     claim_message,
@@ -170,6 +171,8 @@ class Runtime:
         self._sweep_outages: dict[str, Outage] = {}
         # How the sweeps wait after a failure; tests put one that moves their clock.
         self.pause: Pause = pause_until(app.stopping)
+        # Whether an update can be handled in the transaction that stores it (take_update).
+        self.one_writer = one_writer(app.engine)
 
     async def fetch_file(self, platform: str, reference: str) -> bytes:
         """The bytes of a file a person sent, from the adapter of their platform."""
@@ -204,6 +207,50 @@ class Runtime:
                 kept += await store_update(session, platform, update_id, chat_key, payload)
             return kept
 
+    async def take_update(
+        self, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
+    ) -> None:
+        """Keep one update (a webhook's) and, where it is safe, handle it in the same
+        transaction: one transaction instead of two, and its answers are queued before the
+        platform hears that it arrived. A bug in handling is recorded with the update (a
+        savepoint); the database failing loses nothing: nothing is committed, the platform
+        is not told 200 and delivers it again.
+
+        Safe only with one writer (SQLite), and only when nothing older of the chat waits
+        (else it waits its turn in the inbox). With several writers (PostgreSQL, several
+        processes) the storing transaction cannot know that: under READ COMMITTED it does not
+        see another's uncommitted update of the same chat, so two updates of one chat posted
+        at once (Telegram opens up to 40 webhook connections) would both be handled at once,
+        out of order, each reading the conversation as it was before the other. There the
+        update is committed alone, and the inbox sweep claims it: each chat in order,
+        whatever the processes.
+        """
+        if not self.one_writer:
+            await self.keep_update(platform, update_id, chat_key, payload)
+            self.inbox_waiting.set()
+            return
+        query: tuple[Adapter, str] | None = None
+        async with self.app.sessions.begin() as session:
+            if not await store_update(session, platform, update_id, chat_key, payload):
+                return  # a redelivery: handled (or waiting) already
+            row = await claim_update(session, platform, update_id)
+            if row is None:  # an older update of the chat waits: this one after it
+                self.inbox_waiting.set()
+                return
+            error: str | None = None
+            try:
+                async with session.begin_nested():
+                    query = await self._answer(session, row)
+            except Exception as failed:  # a bug: recorded with the update, the chat goes on
+                if database_blinked(failed):
+                    raise
+                log.exception("update %s failed: %s", row.id, type(failed).__name__)
+                error, query = type(failed).__name__, None
+            await mark_handled(session, row, error=error)
+        if query is not None:
+            await query[0].answer_button(query[1])
+        self.outbox_waiting.set()
+
     async def handle_inbox(self) -> int:
         """Handle every waiting update, each chat's in order; return how many."""
         handled = 0
@@ -225,14 +272,8 @@ class Runtime:
                 row = await claim_next(session)
                 if row is None:
                     return None
-                row_id, platform = row.id, row.platform
-                adapter = self.adapters.get(platform)
-                if adapter is not None:
-                    incoming, query_id = adapter.parse(row.payload)
-                    if incoming is not None:
-                        await self.queue(session, await handle(session, incoming, self.config))
-                    if query_id:
-                        query = (adapter, query_id)
+                row_id = row.id
+                query = await self._answer(session, row)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
             if row_id is None or database_blinked(error):
@@ -245,6 +286,16 @@ class Runtime:
         if query is not None:
             await query[0].answer_button(query[1])
         return True
+
+    async def _answer(self, session: AsyncSession, row: InboxUpdate) -> tuple[Adapter, str] | None:
+        """Handle a claimed update and queue its answers; the button press to acknowledge."""
+        adapter = self.adapters.get(row.platform)
+        if adapter is None:
+            return None
+        incoming, query_id = adapter.parse(row.payload)
+        if incoming is not None:
+            await self.queue(session, await handle(session, incoming, self.config))
+        return (adapter, query_id) if query_id else None
 
     async def _give_up(self, row_id: int | None, reason: str) -> None:
         if row_id is None:
@@ -527,7 +578,11 @@ class Runtime:
                 return await self.keep_updates(PLATFORM, updates)
 
             telegram = TelegramAdapter(
-                settings, keep, self.inbox_waiting.set, PhotoStore(self.app.sessions)
+                settings,
+                keep,
+                self.inbox_waiting.set,
+                PhotoStore(self.app.sessions),
+                take=self.take_update,
             )
             await telegram.start()
             self.adapters[PLATFORM] = telegram

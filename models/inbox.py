@@ -115,6 +115,14 @@ async def claim_next(session: AsyncSession) -> InboxUpdate | None:
     return await session.scalar(claim_query())
 
 
+async def claim_update(session: AsyncSession, platform: str, update_id: int) -> InboxUpdate | None:
+    """Lock this update if it is next in its chat (nothing older of the chat waits), else None."""
+    query = claim_query().where(
+        InboxUpdate.platform == platform, InboxUpdate.update_id == update_id
+    )
+    return await session.scalar(query)
+
+
 async def mark_handled(
     session: AsyncSession, update: InboxUpdate, error: str | None = None
 ) -> None:
