@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.crew import Crew
 from bot.database import one_writer
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
@@ -31,7 +32,14 @@ from handlers.turn import Config
 from models.cards import card_message, remember_card
 from models.clock import now
 from models.errors import StoreError
-from models.inbox import InboxUpdate, claim_next, claim_update, mark_handled, store_update
+from models.inbox import (
+    InboxUpdate,
+    claim_next,
+    claim_update,
+    mark_handled,
+    store_update,
+    waiting_besides,
+)
 from models.outbox import (
     chats_of,
     claim_message,
@@ -63,6 +71,8 @@ MAX_ATTEMPTS = 8
 # Due rule reminders fired per transaction, and how often the sweep looks for due ones.
 REMINDER_BATCH = 50
 REMINDER_WAKE_SECONDS = 1.0
+# Chats handled at once where the database has several writers (PostgreSQL).
+INBOX_WORKERS = 4
 
 
 def database_blinked(error: BaseException) -> bool:
@@ -252,19 +262,31 @@ class Runtime:
         self.outbox_waiting.set()
 
     async def handle_inbox(self) -> int:
-        """Handle every waiting update, each chat's in order; return how many."""
-        handled = 0
+        """Handle every waiting update, each chat's in order; return how many.
+
+        With several writers (PostgreSQL) up to INBOX_WORKERS chats at once: the claim gives
+        each worker the oldest update of a chat nobody holds, so a chat's updates still go
+        one at a time, in order, and a slow one holds only its own chat. With one writer
+        (SQLite) one at a time: they would only queue for its lock.
+        """
         async with self._inbox_lock:
-            while not self.app.stopping.is_set():
-                answered = await self._handle_one()
-                if answered is None:
-                    break
-                handled += 1
+            crew = Crew(1 if self.one_writer else INBOX_WORKERS)
+            handled = await crew.run(self._handle_waiting)
         if handled:
             self.outbox_waiting.set()
         return handled
 
-    async def _handle_one(self) -> bool | None:
+    async def _handle_waiting(self, crew: Crew) -> int:
+        """One worker: updates until none is left that it may take."""
+        handled = 0
+        while not self.app.stopping.is_set():
+            if await self._handle_one(crew) is None:
+                break
+            handled += 1
+            self.outbox_waiting.set()  # its answers go while the next is handled
+        return handled
+
+    async def _handle_one(self, crew: Crew | None = None) -> bool | None:
         query: tuple[Adapter, str] | None = None
         row_id: int | None = None
         try:
@@ -273,6 +295,11 @@ class Runtime:
                 if row is None:
                     return None
                 row_id = row.id
+                # More waiting than the other workers hold: call in a hand.
+                if crew is not None and crew.has_room():
+                    more = await waiting_besides(session, row_id, crew.busy)
+                    if more >= crew.busy:
+                        crew.call_in()
                 query = await self._answer(session, row)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     text,
 )
@@ -121,6 +122,18 @@ async def claim_update(session: AsyncSession, platform: str, update_id: int) -> 
         InboxUpdate.platform == platform, InboxUpdate.update_id == update_id
     )
     return await session.scalar(query)
+
+
+async def waiting_besides(session: AsyncSession, update_id: int, up_to: int) -> int:
+    """How many other updates wait (counted up to ``up_to``, no further): whether another
+    worker would find one. Reads only the waiting rows' partial index."""
+    others = (
+        select(InboxUpdate.id)
+        .where(InboxUpdate.handled_at.is_(None), InboxUpdate.id != update_id)
+        .limit(up_to)
+        .subquery()
+    )
+    return await session.scalar(select(func.count()).select_from(others)) or 0
 
 
 async def mark_handled(
