@@ -61,6 +61,9 @@ async def test_a_recipient_who_keeps_writing_still_gets_the_broadcast(
         assert [m.text for m in bob.inbox()] == [NEWS]
         # Her answers came too, one per /help, each a second or so late at most.
         assert sum(HELP in t for t in texts) >= 7
+        # Her copy waited for her chat's second to pass rather than be refused.
+        refused = [c for c in bot.server.calls if c.status == 429]
+        assert not [c for c in refused if "Water is off" in str(c.params.get("text"))]
         assert bot.server.violations == []
 
 
