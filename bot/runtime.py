@@ -73,6 +73,8 @@ REMINDER_BATCH = 50
 REMINDER_WAKE_SECONDS = 1.0
 # Chats handled at once where the database has several writers (PostgreSQL).
 INBOX_WORKERS = 4
+# Outbox rows claimed per transaction (an answer waits at most for this many sends).
+SEND_BATCH = 10
 
 
 def database_blinked(error: BaseException) -> bool:
@@ -95,6 +97,16 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
         for w in waits:
             w.cancel()
         await asyncio.gather(*waits, return_exceptions=True)
+
+
+def _all(writes: list[Write]) -> Write:
+    """One write of several (the outcomes of a batch), in their order."""
+
+    async def write(session: AsyncSession) -> None:
+        for each in writes:
+            await each(session)
+
+    return write
 
 
 def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
@@ -423,22 +435,39 @@ class Runtime:
     async def _send_due(self) -> int:
         """Claim, send outside any transaction, mark: no lock is held while the network is.
 
-        A send's outcome is written in the transaction that claims the next row (one
-        transaction per message), or alone when nothing more goes now.
+        Up to SEND_BATCH rows (of as many chats: a chat's next row waits behind its claimed
+        one) are claimed in one transaction and sent one after the other; their outcomes are
+        written in the transaction that claims the next batch, or alone when nothing more
+        goes now. Once the platform says wait, the batch's rest is not sent: released, each
+        first in its chat's line.
         """
         sent = 0
         for platform, adapter in self.adapters.items():
-            outcome: Write | None = None
+            outcomes: list[Write] = []
             while self._may_send(platform):
-                claimed = await self._claim(platform, outcome)
-                outcome = None
-                if claimed is None:
+                batch = await self._claim(platform, outcomes)
+                outcomes = []
+                if not batch:
                     break
-                outcome = await self._deliver(platform, adapter, claimed)
-                sent += 1
-            if outcome is not None:
-                await self._record(outcome)
+                for claimed in batch:
+                    if self._may_send(platform):
+                        outcomes.append(await self._deliver(platform, adapter, claimed))
+                        sent += 1
+                    else:
+                        outcomes.append(self._not_sent(platform, claimed))
+            if outcomes:
+                await self._record(_all(outcomes))
         return sent
+
+    def _not_sent(self, platform: str, claimed: Claimed) -> Write:
+        """A claimed row not tried, as the platform said wait: it goes when the wait is over."""
+        row_id, claim = claimed.row_id, claimed.claim
+        until = self._held_until.get(platform)
+
+        async def waits(session: AsyncSession) -> None:
+            await release_claim(session, row_id, claim, "held", counts=False, until=until)
+
+        return waits
 
     def _may_send(self, platform: str) -> bool:
         until = self._held_until.get(platform)
@@ -451,22 +480,26 @@ class Runtime:
             await self.queue(session, news)
         return len(news)
 
-    async def _claim(self, platform: str, outcome: Write | None) -> Claimed | None:
-        """Write the last send's outcome (if any) and claim the next due row for a lease."""
+    async def _claim(self, platform: str, outcomes: list[Write]) -> list[Claimed]:
+        """Write the last sends' outcomes (if any) and claim up to SEND_BATCH due rows."""
         lease = dt.timedelta(seconds=self.app.settings.send_lease_seconds)
-        claimed: Claimed | None = None
+        batch: list[Claimed] = []
 
         async def claim(session: AsyncSession) -> None:
-            nonlocal claimed
-            if outcome is not None:
+            batch.clear()
+            for outcome in outcomes:
                 await outcome(session)
+            while len(batch) < SEND_BATCH and (claimed := await one(session)) is not None:
+                batch.append(claimed)
+
+        async def one(session: AsyncSession) -> Claimed | None:
             row, expired = await claim_message(session, platform, lease)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
                 log.warning(
                     "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
                 )
-            claimed = None
+            claimed: Claimed | None = None
             if row is not None:
                 assert row.claimed_until is not None
                 reply = Reply.from_json(row.payload)
@@ -487,13 +520,14 @@ class Runtime:
                     edit_ref,
                     row.broadcast_id is not None,
                 )
+            return claimed
 
-        if outcome is None:
+        if not outcomes:
             async with self.app.sessions.begin() as session:
                 await claim(session)
         else:
-            await self._record(claim)  # the outcome must not be lost to an outage
-        return claimed
+            await self._record(claim)  # the outcomes must not be lost to an outage
+        return batch
 
     async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
         """Send a claimed row, in no transaction; return how to write what happened."""
