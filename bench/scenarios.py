@@ -151,7 +151,10 @@ async def _conversation(
     async with member_lock:
         take = await member.wait_button("I'll do it", 0, None, marker)
         data = await member.press_then(take, "Report done")
-        await member.press_then(data or "", None)
+        # Its own question, not just any message: news of another wish (a verified one's
+        # offer) may come first, and a note sent before the question would meet its Skip.
+        since, moment = member.press(data or "")
+        await member.wait_text("short note", since, moment)
         since, moment = member.send(f"Fixed {n}")
         data = await member.wait_button("Skip", since, moment)
         await member.press_then(data, None)

@@ -59,8 +59,14 @@ class Channel(Protocol):
 KeepUpdates = Callable[[str, list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
 
 
-def configured(app: App, keep: KeepUpdates, wake: Callable[[], None]) -> list[Channel]:
-    """Every platform whose settings are there, not yet started."""
+def configured(
+    app: App,
+    keep: KeepUpdates,
+    wake: Callable[[], None],
+    take: Callable[[str, int, str, dict[str, Any]], Awaitable[None]] | None = None,
+) -> list[Channel]:
+    """Every platform whose settings are there, not yet started; `take` keeps (and where safe
+    handles) one webhook update in one transaction (Runtime.take_update)."""
     found: list[Channel] = []
     if app.settings.telegram_token:
         from bot.photo_store import PhotoStore
@@ -69,7 +75,9 @@ def configured(app: App, keep: KeepUpdates, wake: Callable[[], None]) -> list[Ch
         async def keep_telegram(updates: list[tuple[int, str, dict[str, Any]]]) -> int:
             return await keep(PLATFORM, updates)
 
-        found.append(TelegramAdapter(app.settings, keep_telegram, wake, PhotoStore(app.sessions)))
+        found.append(
+            TelegramAdapter(app.settings, keep_telegram, wake, PhotoStore(app.sessions), take=take)
+        )
     if app.settings.wechat is not None:
         from bot.wechat import WeChatAdapter
 

@@ -32,6 +32,13 @@ def create_engine(url: URL) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
+def one_writer(engine: AsyncEngine) -> bool:
+    """SQLite: each write transaction begins only when the one before it ended (BEGIN
+    IMMEDIATE), so nothing another writer does can slip in between what it reads and what it
+    writes. PostgreSQL: writers run side by side and see only each other's commits."""
+    return engine.url.get_backend_name() == "sqlite"
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import App
 from bot.backup import schedule_backups
 from bot.channels import configured
+from bot.crew import Crew
+from bot.database import one_writer
 from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
 from bot.outage import Outage, Pause, pause_until
 from bot.sending import RetryLater, Undeliverable
@@ -34,7 +36,14 @@ from models.cards import card_message, remember_card
 from models.clock import now
 from models.commitments import plan_behind_reminders
 from models.errors import StoreError
-from models.inbox import InboxUpdate, claim_next, mark_handled, store_update
+from models.inbox import (
+    InboxUpdate,
+    claim_next,
+    claim_update,
+    mark_handled,
+    store_update,
+    waiting_besides,
+)
 from models.news_route import news_chats
 from models.outbox import (
     chats_of,
@@ -44,7 +53,6 @@ from models.outbox import (
     mark_refused,
     mark_sent,
     message_kind,
-    postpone_chat,
     queue_message,
     release_claim,
 )
@@ -68,6 +76,10 @@ MAX_ATTEMPTS = 8
 # Due rule reminders fired per transaction, and how often the sweep looks for due ones.
 REMINDER_BATCH = 50
 REMINDER_WAKE_SECONDS = 1.0
+# Chats handled at once where the database has several writers (PostgreSQL).
+INBOX_WORKERS = 4
+# Outbox rows claimed per transaction (an answer waits at most for this many sends).
+SEND_BATCH = 10
 
 
 def database_blinked(error: BaseException) -> bool:
@@ -90,6 +102,16 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
         for w in waits:
             w.cancel()
         await asyncio.gather(*waits, return_exceptions=True)
+
+
+def _all(writes: list[Write]) -> Write:
+    """One write of several (the outcomes of a batch), in their order."""
+
+    async def write(session: AsyncSession) -> None:
+        for each in writes:
+            await each(session)
+
+    return write
 
 
 def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
@@ -116,6 +138,7 @@ class Claimed:
     done: int  # parts that went on earlier tries
     # The platform message this reply replaces (an edit whose message is known), else None.
     edit_ref: str | None = None
+    broadcast: bool = False  # a broadcast row: it can wait for the chat's second to pass
 
 
 class CannotListen(Exception):
@@ -181,6 +204,8 @@ class Runtime:
         self._sweep_outages: dict[str, Outage] = {}
         # How the sweeps wait after a failure; tests put one that moves their clock.
         self.pause: Pause = pause_until(app.stopping)
+        # Whether an update can be handled in the transaction that stores it (take_update).
+        self.one_writer = one_writer(app.engine)
 
     async def fetch_file(self, platform: str, reference: str) -> bytes:
         """The bytes of a file a person sent, from the adapter of their platform."""
@@ -215,20 +240,84 @@ class Runtime:
                 kept += await store_update(session, platform, update_id, chat_key, payload)
             return kept
 
+    async def take_update(
+        self, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
+    ) -> None:
+        """Keep one update (a webhook's) and, where it is safe, handle it in the same
+        transaction: one transaction instead of two, and its answers are queued before the
+        platform hears that it arrived. A bug in handling is recorded with the update (a
+        savepoint); the database failing loses nothing: nothing is committed, the platform
+        is not told 200 and delivers it again.
+
+        Safe only with one writer (SQLite), and only when nothing older of the chat waits
+        (else it waits its turn in the inbox). With several writers (PostgreSQL, several
+        processes) the storing transaction cannot know that: under READ COMMITTED it does not
+        see another's uncommitted update of the same chat, so two updates of one chat posted
+        at once (Telegram opens up to 40 webhook connections) would both be handled at once,
+        out of order, each reading the conversation as it was before the other. There the
+        update is committed alone, and the inbox sweep claims it: each chat in order,
+        whatever the processes.
+        """
+        if not self.one_writer:
+            await self.keep_update(platform, update_id, chat_key, payload)
+            self.inbox_waiting.set()
+            return
+        await watched(lambda: self._take_here(platform, update_id, chat_key, payload))
+
+    async def _take_here(
+        self, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
+    ) -> bool | None:
+        """take_update with one writer: kept, and handled in the same transaction."""
+        query: tuple[Adapter, str] | None = None
+        async with self.app.sessions.begin() as session:
+            if not await store_update(session, platform, update_id, chat_key, payload):
+                return None  # a redelivery: handled (or waiting) already
+            row = await claim_update(session, platform, update_id)
+            if row is None:  # an older update of the chat waits: this one after it
+                self.inbox_waiting.set()
+                return None
+            error: str | None = None
+            try:
+                async with session.begin_nested():
+                    query = await self._answer(session, row)
+            except Exception as failed:  # a bug: recorded with the update, the chat goes on
+                if database_blinked(failed):
+                    raise
+                log.exception("update %s failed: %s", row.id, type(failed).__name__)
+                update_failed()
+                error, query = type(failed).__name__, None
+            await mark_handled(session, row, error=error)
+        if query is not None:
+            await query[0].answer_button(query[1])
+        self.outbox_waiting.set()
+        return True
+
     async def handle_inbox(self) -> int:
-        """Handle every waiting update, each chat's in order; return how many."""
-        handled = 0
+        """Handle every waiting update, each chat's in order; return how many.
+
+        With several writers (PostgreSQL) up to INBOX_WORKERS chats at once: the claim gives
+        each worker the oldest update of a chat nobody holds, so a chat's updates still go
+        one at a time, in order, and a slow one holds only its own chat. With one writer
+        (SQLite) one at a time: they would only queue for its lock.
+        """
         async with self._inbox_lock:
-            while not self.app.stopping.is_set():
-                answered = await watched(self._handle_one)
-                if answered is None:
-                    break
-                handled += 1
+            crew = Crew(1 if self.one_writer else INBOX_WORKERS)
+            handled = await crew.run(self._handle_waiting)
         if handled:
             self.outbox_waiting.set()
         return handled
 
-    async def _handle_one(self) -> bool | None:
+    async def _handle_waiting(self, crew: Crew) -> int:
+        """One worker: updates until none is left that it may take."""
+        handled = 0
+        while not self.app.stopping.is_set():
+            if await watched(lambda: self._handle_one(crew)) is None:
+                break
+            handled += 1
+            self.outbox_waiting.set()  # its answers go while the next is handled
+        return handled
+
+    async def _handle_one(self, crew: Crew | None = None) -> bool | None:
         query: tuple[Adapter, str] | None = None
         row_id: int | None = None
         try:
@@ -236,16 +325,13 @@ class Runtime:
                 row = await claim_next(session)
                 if row is None:
                     return None
-                row_id, platform = row.id, row.platform
-                update_claimed(row_id, platform)
-                adapter = self.adapters.get(platform)
-                if adapter is not None:
-                    incoming, query_id = adapter.parse(row.payload)
-                    update_routed(incoming)
-                    if incoming is not None:
-                        await self.queue(session, await handle(session, incoming, self.config))
-                    if query_id:
-                        query = (adapter, query_id)
+                row_id = row.id
+                # More waiting than the other workers hold: call in a hand.
+                if crew is not None and crew.has_room():
+                    more = await waiting_besides(session, row_id, crew.busy)
+                    if more >= crew.busy:
+                        crew.call_in()
+                query = await self._answer(session, row)
                 await mark_handled(session, row)
         except Exception as error:  # a bug must not block the chat: record it and go on
             if row_id is None or database_blinked(error):
@@ -259,6 +345,18 @@ class Runtime:
         if query is not None:
             await query[0].answer_button(query[1])
         return True
+
+    async def _answer(self, session: AsyncSession, row: InboxUpdate) -> tuple[Adapter, str] | None:
+        """Handle a claimed update and queue its answers; the button press to acknowledge."""
+        update_claimed(row.id, row.platform)
+        adapter = self.adapters.get(row.platform)
+        if adapter is None:
+            return None
+        incoming, query_id = adapter.parse(row.payload)
+        update_routed(incoming)
+        if incoming is not None:
+            await self.queue(session, await handle(session, incoming, self.config))
+        return (adapter, query_id) if query_id else None
 
     async def _give_up(self, row_id: int | None, reason: str) -> None:
         if row_id is None:
@@ -364,22 +462,39 @@ class Runtime:
     async def _send_due(self) -> int:
         """Claim, send outside any transaction, mark: no lock is held while the network is.
 
-        A send's outcome is written in the transaction that claims the next row (one
-        transaction per message), or alone when nothing more goes now.
+        Up to SEND_BATCH rows (of as many chats: a chat's next row waits behind its claimed
+        one) are claimed in one transaction and sent one after the other; their outcomes are
+        written in the transaction that claims the next batch, or alone when nothing more
+        goes now. Once the platform says wait, the batch's rest is not sent: released, each
+        first in its chat's line.
         """
         sent = 0
         for platform, adapter in self.adapters.items():
-            outcome: Write | None = None
+            outcomes: list[Write] = []
             while self._may_send(platform):
-                claimed = await self._claim(platform, outcome)
-                outcome = None
-                if claimed is None:
+                batch = await self._claim(platform, outcomes)
+                outcomes = []
+                if not batch:
                     break
-                outcome = await self._deliver(platform, adapter, claimed)
-                sent += 1
-            if outcome is not None:
-                await self._record(outcome)
+                for claimed in batch:
+                    if self._may_send(platform):
+                        outcomes.append(await self._deliver(platform, adapter, claimed))
+                        sent += 1
+                    else:
+                        outcomes.append(self._not_sent(platform, claimed))
+            if outcomes:
+                await self._record(_all(outcomes))
         return sent
+
+    def _not_sent(self, platform: str, claimed: Claimed) -> Write:
+        """A claimed row not tried, as the platform said wait: it goes when the wait is over."""
+        row_id, claim = claimed.row_id, claimed.claim
+        until = self._held_until.get(platform)
+
+        async def waits(session: AsyncSession) -> None:
+            await release_claim(session, row_id, claim, "held", counts=False, until=until)
+
+        return waits
 
     def _may_send(self, platform: str) -> bool:
         until = self._held_until.get(platform)
@@ -392,22 +507,26 @@ class Runtime:
             await self.queue(session, news)
         return len(news)
 
-    async def _claim(self, platform: str, outcome: Write | None) -> Claimed | None:
-        """Write the last send's outcome (if any) and claim the next due row for a lease."""
+    async def _claim(self, platform: str, outcomes: list[Write]) -> list[Claimed]:
+        """Write the last sends' outcomes (if any) and claim up to SEND_BATCH due rows."""
         lease = dt.timedelta(seconds=self.app.settings.send_lease_seconds)
-        claimed: Claimed | None = None
+        batch: list[Claimed] = []
 
         async def claim(session: AsyncSession) -> None:
-            nonlocal claimed
-            if outcome is not None:
+            batch.clear()
+            for outcome in outcomes:
                 await outcome(session)
+            while len(batch) < SEND_BATCH and (claimed := await one(session)) is not None:
+                batch.append(claimed)
+
+        async def one(session: AsyncSession) -> Claimed | None:
             row, expired = await claim_message(session, platform, lease)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
                 log.warning(
                     "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
                 )
-            claimed = None
+            claimed: Claimed | None = None
             if row is not None:
                 assert row.claimed_until is not None
                 reply = Reply.from_json(row.payload)
@@ -426,14 +545,16 @@ class Runtime:
                     reply,
                     row.parts_sent,
                     edit_ref,
+                    row.broadcast_id is not None,
                 )
+            return claimed
 
-        if outcome is None:
+        if not outcomes:
             async with self.app.sessions.begin() as session:
                 await claim(session)
         else:
-            await self._record(claim)  # the outcome must not be lost to an outage
-        return claimed
+            await self._record(claim)  # the outcomes must not be lost to an outage
+        return batch
 
     async def _deliver(self, platform: str, adapter: Adapter, claimed: Claimed) -> Write:
         """Send a claimed row, in no transaction; return how to write what happened."""
@@ -442,6 +563,9 @@ class Runtime:
         async def went(parts: int) -> None:
             await self._record(lambda session: mark_parts_sent(session, row_id, claim, parts))
 
+        paced = self._paced(platform, claimed)
+        if paced is not None:
+            return paced
         outage = self._unreachable.setdefault(platform, Outage(f"Sending to {platform}", log))
         reply = claimed.reply
         message_ref: str | None = claimed.edit_ref
@@ -479,8 +603,8 @@ class Runtime:
                 self._hold(platform, until, wait.seconds)
 
             async def slowed(session: AsyncSession) -> None:
-                await release_claim(session, row_id, claim, "RetryAfter", counts=False)
-                await postpone_chat(session, platform, claimed.chat, until)
+                # Held until then, first in its chat's line: the chat's newer rows wait.
+                await release_claim(session, row_id, claim, "RetryAfter", counts=False, until=until)
 
             return slowed
         except Exception as error:  # the platform is unreachable: the row waits, first in line
@@ -519,6 +643,25 @@ class Runtime:
             outage.ended()
             return
 
+    def _paced(self, platform: str, claimed: Claimed) -> Write | None:
+        """A broadcast row for a chat that had a message within the second (its answer just
+        went) waits for the second to pass, first in its chat's line, instead of going to be
+        refused: no 429 for it, and no round trip. Answers are never paced (Telegram lets a
+        conversation's few messages through at once)."""
+        last = self._last_sent.get((platform, claimed.chat))
+        moment = self.app.clock.now()
+        if not claimed.broadcast or last is None or moment - last >= CHAT_WINDOW:
+            return None
+        until = last + CHAT_WINDOW
+        wait = (until - moment).total_seconds()
+        asyncio.get_running_loop().call_later(wait, self.outbox_waiting.set)
+        row_id, claim = claimed.row_id, claimed.claim
+
+        async def later(session: AsyncSession) -> None:
+            await release_claim(session, row_id, claim, "paced", counts=False, until=until)
+
+        return later
+
     def _sent_to(self, platform: str, chat: str) -> None:
         """When this chat last got a message, to tell its own limit from the bot's."""
         moment = self.app.clock.now()
@@ -538,7 +681,9 @@ class Runtime:
         (bot/channels.py: Telegram polling or its webhook, WeChat's callback)."""
         settings = self.app.settings
         web_app = init_app(self.app, self)
-        channels = configured(self.app, self.keep_updates, self.inbox_waiting.set)
+        channels = configured(
+            self.app, self.keep_updates, self.inbox_waiting.set, take=self.take_update
+        )
         for channel in channels:
             await channel.start()
             self.adapters[channel.platform] = channel

@@ -67,6 +67,8 @@ CAPTION_MARK = ":caption"
 
 # Keeps updates (update id, chat key, payload) in the inbox in one transaction.
 StoreUpdates = Callable[[list[tuple[int, str, dict[str, Any]]]], Awaitable[int]]
+# Keep one update (platform, id, chat key, body), handled at once where safe (Runtime.take_update).
+TakeUpdate = Callable[[str, int, str, dict[str, Any]], Awaitable[None]]
 # Records that the first n parts of a multi-part reply went (so a retry skips them).
 PartsSent = Callable[[int], Awaitable[None]]
 
@@ -116,8 +118,11 @@ class TelegramAdapter:
         store_updates: StoreUpdates,
         wake: Callable[[], None],
         photos: PhotoStore | None = None,
+        take: TakeUpdate | None = None,
     ) -> None:
         self.settings = settings
+        # A webhook's update goes here instead, when given: kept, and handled where safe.
+        self._take = take
         # Where photos are kept: received ones are fetched into it, stored ones uploaded from it.
         self.photos = photos
         self.application = build_application(settings)
@@ -272,12 +277,16 @@ class TelegramAdapter:
         await self._fetch_document(data)
         # Stored and committed before Telegram hears 200: a crash after this loses nothing.
         try:
-            await self._store_updates([(update_id, key, data)])
+            if self._take is not None:
+                await self._take(PLATFORM, update_id, key, data)
+            else:
+                await self._store_updates([(update_id, key, data)])
         except Exception as error:  # the database: not 200, so Telegram delivers it again
             self.storing.failed(error)
             return web.Response(status=503, text="try again")
         self.storing.ended()
-        self._wake()
+        if self._take is None:
+            self._wake()
         return web.Response(text="ok")
 
     async def _fetch_photo(self, data: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     text,
 )
@@ -113,6 +114,26 @@ async def claim_next(session: AsyncSession) -> InboxUpdate | None:
     Another process holding an older update of the same chat makes this one wait its turn.
     """
     return await session.scalar(claim_query())
+
+
+async def claim_update(session: AsyncSession, platform: str, update_id: int) -> InboxUpdate | None:
+    """Lock this update if it is next in its chat (nothing older of the chat waits), else None."""
+    query = claim_query().where(
+        InboxUpdate.platform == platform, InboxUpdate.update_id == update_id
+    )
+    return await session.scalar(query)
+
+
+async def waiting_besides(session: AsyncSession, update_id: int, up_to: int) -> int:
+    """How many other updates wait (counted up to ``up_to``, no further): whether another
+    worker would find one. Reads only the waiting rows' partial index."""
+    others = (
+        select(InboxUpdate.id)
+        .where(InboxUpdate.handled_at.is_(None), InboxUpdate.id != update_id)
+        .limit(up_to)
+        .subquery()
+    )
+    return await session.scalar(select(func.count()).select_from(others)) or 0
 
 
 async def mark_handled(

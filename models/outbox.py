@@ -99,8 +99,12 @@ async def claim_message(
     """
     moment = now(session)
     # Each chat's messages in order, whatever the processes: a row goes only when no row of
-    # its chat comes before it (one being sent, one waiting after a failure, or one another
-    # process has just locked), in the same order as below.
+    # its chat comes before it (one being sent, one held after a 429 or a failure, or one
+    # another process has just locked). A row once claimed keeps its place at the head of its
+    # chat's line (claimed_until stays set until it ends): newer rows, answers included, wait
+    # behind it, so a broadcast copy held by Telegram's one-a-second is not overtaken by the
+    # recipient's next answer, and the next, for as long as they write. Among rows never
+    # claimed, answers come before broadcast rows, then by due time.
     before = aliased(Reminder)
     comes_first = (
         select(before.id)
@@ -110,8 +114,18 @@ async def claim_message(
             before.status == ReminderStatus.PENDING,
             before.kind == MESSAGE,
             before.due_at <= moment,
-            tuple_(before.broadcast_id.is_not(None), before.due_at, before.id)
-            < tuple_(Reminder.broadcast_id.is_not(None), Reminder.due_at, Reminder.id),
+            tuple_(
+                before.claimed_until.is_(None),
+                before.broadcast_id.is_not(None),
+                before.due_at,
+                before.id,
+            )
+            < tuple_(
+                Reminder.claimed_until.is_(None),
+                Reminder.broadcast_id.is_not(None),
+                Reminder.due_at,
+                Reminder.id,
+            ),
         )
         .exists()
     )
@@ -211,38 +225,27 @@ async def mark_refused(
 
 
 async def release_claim(
-    session: AsyncSession, row_id: int, claim: dt.datetime, reason: str, *, counts: bool = True
+    session: AsyncSession,
+    row_id: int,
+    claim: dt.datetime,
+    reason: str,
+    *,
+    counts: bool = True,
+    until: dt.datetime | None = None,
 ) -> None:
     """A transient failure: the row waits, first in its chat's line, for the next try.
 
+    No sender takes it before ``until`` (Telegram's retry_after; else at once), and the
+    chat's newer rows wait behind it (claimed_until stays set: see claim_message).
     ``counts`` False (the platform asked us to slow down) does not count it as an attempt.
     """
     row = await _claimed(session, row_id, claim)
     if row is None:
         return
-    row.claimed_until = None
+    row.claimed_until = until or now(session)
     row.last_error = reason[:500]
     if not counts:
         row.attempts -= 1
-    await session.flush()
-
-
-async def postpone_chat(
-    session: AsyncSession, platform: str, chat_id: str, until: dt.datetime
-) -> None:
-    """Telegram said "slow down" for this chat: hold all its waiting messages, keeping their order."""
-    rows = (
-        await session.scalars(
-            select(Reminder).where(
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.platform == platform,
-                Reminder.chat_id == chat_id,
-                Reminder.due_at < until,
-            )
-        )
-    ).all()
-    for row in rows:
-        row.due_at = until
     await session.flush()
 
 

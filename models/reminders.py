@@ -69,7 +69,8 @@ class Reminder(Base):
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     # A sender holds the row until then and sends it outside any transaction; a crashed
-    # sender's claim lapses and another takes the row over.
+    # sender's claim lapses and another takes the row over. After a 429 or a failure it says
+    # when the row may go again; set, it keeps the row first in its chat's line until it ends.
     claimed_until: Mapped[dt.datetime | None]
     # How many parts of a multi-part message went already: a retry sends only the rest.
     parts_sent: Mapped[int] = mapped_column(default=0, server_default="0")

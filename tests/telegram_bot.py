@@ -120,7 +120,11 @@ async def telegram_bot(
             return await runtime.keep_updates(PLATFORM, updates)
 
         telegram = TelegramAdapter(
-            settings, keep, runtime.inbox_waiting.set, PhotoStore(app.sessions)
+            settings,
+            keep,
+            runtime.inbox_waiting.set,
+            PhotoStore(app.sessions),
+            take=runtime.take_update,
         )
         await telegram.start()
         runtime.adapters[PLATFORM] = telegram

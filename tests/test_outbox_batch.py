@@ -1,0 +1,54 @@
+"""The outbox claims a batch of rows (one per chat) per transaction and records their outcomes
+together with the next claim; a chat's messages still go one after the other, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import App
+from models.clock import ManualClock
+from models.outbox import queue_message
+from tests.telegram_bot import telegram_bot
+
+CHATS = 30
+
+
+def _url(app: App) -> str:
+    return app.settings.database_url.render_as_string(hide_password=False)
+
+
+async def test_thirty_chats_go_out_in_a_few_transactions_each_once_in_order(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with telegram_bot(_url(app), clock, extra={"WISHBOT_TELEGRAM_RATE": "100000"}) as bot:
+        people = [bot.user(7000 + n, f"Neighbour {n}") for n in range(CHATS)]
+        async with sessions.begin() as s:
+            for p in people:
+                for number in (1, 2):
+                    await queue_message(
+                        s,
+                        platform="telegram",
+                        chat_id=str(p.chat_id),
+                        payload={"text": f"news {number}", "buttons": []},
+                    )
+        transactions: list[object] = []
+
+        def began(conn: Any) -> None:
+            transactions.append(conn)
+
+        event.listen(bot.app.engine.sync_engine, "begin", began)
+        try:
+            await bot.runtime.send_outbox()
+        finally:
+            event.remove(bot.app.engine.sync_engine, "begin", began)
+        for p in people:
+            assert [m.text for m in p.inbox()] == ["news 1", "news 2"]
+        # 60 messages: a claim of up to ten rows (each chat's first, then their second) per
+        # transaction with the outcomes of the ten before, and the broadcast report's look;
+        # one transaction per message before.
+        assert len(transactions) <= 10, len(transactions)
+        assert bot.server.violations == []
