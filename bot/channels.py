@@ -28,6 +28,7 @@ class Channel(Protocol):
     has_menus: bool
     has_photos: bool
     reply_window: dt.timedelta | None
+    chat_interval: dt.timedelta
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 

@@ -154,6 +154,9 @@ class Adapter(Protocol):
     has_menus: bool
     has_photos: bool
     reply_window: dt.timedelta | None
+    # How long one chat must wait between two messages (Telegram: a second); zero for none.
+    # A broadcast copy is held until it has passed rather than sent to be refused.
+    chat_interval: dt.timedelta
 
     def parse(self, payload: dict[str, Any]) -> tuple[Incoming | None, str | None]: ...
 
@@ -648,11 +651,13 @@ class Runtime:
         went) waits for the second to pass, first in its chat's line, instead of going to be
         refused: no 429 for it, and no round trip. Answers are never paced (Telegram lets a
         conversation's few messages through at once)."""
+        adapter = self.adapters.get(platform)
+        interval = adapter.chat_interval if adapter is not None else CHAT_WINDOW
         last = self._last_sent.get((platform, claimed.chat))
         moment = self.app.clock.now()
-        if not claimed.broadcast or last is None or moment - last >= CHAT_WINDOW:
+        if not claimed.broadcast or last is None or moment - last >= interval:
             return None
-        until = last + CHAT_WINDOW
+        until = last + interval
         wait = (until - moment).total_seconds()
         asyncio.get_running_loop().call_later(wait, self.outbox_waiting.set)
         row_id, claim = claimed.row_id, claimed.claim

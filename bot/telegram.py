@@ -111,6 +111,7 @@ class TelegramAdapter:
     has_menus = True  # a command list per chat
     has_photos = True
     reply_window: dt.timedelta | None = None
+    chat_interval = dt.timedelta(seconds=1)  # one message a second per chat
 
     def __init__(
         self,

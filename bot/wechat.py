@@ -111,6 +111,7 @@ class WeChatAdapter:
     has_menus = True  # the account's menu, and one per kind of work by tag
     has_photos = True
     reply_window: dt.timedelta | None = WINDOW
+    chat_interval = dt.timedelta(0)  # counted per message the person sent, not per second
 
     def __init__(
         self,

@@ -57,6 +57,7 @@ class WebChat:
     has_menus = True  # the button bar
     has_photos = True
     reply_window: dt.timedelta | None = None
+    chat_interval = dt.timedelta(0)  # a browser takes every line at once
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.sessions = sessions  # where files sent from the web are kept
