@@ -82,6 +82,10 @@ FULL = Sizes(
 class Outcome:
     rows: list[Row] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    only: str = ""  # run only the scenarios whose title contains this (--only)
+
+    def skips(self, what: str) -> bool:
+        return self.only.lower() not in what.lower()
 
 
 Bench = Callable[[str], Awaitable[s.Run]]
@@ -108,6 +112,8 @@ async def paired(
 
     A metric is (name, unit, higher_is_better); the ratio is always ours / echo.
     """
+    if outcome.skips(what):
+        return
     ours: list[s.Run] = []
     echo: list[s.Run] = []
     for number in range(pairs):
@@ -144,6 +150,8 @@ async def paired(
 
 
 async def alone(outcome: Outcome, db: str, what: str, run: Callable[[], Awaitable[s.Run]]) -> None:
+    if outcome.skips(what):
+        return
     try:
         started = time.monotonic()
         result = await run()
@@ -273,12 +281,17 @@ def main() -> int:
     )
     parser.add_argument("--write", type=Path, help="write the report (Markdown) here")
     parser.add_argument("--broadcast", type=int, help="recipients of the broadcast at the limits")
+    parser.add_argument(
+        "--only",
+        default="",
+        help='only the scenarios whose title contains this, e.g. --only "dispatch ranking"',
+    )
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     sizes = QUICK if args.quick else FULL
     if args.broadcast:
         sizes = Sizes(**{**sizes.__dict__, "broadcast": args.broadcast})
-    outcome = Outcome()
+    outcome = Outcome(only=args.only)
     started = time.monotonic()
     when = dt.datetime.now(dt.UTC)
     about = machine()

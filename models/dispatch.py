@@ -244,6 +244,14 @@ def _p(name: str) -> BindParameter[int]:
     return bindparam(name, type_=Integer())
 
 
+def _community() -> BindParameter[int]:
+    """The community, written into the statement's text when it runs (one prepared statement
+    per community): PostgreSQL plans a prepared statement once for all values after five runs,
+    and, not knowing which community, it takes its members for a few dozen and joins them row
+    by row (18 ms at 10,000 members instead of 9)."""
+    return bindparam("community", type_=Integer(), literal_execute=True)
+
+
 def _history(for_few: bool) -> Any:
     """Per member with any place, in one pass over their places: open tasks now, places taken
     lately, the sum and number of the ratings of the closed wishes they helped with, and the
@@ -288,15 +296,16 @@ def _least(value: ColumnElement[Any], cap: str) -> ColumnElement[int]:
 @cache
 def _statement(timed: bool, for_few: bool) -> Select[Any]:
     """The members who may take a wish, with the score (and, for the few, the facts it is
-    made of); built once, every value a named parameter (see _parameters)."""
+    made of); built once, every value a named parameter (see _parameters); the community and
+    the role are written into the text when it runs (see _community)."""
     history = _history(for_few)
     home = Building.__table__.alias("home")
-    grids_here = select(Grid.id).where(Grid.community_id == _p("community"))
+    grids_here = select(Grid.id).where(Grid.community_id == _community())
     skilled = skills_mention(
         bindparam("skill_json", type_=String()), bindparam("skill", type_=String())
     )
     offering = select(Resource.organisation_id).where(
-        Resource.community_id == _p("community"),
+        Resource.community_id == _community(),
         Resource.organisation_id.is_not(None),
         SkillsMention(
             Resource.__table__.c.categories,
@@ -368,8 +377,8 @@ def _statement(timed: bool, for_few: bool) -> Select[Any]:
             RoleGrant,
             and_(
                 RoleGrant.person_id == Person.id,
-                RoleGrant.role == Role.MEMBER,
-                RoleGrant.scope_id == _p("community"),
+                RoleGrant.role == literal(Role.MEMBER, RoleGrant.role.type, literal_execute=True),
+                RoleGrant.scope_id == _community(),
             ),
         )
         .outerjoin(home, home.c.id == Person.building_id)
