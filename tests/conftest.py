@@ -20,6 +20,7 @@ from models.clock import ManualClock
 from models.schema import Base
 from tests.databases import fresh_database
 from tests.needs import (  # noqa: F401 (hooks: Chromium and PostgreSQL, skipped or required)
+    pytest_collection_modifyitems,
     pytest_configure,
     pytest_runtest_setup,
     pytest_terminal_summary,

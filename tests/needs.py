@@ -74,6 +74,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: tests that {what}")
 
 
+def _drives_chromium(module: object) -> bool:
+    """A test module that imports from tests/browser.py drives Chromium, marked or not."""
+    return any(getattr(v, "__module__", None) == "tests.browser" for v in vars(module).values())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and _drives_chromium(module):
+            item.add_marker(pytest.mark.chromium)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for name, (_, check) in NEEDS.items():
         if item.get_closest_marker(name) is None:
