@@ -6,7 +6,7 @@ Small things (places, heads, the admin) by the directory's operations; crowds by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert
@@ -127,8 +127,19 @@ async def residents(app: App, place: Place, count: int, first_chat: int = RESIDE
 
 async def members(app: App, place: Place, count: int) -> None:
     """``count`` approved members with skills (no chat: they are only ranked)."""
+    await _approved_members(app, place, count, person=lambda n: {"points_balance": n % 97})
+
+
+SKILLS = [["repair"], ["errand"], ["companionship"], ["repair", "errand"]]
+Extra = Callable[[int], dict[str, object]]
+
+
+async def _approved_members(
+    app: App, place: Place, count: int, *, person: Extra, profile: Extra | None = None
+) -> list[int]:
+    """``count`` approved members of the community, skills taking turns; ``person`` and
+    ``profile`` add the n-th member's own columns. Their person ids, in order."""
     moment = dt.datetime.now(dt.UTC)
-    skills = [["repair"], ["errand"], ["companionship"], ["repair", "errand"]]
     ids = await _people(
         app,
         [
@@ -136,9 +147,10 @@ async def members(app: App, place: Place, count: int) -> None:
                 "name": f"Helper {n:05d}",
                 "locale": "en",
                 "phone_consent": False,
-                "points_balance": n % 97,
+                "points_balance": 0,
                 "unreachable": False,
                 "created_at": moment,
+                **person(n),
             }
             for n in range(count)
         ],
@@ -162,14 +174,16 @@ async def members(app: App, place: Place, count: int) -> None:
         [
             {
                 "person_id": pid,
-                "skills": skills[n % len(skills)],
+                "skills": SKILLS[n % len(SKILLS)],
                 "availability": "",
                 "approved": True,
                 "approved_at": moment,
+                **(profile(n) if profile else {}),
             }
             for n, pid in enumerate(ids)
         ],
     )
+    return ids
 
 
 async def open_wish(app: App, place: Place) -> str:
@@ -252,53 +266,17 @@ async def dispatch_crowd(app: App, place: Place, count: int) -> None:
     stated weekdays and hours for half of them, and a history (each fifth has a closed,
     rated wish; each twentieth holds an open one), so every part of the score has rows."""
     moment = dt.datetime.now(dt.UTC)
-    skills = [["repair"], ["errand"], ["companionship"], ["repair", "errand"]]
     buildings = [b.id for b in place.buildings]
-    ids = await _people(
+    ids = await _approved_members(
         app,
-        [
-            {
-                "name": f"Helper {n:05d}",
-                "locale": "en",
-                "phone_consent": False,
-                "building_id": buildings[n % len(buildings)] if n % 3 else None,
-                "points_balance": 0,
-                "unreachable": False,
-                "created_at": moment,
-            }
-            for n in range(count)
-        ],
-    )
-    await _bulk(
-        app,
-        RoleGrant,
-        [
-            {
-                "person_id": pid,
-                "role": Role.MEMBER,
-                "scope_id": place.community.id,
-                "granted_at": moment,
-            }
-            for pid in ids
-        ],
-    )
-    await _bulk(
-        app,
-        MemberProfile,
-        [
-            {
-                "person_id": pid,
-                "skills": skills[n % len(skills)],
-                "availability": "",
-                "organisation": "",
-                "approved": True,
-                "approved_at": moment,
-                "available_days": (n * 37) % 128 if n % 2 else 0,
-                "available_from": (n % 4) * 4,
-                "available_to": 12 + (n % 3) * 4,
-            }
-            for n, pid in enumerate(ids)
-        ],
+        place,
+        count,
+        person=lambda n: {"building_id": buildings[n % len(buildings)] if n % 3 else None},
+        profile=lambda n: {
+            "available_days": (n * 37) % 128 if n % 2 else 0,
+            "available_from": (n % 4) * 4,
+            "available_to": 12 + (n % 3) * 4,
+        },
     )
     history = [(n, pid) for n, pid in enumerate(ids) if n % 5 == 0 or n % 20 == 1]
     wish_ids = await _wishes(
