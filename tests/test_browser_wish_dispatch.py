@@ -13,13 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.co_requesters import co_requesters
 from models.directory import add_person, grant_role
-from models.organisations import OrganisationKind, register_organisation
-from models.people import MemberProfile, Role
-from models.resources import ResourceWhere, add_resource
+from models.people import Role
 from models.wishes import Wish, WishEvent, WishStatus
 from tests.browser import chromium, context, screenshot_path
 from tests.test_browser_desk import WIDE, sign_in, wish
-from tests.town import Town
+from tests.town import Town, clinic_with_walker
 from tests.web import web_site
 
 SCORED = re.compile(r"score (-?\d+):(.*)$")
@@ -38,27 +36,7 @@ async def test_the_wish_page_ranks_with_reasons_and_merges_a_duplicate(
     app: App, sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     async with sessions.begin() as s:
-        clinic = await register_organisation(
-            s,
-            town.admin,
-            town.sunflower.id,
-            name="Riverside Clinic",
-            kind=OrganisationKind.HOSPITAL,
-        )
-        await add_resource(
-            s,
-            town.admin,
-            community_id=town.sunflower.id,
-            organisation_id=clinic.id,
-            service="Home repairs",
-            categories=["repair"],
-            capacity_per_month=8,
-            where=ResourceWhere.DOOR,
-            weekdays=[1, 2, 3],
-        )
-        walker = await s.get(MemberProfile, town.walker.id)
-        assert walker is not None
-        walker.organisation_id = clinic.id
+        await clinic_with_walker(s, town)
         eve = await add_person(s, "Eve", building=town.n1, unit="102")
         await grant_role(s, None, eve, Role.RESIDENT, town.n1.id)
     kept = await wish(

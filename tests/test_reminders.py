@@ -21,7 +21,7 @@ from models.wish_life import accept_wish, cancel_wish, submit_wish, verify_wish
 from models.wishes import Urgency, Wish, WishEvent, WishStatus
 from tests.telegram_bot import Person as TelegramPerson
 from tests.telegram_bot import TelegramBot, telegram_bot
-from tests.town import Town
+from tests.town import Town, clinic_with_walker
 from tests.wishes import wish_in
 
 S = WishStatus
@@ -127,34 +127,10 @@ async def test_quiet_hours_hold_news_until_morning_but_not_urgent_ones(
 async def test_an_open_wish_nobody_takes_goes_to_the_grid_worker_then_the_admin(
     app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
 ) -> None:
-    from models.organisations import OrganisationKind, register_organisation
-    from models.people import MemberProfile
-    from models.resources import ResourceWhere, add_resource
-
     await _everyone_on_telegram(sessions, town)
     async with sessions.begin() as s:
         # A clinic offers repairs door to door; Walker is on its staff.
-        clinic = await register_organisation(
-            s,
-            town.admin,
-            town.sunflower.id,
-            name="Riverside Clinic",
-            kind=OrganisationKind.HOSPITAL,
-        )
-        await add_resource(
-            s,
-            town.admin,
-            community_id=town.sunflower.id,
-            organisation_id=clinic.id,
-            service="Home repairs",
-            categories=["repair"],
-            capacity_per_month=8,
-            where=ResourceWhere.DOOR,
-            weekdays=[1, 2, 3],
-        )
-        profile = await s.get(MemberProfile, town.walker.id)
-        assert profile is not None
-        profile.organisation_id = clinic.id
+        await clinic_with_walker(s, town)
     start = clock.now()
     wish = await wish_in(sessions, town, S.OPEN)
     async with telegram_bot(_url(app), clock) as bot:

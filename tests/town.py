@@ -122,3 +122,35 @@ async def build_town(session: AsyncSession) -> Town:
         newbie=await member("Newbie", sunflower, ["errand"], False),
         maple_member=await member("Maple Member", maple, ["repair"], True),
     )
+
+
+async def clinic_with_walker(session: AsyncSession, town: Town) -> int:
+    """Riverside Clinic, which offers home repairs door to door Tuesday to Thursday, with
+    Walker on its staff: what dispatch ranks (members of an organisation, and resources).
+    The clinic's id."""
+    from models.organisations import OrganisationKind, register_organisation
+    from models.people import MemberProfile
+    from models.resources import ResourceWhere, add_resource
+
+    clinic = await register_organisation(
+        session,
+        town.admin,
+        town.sunflower.id,
+        name="Riverside Clinic",
+        kind=OrganisationKind.HOSPITAL,
+    )
+    await add_resource(
+        session,
+        town.admin,
+        community_id=town.sunflower.id,
+        organisation_id=clinic.id,
+        service="Home repairs",
+        categories=["repair"],
+        capacity_per_month=8,
+        where=ResourceWhere.DOOR,
+        weekdays=[1, 2, 3],
+    )
+    walker = await session.get(MemberProfile, town.walker.id)
+    assert walker is not None
+    walker.organisation_id = clinic.id
+    return clinic.id
