@@ -5,6 +5,8 @@ SQLite serialises writers with BEGIN IMMEDIATE, so a read-then-write never deadl
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,11 +20,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
+from sqlalchemy.util.concurrency import in_greenlet
 
 from models.clock import Clock
 from models.schedule import ReminderRules
 
 READ_ONLY = "wishbot_read_only"
+# Set on a SQLite connection while its transaction holds the process's writing turn.
+HOLDS_TURN = "wishbot_holds_turn"
+# As long as SQLite's own busy timeout: past it, a writer goes to SQLite's lock as before.
+TURN_SECONDS = 30.0
 
 
 def create_engine(url: URL) -> AsyncEngine:
@@ -56,13 +64,57 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    turns = _Turns()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Pages that only read (many browsers polling the chat) must not queue for the lock.
         read_only = conn.get_execution_options().get(READ_ONLY)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if not read_only:
+            turns.take(conn.info)
+        try:
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        except BaseException:
+            turns.give_back(conn.info)
+            raise
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        turns.give_back(conn.info)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        turns.give_back(record.info)  # whatever ended the transaction, the turn is passed on
 
     return engine
+
+
+class _Turns:
+    """The process's SQLite writers take turns, first come first served, for the one write
+    lock, instead of each polling SQLite's busy handler: a loop that commits and begins again
+    at once (the outbox, the reminder sweep) would win every such race, and an answer could
+    wait seconds behind a sweep. One queue per event loop (tests run several)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def take(self, info: dict[Any, Any]) -> None:
+        if not in_greenlet() or info.get(HOLDS_TURN):
+            return  # a plain synchronous connection (scripts): SQLite's lock alone
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), TURN_SECONDS))
+        except TimeoutError:
+            return  # a writer that never ends its turn: SQLite's own lock and timeout decide
+        info[HOLDS_TURN] = lock
+
+    def give_back(self, info: dict[Any, Any]) -> None:
+        lock = info.pop(HOLDS_TURN, None)
+        if lock is not None:
+            lock.release()
 
 
 def create_sessionmaker(

@@ -75,7 +75,7 @@ CHAT_WINDOW = dt.timedelta(seconds=1)
 MAX_ATTEMPTS = 8
 # Due rule reminders fired per transaction, and how often the sweep looks for due ones.
 REMINDER_BATCH = 50
-REMINDER_WAKE_SECONDS = 1.0
+REMINDER_WAKE_SECONDS = 0.25
 # Chats handled at once where the database has several writers (PostgreSQL).
 INBOX_WORKERS = 4
 # Outbox rows claimed per transaction (an answer waits at most for this many sends).
