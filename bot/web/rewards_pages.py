@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.database import reading
 from bot.lists_export import sheet_file
+from bot.web.office_door import office_of
 from bot.web.pages import problem, render
 from bot.web.server import VIEWER, T, Viewer, site_of
 from handlers.flows.catalogue import tell_adjusted
@@ -34,7 +35,7 @@ from models.catalogue import (
 )
 from models.clock import now
 from models.errors import N_, NotFound, StoreError
-from models.office_scope import OfficeScope, office_scope
+from models.office_scope import OfficeScope
 from models.office_work import grantable_people
 from models.open311_requests import active_categories
 from models.organisations import organisations_of_communities
@@ -70,15 +71,10 @@ TOP = 10
 
 async def _scope(request: web.Request) -> tuple[Viewer, OfficeScope, int] | web.Response:
     """The viewer, their office's places, and the community the page is about (one of theirs)."""
-    viewer: Viewer | None = request[VIEWER]
-    if viewer is None:
-        raise web.HTTPFound("/")
-    if viewer.person is None or not viewer.office:
-        return problem(request, 403, N_("The dashboard is for the community office."))
-    async with reading(site_of(request).app.sessions) as session:
-        scope = await office_scope(session, viewer.person)
-    if scope.empty:
-        return problem(request, 403, N_("The dashboard is for the community office."))
+    office = await office_of(request)
+    if isinstance(office, web.Response):
+        return office
+    viewer, scope = office
     raw = request.query.get("community")
     if raw is None and request.method == "POST":
         raw = str((await request.post()).get("community", ""))

@@ -207,15 +207,18 @@ async def clear_errors(request: web.Request, handler: Handler) -> web.StreamResp
 def init_app(app: App, runtime: Runtime) -> web.Application:
     """The whole web side; Telegram's webhook route is added by the runtime when it uses one."""
     from bot.web import (
+        api_key_pages,
         chat,
         dashboard,
         health,
+        office_chat,
         open311,
         public,
         rewards_pages,
         signin,
         slips,
         supply_side,
+        wish_pages,
     )
 
     site = Site(app, runtime)
@@ -234,6 +237,9 @@ def init_app(app: App, runtime: Runtime) -> web.Application:
     web_app.add_routes(signin.routes)
     web_app.add_routes(chat.routes)
     web_app.add_routes(dashboard.routes)
+    web_app.add_routes(wish_pages.routes)
+    web_app.add_routes(office_chat.routes)
+    web_app.add_routes(api_key_pages.routes)
     web_app.add_routes(public.routes)
     web_app.add_routes(open311.routes)
     web_app.add_routes(supply_side.routes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.web.dashboard import _as_viewer, _int, _office
+from bot.web.office_door import as_viewer, given_id, office_of
 from bot.web.pages import problem, render
 from bot.web.public import public_base
 from bot.web.qr import qr_svg, scalable
@@ -24,16 +24,16 @@ SIZES = ("a4", "a6")
 async def slip(request: web.Request) -> web.StreamResponse:
     """Make a code for the resident and show the slip to print (shown once: only its hash is
     kept, so a reload asks again rather than showing an old code)."""
-    office = await _office(request)
+    office = await office_of(request)
     if isinstance(office, web.Response):
         return office
     viewer = office[0]
     form = await request.post()
-    person_id = _int(str(form.get("person", "")))
+    person_id = given_id(str(form.get("person", "")))
     size = str(form.get("size", "a4"))
     if person_id is None or size not in SIZES:
         return problem(request, 400, N_("Please choose a resident and a paper size."))
-    made, error = await _as_viewer(
+    made, error = await as_viewer(
         request, viewer, lambda session, actor: sign_in_slip(session, actor, person_id)
     )
     if error is not None:

@@ -12,14 +12,15 @@ from aiohttp import web
 
 from bot.database import reading
 from bot.lists_export import sheet_file
+from bot.web.office_door import office_of
 from bot.web.pages import problem
-from bot.web.server import VIEWER, T, Viewer, site_of
+from bot.web.server import T, site_of
 from handlers.i18n import Translator
 from handlers.org_report_file import report_file_name, report_xlsx
 from handlers.sheet_words import sheet_in_words
 from models.clock import now
 from models.errors import N_
-from models.office_scope import OfficeScope, office_scope
+from models.office_scope import OfficeScope
 from models.org_report import year_report
 from models.organisations import Organisation, organisations_of_communities
 from models.service_lists import Sheet, commitment_list, resource_list
@@ -57,16 +58,8 @@ async def supply_side(request: web.Request, community_id: int) -> SupplySide:
 
 
 async def _office(request: web.Request) -> OfficeScope | web.Response:
-    viewer: Viewer | None = request[VIEWER]
-    if viewer is None:
-        raise web.HTTPFound("/")
-    if viewer.person is None or not viewer.office:
-        return problem(request, 403, N_("The dashboard is for the community office."))
-    async with reading(site_of(request).app.sessions) as session:
-        scope = await office_scope(session, viewer.person)
-    if scope.empty:
-        return problem(request, 403, N_("The dashboard is for the community office."))
-    return scope
+    office = await office_of(request)
+    return office if isinstance(office, web.Response) else office[1]
 
 
 def _community(request: web.Request, scope: OfficeScope) -> int | None:
