@@ -47,7 +47,7 @@ from models.inbox import (
 from models.news_route import news_chats
 from models.outbox import (
     chats_of,
-    claim_message,
+    claim_messages,
     last_waiting,
     mark_parts_sent,
     mark_refused,
@@ -466,7 +466,7 @@ class Runtime:
         """Claim, send outside any transaction, mark: no lock is held while the network is.
 
         Up to SEND_BATCH rows (of as many chats: a chat's next row waits behind its claimed
-        one) are claimed in one transaction and sent one after the other; their outcomes are
+        one) are claimed in one transaction and sent side by side; their outcomes are
         written in the transaction that claims the next batch, or alone when nothing more
         goes now. Once the platform says wait, the batch's rest is not sent: released, each
         first in its chat's line.
@@ -476,18 +476,44 @@ class Runtime:
             outcomes: list[Write] = []
             while self._may_send(platform):
                 batch = await self._claim(platform, outcomes)
-                outcomes = []
                 if not batch:
+                    outcomes = []
                     break
-                for claimed in batch:
-                    if self._may_send(platform):
-                        outcomes.append(await self._deliver(platform, adapter, claimed))
-                        sent += 1
-                    else:
-                        outcomes.append(self._not_sent(platform, claimed))
+                outcomes, tried = await self._send_batch(platform, adapter, batch)
+                sent += tried
             if outcomes:
                 await self._record(_all(outcomes))
         return sent
+
+    async def _send_batch(
+        self, platform: str, adapter: Adapter, batch: list[Claimed]
+    ) -> tuple[list[Write], int]:
+        """The first row alone (it finds out whether the platform takes messages now), then
+        the rest side by side, each of its own chat: over a real network a round trip each
+        at once, not one after the other. Once the platform says wait, what was not yet tried
+        waits too. A failure to record (the database) is raised once the others' outcomes are
+        written."""
+        outcomes: list[Write] = []
+        failure: BaseException | None = None
+        tried = 0
+        for group in (batch[:1], batch[1:]):
+            if not self._may_send(platform):
+                outcomes.extend(self._not_sent(platform, claimed) for claimed in group)
+                continue
+            results = await asyncio.gather(
+                *(self._deliver(platform, adapter, claimed) for claimed in group),
+                return_exceptions=True,
+            )
+            tried += len(group)
+            for outcome in results:
+                if isinstance(outcome, BaseException):
+                    failure = failure or outcome
+                else:
+                    outcomes.append(outcome)
+        if failure is not None:
+            await self._record(_all(outcomes))
+            raise failure
+        return outcomes, tried
 
     def _not_sent(self, platform: str, claimed: Claimed) -> Write:
         """A claimed row not tried, as the platform said wait: it goes when the wait is over."""
@@ -519,38 +545,33 @@ class Runtime:
             batch.clear()
             for outcome in outcomes:
                 await outcome(session)
-            while len(batch) < SEND_BATCH and (claimed := await one(session)) is not None:
-                batch.append(claimed)
-
-        async def one(session: AsyncSession) -> Claimed | None:
-            row, expired = await claim_message(session, platform, lease)
+            rows, expired = await claim_messages(session, platform, lease, SEND_BATCH)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
                 log.warning(
                     "outbox row %s (%s) dropped: %s", old.id, message_kind(old), old.last_error
                 )
-            claimed: Claimed | None = None
-            if row is not None:
-                assert row.claimed_until is not None
-                reply = Reply.from_json(row.payload)
-                edit_ref = reply.edit_message
-                if reply.edit_card and edit_ref is None:
-                    edit_ref = await card_message(
-                        session, platform, row.chat_id or "", reply.edit_card
-                    )
-                if edit_ref is not None and row.payload.get("edits_ref") != edit_ref:
-                    # Kept with the row, so the web chat knows which of its lines this replaces.
-                    row.payload = {**row.payload, "edits_ref": edit_ref}
-                claimed = Claimed(
-                    row.id,
-                    row.chat_id or "",
-                    row.claimed_until,
-                    reply,
-                    row.parts_sent,
-                    edit_ref,
-                    row.broadcast_id is not None,
-                )
-            return claimed
+            for row in rows:
+                batch.append(await claimed(session, row))
+
+        async def claimed(session: AsyncSession, row: Reminder) -> Claimed:
+            assert row.claimed_until is not None
+            reply = Reply.from_json(row.payload)
+            edit_ref = reply.edit_message
+            if reply.edit_card and edit_ref is None:
+                edit_ref = await card_message(session, platform, row.chat_id or "", reply.edit_card)
+            if edit_ref is not None and row.payload.get("edits_ref") != edit_ref:
+                # Kept with the row, so the web chat knows which of its lines this replaces.
+                row.payload = {**row.payload, "edits_ref": edit_ref}
+            return Claimed(
+                row.id,
+                row.chat_id or "",
+                row.claimed_until,
+                reply,
+                row.parts_sent,
+                edit_ref,
+                row.broadcast_id is not None,
+            )
 
         if not outcomes:
             async with self.app.sessions.begin() as session:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -88,23 +88,20 @@ def message_kind(row: Reminder) -> str:
     return "news" if row.target_person_id is not None else "reply"
 
 
-async def claim_message(
-    session: AsyncSession, platform: str, lease: dt.timedelta
-) -> tuple[Reminder | None, list[Reminder]]:
-    """Claim the next due message for one platform until ``lease`` has passed.
+def _waiting(broadcast: bool) -> Select[Reminder]:
+    """Due rows of a platform (``:platform``, at ``:moment``) that head their chat's line,
+    answers or broadcast rows, oldest first, ``:n`` of them; built once per process.
 
-    Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
-    Rows found too old on the way are ended (status failed, last_error "expired: ...") and
-    returned second, for the caller to report. The caller commits at once and sends after.
+    Each chat's messages in order, whatever the processes: a row goes only when no row of
+    its chat comes before it (one being sent, one held after a 429 or a failure, or one
+    another process has just locked). A row once claimed keeps its place at the head of its
+    chat's line (claimed_until stays set until it ends): newer rows, answers included, wait
+    behind it, so a broadcast copy held by Telegram's one-a-second is not overtaken by the
+    recipient's next answer, and the next, for as long as they write. Among rows never
+    claimed, answers come before broadcast rows, then by due time. So no two rows found at
+    once share a chat.
     """
-    moment = now(session)
-    # Each chat's messages in order, whatever the processes: a row goes only when no row of
-    # its chat comes before it (one being sent, one held after a 429 or a failure, or one
-    # another process has just locked). A row once claimed keeps its place at the head of its
-    # chat's line (claimed_until stays set until it ends): newer rows, answers included, wait
-    # behind it, so a broadcast copy held by Telegram's one-a-second is not overtaken by the
-    # recipient's next answer, and the next, for as long as they write. Among rows never
-    # claimed, answers come before broadcast rows, then by due time.
+    moment = bindparam("moment", type_=Reminder.due_at.type)
     before = aliased(Reminder)
     comes_first = (
         select(before.id)
@@ -129,50 +126,67 @@ async def claim_message(
         )
         .exists()
     )
-
-    def waiting(broadcast: bool) -> Select[Reminder]:
-        return (
-            select(Reminder)
-            .where(
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.due_at <= moment,
-                Reminder.kind == MESSAGE,
-                Reminder.platform == platform,
-                Reminder.broadcast_id.is_not(None)
-                if broadcast
-                else Reminder.broadcast_id.is_(None),
-                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
-                ~comes_first,
-            )
-            .order_by(Reminder.due_at, Reminder.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+    return (
+        select(Reminder)
+        .where(
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.due_at <= moment,
+            Reminder.kind == MESSAGE,
+            Reminder.platform == bindparam("platform"),
+            Reminder.broadcast_id.is_not(None) if broadcast else Reminder.broadcast_id.is_(None),
+            or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
+            ~comes_first,
         )
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(bindparam("n", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
 
-    # Two probes rather than one ORDER BY on (broadcast_id IS NOT NULL, due_at, id): each walks
-    # the (status, due_at) index in order and stops at the first row it may take, where the
-    # single query sorted every waiting row, and probed each one's chat, at every claim.
+
+# Two probes rather than one ORDER BY on (broadcast_id IS NOT NULL, due_at, id): each walks
+# the (status, due_at) index in order and stops at the first rows it may take, where the
+# single query sorted every waiting row, and probed each one's chat, at every claim. Built
+# once: a statement made anew for every claim cost more than running it.
+ANSWERS_WAITING = _waiting(broadcast=False)
+BROADCAST_WAITING = _waiting(broadcast=True)
+
+
+async def claim_messages(
+    session: AsyncSession, platform: str, lease: dt.timedelta, limit: int = 1
+) -> tuple[list[Reminder], list[Reminder]]:
+    """Claim up to ``limit`` due messages of one platform, each of its own chat (the head of
+    the chat's line), until ``lease`` has passed.
+
+    Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
+    Rows found too old on the way are ended (status failed, last_error "expired: ...") and
+    returned second, for the caller to report. The caller commits at once and sends after.
+    """
+    moment = now(session)
+    claimed: list[Reminder] = []
     expired: list[Reminder] = []
-    while True:
-        row = await session.scalar(waiting(broadcast=False))
-        if row is None:
-            row = await session.scalar(waiting(broadcast=True))
-        if row is None:
+    for probe in (ANSWERS_WAITING, BROADCAST_WAITING):
+        while (wanted := limit - len(claimed)) > 0:
+            found = (
+                await session.scalars(probe, {"moment": moment, "platform": platform, "n": wanted})
+            ).all()
+            ended = len(expired)
+            for row in found:
+                if moment - row.created_at > MAX_WAIT[message_kind(row)]:
+                    row.status = ReminderStatus.FAILED
+                    row.claimed_until = None
+                    row.last_error = (
+                        f"{EXPIRED}: waited over {MAX_WAIT[message_kind(row)]} for {platform}"
+                        f" (last error: {row.last_error or 'none'})"
+                    )[:500]
+                    expired.append(row)
+                    continue
+                row.claimed_until = moment + lease
+                row.attempts += 1
+                claimed.append(row)
             await session.flush()
-            return None, expired
-        if moment - row.created_at > MAX_WAIT[message_kind(row)]:
-            row.status = ReminderStatus.FAILED
-            row.claimed_until = None
-            row.last_error = (
-                f"{EXPIRED}: waited over {MAX_WAIT[message_kind(row)]} for {platform}"
-                f" (last error: {row.last_error or 'none'})"
-            )[:500]
-            expired.append(row)
-            continue
-        row.claimed_until = moment + lease
-        row.attempts += 1
-        await session.flush()
-        return row, expired
+            if len(found) < wanted and len(expired) == ended:
+                break  # no more of this kind (a row behind an expired one is found next round)
+    return claimed, expired
 
 
 async def _claimed(session: AsyncSession, row_id: int, claim: dt.datetime) -> Reminder | None:
@@ -236,7 +250,7 @@ async def release_claim(
     """A transient failure: the row waits, first in its chat's line, for the next try.
 
     No sender takes it before ``until`` (Telegram's retry_after; else at once), and the
-    chat's newer rows wait behind it (claimed_until stays set: see claim_message).
+    chat's newer rows wait behind it (claimed_until stays set: see claim_messages).
     ``counts`` False (the platform asked us to slow down) does not count it as an attempt.
     """
     row = await _claimed(session, row_id, claim)

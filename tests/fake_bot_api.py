@@ -139,6 +139,15 @@ class ApiError(Exception):
         self.parameters = parameters
 
 
+def _chat_number(chat_id: object) -> int | None:
+    """A request's chat_id as a number (PTB sends what it was given: a number or its text)."""
+    if isinstance(chat_id, int):
+        return chat_id
+    if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+        return int(chat_id)
+    return None
+
+
 def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
@@ -173,8 +182,9 @@ class Hold:
     it afterwards changes nothing).
     """
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, chat_id: int | None = None) -> None:
         self.method = method
+        self.chat_id = chat_id  # only a request to this chat, if given
         self.call: Call | None = None
         self.arrived = asyncio.Event()
         self.client_gone = asyncio.Event()
@@ -693,11 +703,12 @@ class FakeBotApi:
     def pending_updates(self) -> list[JSON]:
         return list(self.updates)
 
-    def hold_next(self, method: str) -> Hold:
-        """Keep the next ``method`` request un-answered (and not carried out) until released."""
+    def hold_next(self, method: str, chat_id: int | None = None) -> Hold:
+        """Keep the next ``method`` request (to ``chat_id``, if given) un-answered (and not
+        carried out) until released."""
         if method in self._holds:
             raise RuntimeError(f"a {method} request is already held")
-        hold = Hold(method)
+        hold = Hold(method, chat_id)
         self._holds[method] = hold
         self._all_holds.append(hold)
         return hold
@@ -913,8 +924,9 @@ class FakeBotApi:
         fault = self._fault_for(method)
         if fault is not None:
             return await self._play(fault, request, call)
-        hold = self._holds.pop(method, None)
-        if hold is not None:
+        hold = self._holds.get(method)
+        if hold is not None and hold.chat_id in (None, _chat_number(params.get("chat_id"))):
+            del self._holds[method]
             await self._held(hold, call)
         return await asyncio.shield(self._answer(method, params, call))
 

@@ -33,7 +33,7 @@ from models.community import Building, Community, Grid, Street
 from models.conversations import Conversation
 from models.directory import link_identity
 from models.invites import setup_code
-from models.outbox import claim_message, mark_sent
+from models.outbox import claim_messages, mark_sent
 from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
@@ -186,9 +186,10 @@ async def _send_outbox(world: World) -> int:
     sent = 0
     while True:
         async with world.sessions.begin() as s:
-            row, _ = await claim_message(s, "test", dt.timedelta(minutes=1))
-            if row is None:
+            rows, _ = await claim_messages(s, "test", dt.timedelta(minutes=1))
+            if not rows:
                 break
+            row = rows[0]
             if row.chat_id in world.chats:
                 world.chats[row.chat_id].received.append(Reply.from_json(row.payload))
             assert row.claimed_until is not None

@@ -467,7 +467,7 @@ async def test_a_chats_next_message_waits_while_one_before_it_is_being_sent(
     app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     """Two senders (two processes) never send one chat's messages side by side, out of order."""
-    from models.outbox import claim_message
+    from models.outbox import claim_messages
 
     lease = dt.timedelta(seconds=60)
     async with sessions.begin() as s:
@@ -476,18 +476,18 @@ async def test_a_chats_next_message_waits_while_one_before_it_is_being_sent(
                 s, platform="telegram", chat_id=chat, payload={"text": text_, "buttons": []}
             )
     async with sessions.begin() as s:
-        first, _ = await claim_message(s, "telegram", lease)
+        (first,), _ = await claim_messages(s, "telegram", lease)
     async with sessions.begin() as s:
-        second, _ = await claim_message(s, "telegram", lease)
+        (second,), _ = await claim_messages(s, "telegram", lease)
     async with sessions.begin() as s:
-        third, _ = await claim_message(s, "telegram", lease)
-    assert first is not None and second is not None
-    assert (first.payload["text"], second.payload["text"], third) == ("x1", "y1", None)
-    # A crashed sender's claim lapses: the row is taken over, still before x2.
+        third, _ = await claim_messages(s, "telegram", lease)
+    assert (first.payload["text"], second.payload["text"], third) == ("x1", "y1", [])
+    # A crashed sender's claims lapse: the rows are taken over, still before x2; a batch
+    # holds one row per chat, the head of its line.
     clock.advance(lease)
     async with sessions.begin() as s:
-        again, _ = await claim_message(s, "telegram", lease)
-    assert again is not None and again.id == first.id and again.attempts == 2
+        again, _ = await claim_messages(s, "telegram", lease, limit=10)
+    assert [(r.id, r.attempts) for r in again] == [(first.id, 2), (second.id, 2)]
 
 
 async def test_a_batch_of_updates_is_stored_in_one_transaction(

@@ -4,6 +4,7 @@ together with the next claim; a chat's messages still go one after the other, in
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -52,3 +53,29 @@ async def test_thirty_chats_go_out_in_a_few_transactions_each_once_in_order(
         # one transaction per message before.
         assert len(transactions) <= 10, len(transactions)
         assert bot.server.violations == []
+
+
+async def test_a_slow_send_does_not_hold_up_the_rest_of_its_batch(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """A batch's messages (each of its own chat) go side by side: while Bea's is in flight
+    (the fake server holds it, as a slow network would), Cid's and Dan's arrive."""
+    async with telegram_bot(_url(app), clock, extra={"WISHBOT_TELEGRAM_RATE": "100000"}) as bot:
+        ann, bea, cid, dan = (bot.user(7100 + n, name) for n, name in enumerate("ABCD"))
+        async with sessions.begin() as s:
+            for person in (ann, bea, cid, dan):
+                await queue_message(
+                    s,
+                    platform="telegram",
+                    chat_id=str(person.chat_id),
+                    payload={"text": "news", "buttons": []},
+                )
+        held = bot.server.hold_next("sendMessage", chat_id=bea.chat_id)
+        sending = asyncio.create_task(bot.runtime.send_outbox())
+        await asyncio.wait_for(held.arrived.wait(), 10)
+        # Without sends side by side Cid's waits behind Bea's: a TimeoutError here.
+        await bot.server.wait_until(lambda: (cid.inbox() and dan.inbox()) or None, timeout=10)
+        assert not bea.inbox()
+        held.release()
+        assert await asyncio.wait_for(sending, 10) == 4
+        assert [len(p.inbox()) for p in (ann, bea, cid, dan)] == [1, 1, 1, 1]

@@ -147,7 +147,7 @@ async def test_sigterm_mid_burst_leaves_every_update_handled_or_waiting(
         for row in handled:
             answer = answers[int(row.payload["message"]["chat"]["id"])]
             # Not leased to the stopped process (a row once tried keeps claimed_until, in the
-            # past, as the head of its chat's line: models/outbox.py claim_message).
+            # past, as the head of its chat's line: models/outbox.py claim_messages).
             assert answer.claimed_until is None or answer.claimed_until <= checked_at
             went = len(server.sent_to(int(answer.chat_id or 0)))
             assert (answer.status, went) in ((ReminderStatus.SENT, 1), (ReminderStatus.PENDING, 0))
