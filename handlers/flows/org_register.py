@@ -5,7 +5,7 @@ The contact's one-use link is shown at the end; whoever opens it becomes the con
 
 from __future__ import annotations
 
-from handlers.flows.common import rows, text_input
+from handlers.flows.common import answer_community_run, ask_community_run, rows, text_input
 from handlers.flows.organisations import FLOW, KIND_NAMES, SKIP, link_for
 from handlers.router import action
 from handlers.turn import Step, Turn, add_steps
@@ -32,21 +32,11 @@ async def register(turn: Turn, args: list[str]) -> None:
 
 
 async def ask_community(turn: Turn) -> None:
-    found = await communities_run_by_name(turn.session, turn.grants)
-    buttons = [turn.option(c.name, str(c.id)) for c in found]
-    turn.say(
-        turn.t("Which community is it paired with?"), [*rows(buttons, 2), turn.nav(back=False)]
-    )
+    await ask_community_run(turn, turn.t("Which community is it paired with?"))
 
 
 async def answer_community(turn: Turn) -> None:
-    found = await communities_run_by_name(turn.session, turn.grants)
-    chosen = next((c for c in found if str(c.id) == turn.value), None)
-    if chosen is None:
-        turn.say(turn.t("Please choose with the buttons."))
-        return
-    turn.remember(community_id=chosen.id)
-    await turn.goto(NAME)
+    await answer_community_run(turn, NAME)
 
 
 async def ask_name(turn: Turn) -> None:
