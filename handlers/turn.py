@@ -69,6 +69,14 @@ def register_flow(flow: Flow) -> Flow:
     return flow
 
 
+def add_steps(flow: Flow, steps: dict[str, Step]) -> None:
+    """A room's steps join a conversation that several modules share (its name and step
+    names are stored in open chats, so they stay as they were); no step is added twice."""
+    taken = steps.keys() & flow.steps.keys()
+    assert not taken, f"steps {sorted(taken)} of {flow.name} are added twice"
+    flow.steps.update(steps)
+
+
 @dataclass(kw_only=True)
 class Speaker:
     """Who speaks to people: a turn answering someone, or the scheduler on its own."""

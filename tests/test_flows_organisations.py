@@ -8,7 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.organisations import OrganisationKind, join_organisation, register_organisation
+from models.organisations import (
+    Organisation,
+    OrganisationKind,
+    join_organisation,
+    register_organisation,
+)
 from models.people import Person
 from models.resources import Resource
 from models.wish_life import submit_wish
@@ -193,3 +198,32 @@ async def test_the_office_sets_how_many_helpers_with_assign(
     async with sessions() as s:
         found = await s.get(Wish, second.id)
         assert found is not None and (found.required_count, found.status) == (4, WishStatus.OPEN)
+
+
+async def test_someone_who_runs_two_communities_chooses_where_to_register(
+    sessions: async_sessionmaker[AsyncSession], town: Town
+) -> None:
+    world = World(sessions)
+    street = await world.as_person(town.street_admin)  # runs Sunflower and Maple
+    await street.send("/org")
+    await street.press("Register an organisation")
+    assert "Which community is it paired with?" in street.last.text
+    labels = [b.label for row in street.last.buttons for b in row]
+    assert "Sunflower" in labels and "Maple" in labels and "« Back" not in labels
+    # A community they do not run, forged onto the question's own token: asked again.
+    token = street.button("Maple").data.rsplit(":", 1)[0]
+    await street.deliver(button=f"{token}:999999")
+    assert "Please choose with the buttons" in street.last.text
+    await street.press("Maple")
+    assert "organisation's name" in street.last.text
+    await street.press("Back")  # the community question again
+    assert "Which community" in street.last.text
+    await street.press("Maple")
+    await street.send("Maple Clinic")
+    await street.press("hospital")
+    await street.press("Skip")  # no contact name
+    await street.press("Skip")  # no phone
+    assert "Maple Clinic is registered" in street.last.text
+    async with sessions() as s:
+        found = (await s.scalars(select(Organisation))).one()
+        assert (found.name, found.community_id) == ("Maple Clinic", town.maple.id)

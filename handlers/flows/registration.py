@@ -46,7 +46,7 @@ async def start(turn: Turn) -> None:
     t = turn.t
     code = turn.incoming.args[0] if turn.incoming.args else None
     if code:
-        from handlers.flows.organisations import begin_joining
+        from handlers.flows.org_join import begin_joining
         from models.organisations import organisation_by_code
 
         # An organisation's link: its contact's (once), or its staff's.
@@ -327,7 +327,7 @@ async def answer_organisation(turn: Turn) -> None:
 
 
 async def finish_member(turn: Turn, organisation: str) -> None:
-    from handlers.flows.admin import tell_admins_about_member
+    from handlers.flows.approve import tell_admins_about_member
 
     # A registered resident offering to help later (/volunteer) stays who they are.
     person = turn.person or await _new_person(turn, building=None, unit=None, phone=None)
@@ -338,7 +338,7 @@ async def finish_member(turn: Turn, organisation: str) -> None:
         turn.session, person, community, skills=turn.data["skills"], organisation=organisation
     )
     if turn.data.get("organisation_id"):
-        from handlers.flows.organisations import joined
+        from handlers.flows.org_join import joined
 
         joining = (turn.data["organisation_id"], bool(turn.data.get("as_contact")))
         turn.end()
