@@ -20,7 +20,7 @@ from models.points import PointsEntry
 from models.reach import community_buildings
 from models.wishes import Wish, WishEvent, WishStatus
 
-# The actions that give a wish its first helper (see TRANSITIONS in models/wish_life.py).
+# The actions that give a wish its first helper (see TRANSITIONS in models/wish_moves.py).
 TAKING_ACTIONS = ("accept", "assign")
 
 # Histogram buckets: (key, lower bound in hours, upper bound in hours or None for no bound).

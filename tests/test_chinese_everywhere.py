@@ -38,7 +38,8 @@ from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
 from models.surveys import QuestionKind
-from models.wish_life import accept_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_taking import accept_wish
 from models.wishes import Wish, WishStatus
 from tests.chat import Chat, World
 from tests.town import Town

@@ -40,14 +40,9 @@ from models.people import MemberProfile, Person, Role
 from models.reach import community_reach
 from models.resources import ResourceWhere, add_resource
 from models.schedule import rules_for_building
-from models.wish_life import (
-    accept_wish,
-    confirm_wish,
-    release_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, release_wish, report_done
 from models.wishes import Wish
 from tests.chat import CONFIG, World
 from tests.town import Town
