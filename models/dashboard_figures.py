@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.campaigns import coverage, open_surveys_for
+from models.campaign_results import coverage
+from models.campaign_units import open_surveys_for
 from models.people import Person, Role, RoleGrant
 from models.points import PointsEntry
 from models.reach import community_buildings

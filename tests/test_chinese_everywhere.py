@@ -27,7 +27,7 @@ from handlers.i18n import Translator
 from handlers.messages import Reply
 from handlers.reminders import fire
 from handlers.router import COMMANDS
-from models.campaigns import parse_question, parse_question_line
+from models.campaign_definitions import parse_question, parse_question_line
 from models.clock import ManualClock
 from models.community import Building, Community, Grid, Street
 from models.conversations import Conversation

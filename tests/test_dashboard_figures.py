@@ -20,7 +20,9 @@ from bot.web.charts import (
     points_chart,
     wishes_per_week_chart,
 )
-from models.campaigns import answer, parse_definition, questions_of, start_campaign
+from models.campaign_answers import answer, start_campaign
+from models.campaign_definitions import parse_definition
+from models.campaign_units import questions_of
 from models.clock import ManualClock
 from models.dashboard_figures import (
     BUCKET_KEYS,
