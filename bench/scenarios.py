@@ -22,7 +22,7 @@ from bench.harness import Broken, Process, Replies, database, duplicates, echo, 
 from bench.harness import url_of as url
 from bench.people import Person, know, person
 from bot.app import App
-from models.dispatch import rank_members
+from models.dispatch_members import rank_members
 from models.people import Person as Someone
 from models.reminders import Reminder, ReminderStatus
 from models.wishes import Wish, WishStatus
@@ -421,7 +421,7 @@ async def dispatch(members: int, asks: int, postgres: str | None) -> Run:
 
 
 async def dispatch_ranking(members: int, asks: int, postgres: str | None) -> Run:
-    """The store's dispatch alone (models/dispatch.py): the top five with reasons for one
+    """The store's dispatch alone (models/dispatch_members.py): the top five with reasons for one
     open wish among ``members`` members with homes, stated hours and a history, ``asks``
     times in a row after one warm-up; each time is the ranking call itself."""
     async with database(postgres) as app:

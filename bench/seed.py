@@ -26,7 +26,7 @@ from models.directory import (
 )
 from models.people import Identity, MemberProfile, Person, Role, RoleGrant
 from models.reminders import Reminder, ReminderStatus
-from models.wish_life import submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 ADMIN_CHAT = 9_000

@@ -41,7 +41,9 @@ from models.permissions import LADDER
 from models.reach import reach
 from models.reminders import Reminder
 from models.schedule import WISH_PREFIX, add_reminder, rules_for_building, waiting_hours
-from models.wish_life import auto_confirm, auto_escalate, auto_release, climb
+from models.wish_closing import auto_confirm
+from models.wish_escalation import auto_escalate, climb
+from models.wish_taking import auto_release
 from models.wishes import Wish, WishStatus
 
 S = WishStatus

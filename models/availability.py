@@ -48,7 +48,7 @@ def available_at(
     profile: MemberProfile, moment: dt.datetime | None, timezone: ZoneInfo
 ) -> bool | None:
     """Whether the member said they are free then; None when there is no moment or they
-    stated nothing. The same test as the SQL in models/dispatch.py."""
+    stated nothing. The same test as the SQL in models/dispatch_members.py."""
     slot = slot_of(moment, timezone)
     if slot is None or not profile.available_days:
         return None

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.campaigns import coverage, open_surveys_for
+from models.campaign_results import coverage
+from models.campaign_units import open_surveys_for
 from models.people import Person, Role, RoleGrant
 from models.points import PointsEntry
 from models.reach import community_buildings
 from models.wishes import Wish, WishEvent, WishStatus
 
-# The actions that give a wish its first helper (see TRANSITIONS in models/wish_life.py).
+# The actions that give a wish its first helper (see TRANSITIONS in models/wish_moves.py).
 TAKING_ACTIONS = ("accept", "assign")
 
 # Histogram buckets: (key, lower bound in hours, upper bound in hours or None for no bound).

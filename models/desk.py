@@ -34,7 +34,8 @@ from models.reach import Reach, communities_run, grants_of, place_of_building
 from models.schedule import overdue_wishes, plan_for_wish
 from models.service_lists import day_bounds
 from models.web_access import make_sign_in_code
-from models.wish_life import MAX_NOTE, MAX_REQUIRED, get_wish
+from models.wish_asking import MAX_REQUIRED
+from models.wish_moves import MAX_NOTE, get_wish
 from models.wishes import Urgency, Wish, WishEvent, WishStatus
 
 S = WishStatus

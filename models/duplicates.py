@@ -18,7 +18,7 @@ from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.people import Person
 from models.permissions import ladder_level
 from models.reach import Reach, grants_of, place_of_building
-from models.wish_life import _check_can_move, _move
+from models.wish_moves import _check_can_move, _move
 from models.wishes import FINAL_STATUSES, Wish, WishEvent, WishStatus
 
 S = WishStatus

@@ -30,7 +30,8 @@ from models.reminders import Reminder, ReminderStatus
 from models.reported_places import drop_reported_place
 from models.surveys import SurveyAnswer
 from models.web_access import ApiClient, SignInCode, WebFile, WebSession
-from models.wish_life import cancel_wish, release_wish
+from models.wish_closing import cancel_wish
+from models.wish_taking import release_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishEvent, WishStatus
 
 # What an erased person is called wherever a name must be shown (lists, the ledger).

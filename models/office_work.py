@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
-from models.dispatch import rank_members
+from models.dispatch_members import rank_members
 from models.people import MemberProfile, Person, Role, RoleGrant
 from models.permissions import TOP_LEVEL, ladder_level
 from models.points import PointsEntry, PointsKind
@@ -231,7 +231,7 @@ async def suggestions(
     session: AsyncSession, wish: Wish, limit: int
 ) -> list[tuple[Person, MemberProfile, int]]:
     """Approved members of the wish's community who could take it, best first, with how many
-    tasks each has now: the ranking of models/dispatch.py (which also gives the reasons)."""
+    tasks each has now: the ranking of models/dispatch_members.py (which also gives the reasons)."""
     ranked = await rank_members(session, wish, limit)
     if not ranked:
         return []

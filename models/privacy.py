@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.campaigns import privacy_export_for
+from models.campaign_results import privacy_export_for
 from models.co_requesters import merged_from
 from models.errors import N_, InvalidInput
 from models.people import Identity, Person, RoleGrant

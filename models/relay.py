@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.people import Person
-from models.wish_life import get_wish
+from models.wish_moves import get_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus

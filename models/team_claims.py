@@ -19,7 +19,9 @@ from models.organisations import Organisation, get_organisation
 from models.people import MemberProfile, Person
 from models.points import PointsEntry, PointsKind
 from models.reach import place_of_building
-from models.wish_life import _approved_member, _assignment_of, _record, get_wish
+from models.wish_asking import MAX_REQUIRED
+from models.wish_moves import _assignment_of, _record, _require_level, get_wish
+from models.wish_taking import _approved_member
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 
 S = WishStatus
@@ -299,8 +301,6 @@ async def set_required_count(
     """The office (a grid worker or admin over the building) says how many helpers a wish
     needs, while it waits for its check or for helpers; never fewer than hold a place now
     (an open wish stays open: one more than are there)."""
-    from models.wish_life import MAX_REQUIRED, _require_level
-
     wish = await get_wish(session, wish_id)
     place = await place_of_building(session, wish.building_id)
     await _require_level(

@@ -1,6 +1,7 @@
 """Wishes, the members who took them, and one event row per change.
 
-The columns the life of a wish needs; the operations live in models/wish_life.py.
+The columns the life of a wish needs; the operations live in models/wish_moves.py
+and the rooms along its life (wish_asking, wish_taking, wish_closing, wish_escalation, wish_record).
 """
 
 from __future__ import annotations

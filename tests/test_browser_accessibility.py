@@ -14,7 +14,8 @@ from bot.app import App
 from models.clock import ManualClock
 from models.desk import add_note
 from models.people import Person
-from models.wish_life import escalate_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_escalation import escalate_wish
 from models.wishes import Wish, WishStatus
 from tests.accessibility import serious_violations
 from tests.browser import chromium, context, screenshot_path

@@ -15,7 +15,8 @@ from models.clock import ManualClock
 from models.people import Person
 from models.reminders import Reminder
 from models.web_access import make_sign_in_code
-from models.wish_life import escalate_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_escalation import escalate_wish
 from models.wishes import Urgency, Wish, WishStatus
 from tests.browser import chromium, context, screenshot_path
 from tests.town import Town

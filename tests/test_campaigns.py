@@ -15,20 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.campaign_file import load_definition
-from models.campaigns import (
+from models.campaign_answers import answer, skip_unit, start_campaign
+from models.campaign_definitions import parse_definition, parse_question_line
+from models.campaign_results import (
     HIDDEN,
-    answer,
     answers_for_viewer,
     coverage,
     export_rows,
-    parse_definition,
-    parse_question_line,
     privacy_export_for,
-    questions_of,
-    skip_unit,
-    start_campaign,
-    units_of,
 )
+from models.campaign_units import questions_of, units_of
 from models.clock import ManualClock
 from models.directory import add_person, grant_role, link_identity
 from models.errors import InvalidInput, NotAllowed, NotFound

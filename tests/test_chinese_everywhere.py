@@ -27,7 +27,7 @@ from handlers.i18n import Translator
 from handlers.messages import Reply
 from handlers.reminders import fire
 from handlers.router import COMMANDS
-from models.campaigns import parse_question, parse_question_line
+from models.campaign_definitions import parse_question, parse_question_line
 from models.clock import ManualClock
 from models.community import Building, Community, Grid, Street
 from models.conversations import Conversation
@@ -38,7 +38,8 @@ from models.people import Person, Role
 from models.reminders import ReminderStatus
 from models.schedule import claim_due_reminders, plan_for_role
 from models.surveys import QuestionKind
-from models.wish_life import accept_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_taking import accept_wish
 from models.wishes import Wish, WishStatus
 from tests.chat import Chat, World
 from tests.town import Town

@@ -24,7 +24,7 @@ from models.outbox import queue_message
 from models.people import Person
 from models.points_ledger import adjust_points
 from models.schema import Base
-from models.wish_life import submit_wish
+from models.wish_asking import submit_wish
 from models.wishes import WishStatus
 from tests.conftest import START
 from tests.databases import fresh_database

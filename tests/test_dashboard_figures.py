@@ -20,7 +20,9 @@ from bot.web.charts import (
     points_chart,
     wishes_per_week_chart,
 )
-from models.campaigns import answer, parse_definition, questions_of, start_campaign
+from models.campaign_answers import answer, start_campaign
+from models.campaign_definitions import parse_definition
+from models.campaign_units import questions_of
 from models.clock import ManualClock
 from models.dashboard_figures import (
     BUCKET_KEYS,
@@ -40,13 +42,9 @@ from models.dashboard_figures import (
 from models.directory import add_person, grant_role
 from models.people import Person, Role
 from models.points_ledger import adjust_points
-from models.wish_life import (
-    accept_wish,
-    confirm_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish
 from tests.conftest import START
 from tests.town import Town

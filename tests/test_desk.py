@@ -32,7 +32,8 @@ from models.erasure import erase_person
 from models.errors import IllegalTransition, InvalidInput, NotAllowed
 from models.people import Person
 from models.reach import grants_of, reach_of
-from models.wish_life import accept_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_taking import accept_wish
 from models.wishes import Urgency, Wish
 from tests.chat import World
 from tests.town import Town

@@ -19,7 +19,10 @@ from models.availability import available_at, mask_of
 from models.clock import ManualClock
 from models.community import Community
 from models.directory import add_person, approve_member, grant_role, register_member
-from models.dispatch import (
+from models.dispatch import rank_for_wish
+from models.dispatch_members import rank_members
+from models.dispatch_resources import rank_resources
+from models.dispatch_rules import (
     Candidate,
     CandidateKind,
     DispatchRules,
@@ -27,9 +30,6 @@ from models.dispatch import (
     Nearness,
     Reason,
     best_of,
-    rank_for_wish,
-    rank_members,
-    rank_resources,
     reasons_of,
     score_of,
     set_dispatch_rules,
@@ -40,14 +40,9 @@ from models.people import MemberProfile, Person, Role
 from models.reach import community_reach
 from models.resources import ResourceWhere, add_resource
 from models.schedule import rules_for_building
-from models.wish_life import (
-    accept_wish,
-    confirm_wish,
-    release_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, release_wish, report_done
 from models.wishes import Wish
 from tests.chat import CONFIG, World
 from tests.town import Town
@@ -559,7 +554,7 @@ def test_a_resource_said_in_words_adds_up() -> None:
     """The days are said by the reader: a span of three or more in a row, else a list."""
     from handlers.flows.suggested import days_text, resource_line
     from handlers.i18n import translator
-    from models.dispatch import UTC
+    from models.dispatch_rules import UTC
 
     en, zh = translator("en", UTC), translator("zh_Hans", UTC)
     assert days_text(en, [1, 2, 3], "09:00-17:00") == "Tue–Thu 09:00-17:00"

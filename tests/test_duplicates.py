@@ -22,7 +22,9 @@ from models.errors import IllegalTransition, NotAllowed, NotFound
 from models.people import Person, Role
 from models.points import PointsEntry, PointsKind
 from models.reach import community_reach
-from models.wish_life import accept_wish, auto_confirm, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import auto_confirm
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish, WishStatus
 from tests.chat import CONFIG, World
 from tests.snapshot import snapshot

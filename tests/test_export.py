@@ -36,14 +36,9 @@ from models.service_lists import (
     service_list,
     supply_list,
 )
-from models.wish_life import (
-    accept_wish,
-    cancel_wish,
-    confirm_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import cancel_wish, confirm_wish
+from models.wish_taking import accept_wish, report_done
 from tests.conftest import START
 from tests.databases import fresh_database
 from tests.town import Town, build_town

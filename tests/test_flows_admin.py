@@ -134,7 +134,7 @@ async def test_the_assign_button_from_pending_and_busy_members_come_later(
     gw_north = await world.as_person(town.gw_north)
     walker = await world.as_person(town.walker)
     async with sessions.begin() as s:
-        from models.wish_life import assign_wish
+        from models.wish_taking import assign_wish
 
         await assign_wish(s, town.gw_north, busy.id, town.fixer)
 

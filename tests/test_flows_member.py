@@ -12,7 +12,7 @@ from handlers.flows.tasks import level_of
 from handlers.messages import Button, Reply
 from models.people import Person
 from models.points_ledger import balance
-from models.wish_life import submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishStatus
 from tests.chat import Chat, World
 from tests.snapshot import snapshot

@@ -16,7 +16,7 @@ from models.organisations import (
 )
 from models.people import Person
 from models.resources import Resource
-from models.wish_life import submit_wish
+from models.wish_asking import submit_wish
 from models.wishes import Wish, WishStatus
 from tests.chat import World
 from tests.snapshot import STORE, snapshot
@@ -167,7 +167,8 @@ async def test_stale_and_forged_team_buttons_change_nothing(
 async def test_the_office_sets_how_many_helpers_with_assign(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
-    from models.wish_life import accept_wish, verify_wish
+    from models.wish_asking import verify_wish
+    from models.wish_taking import accept_wish
 
     wish = await _wish(sessions, town, 1)
     async with sessions.begin() as s:

@@ -195,7 +195,7 @@ async def test_hours_are_asked_only_where_the_community_pays_for_them(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     from models.point_rules import set_point_rules
-    from models.wish_life import confirm_wish
+    from models.wish_closing import confirm_wish
     from models.wishes import WishStatus
     from tests.wishes import wish_in
 

@@ -26,25 +26,16 @@ from models.people import Person
 from models.points import PointsEntry
 from models.points_ledger import adjust_points
 from models.team_claims import TeamClaim, claim_for_team, name_for_team, unnamed_places
-from models.wish_life import (
+from models.wish_asking import mark_urgent, reject_wish, submit_wish, verify_wish
+from models.wish_closing import auto_confirm, cancel_wish, confirm_wish, dispute_wish
+from models.wish_escalation import auto_escalate, climb, escalate_wish, resolve_wish
+from models.wish_taking import (
     accept_wish,
     assign_wish,
-    auto_confirm,
-    auto_escalate,
     auto_release,
-    cancel_wish,
-    climb,
-    confirm_wish,
-    dispute_wish,
-    escalate_wish,
-    mark_urgent,
-    reject_wish,
     release_wish,
     report_done,
-    resolve_wish,
     still_on_it,
-    submit_wish,
-    verify_wish,
 )
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishEvent, WishStatus
 from tests.snapshot import snapshot

@@ -16,7 +16,7 @@ from bot.app import App
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.people import Person
-from models.wish_life import submit_wish
+from models.wish_asking import submit_wish
 from models.wishes import Wish, WishStatus
 from tests.telegram_bot import Person as TelegramPerson
 from tests.telegram_bot import TelegramBot, telegram_bot

@@ -17,23 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from models.clock import ManualClock
 from models.directory import add_person, grant_role, link_identity
+from models.disputes import escalate_dispute, log_dispute, settle_dispute
 from models.errors import Conflict, IllegalTransition, InvalidInput, NotAllowed
+from models.monthly_report import monthly_report
 from models.neighbourhood import Dispute, DisputeStatus, Visit, VisitPlan
+from models.notice_reads import mark_read, read_counts, send_notice, unread_people
 from models.notices import NoticeRead
-from models.notices_and_visits import (
-    escalate_dispute,
-    flag_visits,
-    log_dispute,
-    mark_read,
-    monthly_report,
-    read_counts,
-    record_visit,
-    send_notice,
-    settle_dispute,
-    unread_people,
-)
 from models.people import Person, Role
 from models.reminders import Reminder, ReminderStatus
+from models.visits import flag_visits, record_visit
 from models.wishes import WishStatus
 from tests.chat import CONFIG, World
 from tests.telegram_bot import telegram_bot

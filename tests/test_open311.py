@@ -22,15 +22,11 @@ from models.open311_requests import RequestFilter, visible_requests
 from models.people import Person
 from models.reminders import Reminder
 from models.web_access import make_api_client, revoke_api_client
-from models.wish_life import (
-    accept_wish,
-    confirm_wish,
-    events_of,
-    report_done,
-    submit_wish,
-    verify_wish,
-    wish_by_code,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_moves import wish_by_code
+from models.wish_record import events_of
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish, WishStatus
 from tests.town import Town
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import App
 from bot.runtime import Runtime
 from bot.web.server import init_app
-from models.wish_life import submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
 from tests.town import Town
 
 Client = TestClient[web.Request, web.Application]

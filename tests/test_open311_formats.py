@@ -28,7 +28,9 @@ from models.errors import NotAllowed
 from models.people import Person
 from models.reported_places import Point, ReportedPlace, set_building_point
 from models.web_access import make_api_client
-from models.wish_life import accept_wish, report_done, submit_wish, verify_wish, wish_by_code
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_moves import wish_by_code
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish
 from tests.georeport import from_xml, read
 from tests.town import Town

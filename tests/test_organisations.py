@@ -32,7 +32,9 @@ from models.people import MemberProfile, Person
 from models.reach import community_reach
 from models.resources import ResourceWhere, add_resource, resources_covering
 from models.team_claims import claim_for_team, name_for_team, organisation_points
-from models.wish_life import confirm_wish, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import report_done
 from models.wishes import Wish, WishStatus
 from tests.databases import fresh_database
 from tests.snapshot import STORE, snapshot

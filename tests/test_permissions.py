@@ -15,20 +15,10 @@ from models.directory import approve_member, grant_role
 from models.errors import NotAllowed
 from models.people import Person, Role
 from models.points_ledger import adjust_points
-from models.wish_life import (
-    accept_wish,
-    assign_wish,
-    cancel_wish,
-    confirm_wish,
-    dispute_wish,
-    escalate_wish,
-    reject_wish,
-    release_wish,
-    report_done,
-    resolve_wish,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import reject_wish, submit_wish, verify_wish
+from models.wish_closing import cancel_wish, confirm_wish, dispute_wish
+from models.wish_escalation import escalate_wish, resolve_wish
+from models.wish_taking import accept_wish, assign_wish, release_wish, report_done
 from models.wishes import WishStatus
 from tests.snapshot import snapshot
 from tests.town import Town

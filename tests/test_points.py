@@ -14,7 +14,8 @@ from models.people import Person
 from models.points import PointsEntry, PointsKind
 from models.points_ledger import add_points, adjust_points, balance, redeem_reward
 from models.rewards import Redemption, Reward
-from models.wish_life import accept_wish, auto_confirm, confirm_wish, report_done
+from models.wish_closing import auto_confirm, confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import WishStatus
 from tests.snapshot import snapshot
 from tests.town import Town

@@ -38,13 +38,9 @@ from models.retention import forget_old_wishes, plan_retention
 from models.schema import Base
 from models.service_lists import demand_list, service_list
 from models.web_access import keep_photo, make_sign_in_code
-from models.wish_life import (
-    accept_wish,
-    confirm_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish, WishStatus
 from tests.chat import CONFIG, World
 from tests.databases import fresh_database

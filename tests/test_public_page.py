@@ -27,7 +27,9 @@ from models.noticeboard import community_board, month_span, most_active
 from models.organisations import organisation_for_text
 from models.people import MemberProfile, Person
 from models.standings import choose_ranking
-from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish
 from tests.conftest import START
 from tests.town import Town

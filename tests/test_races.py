@@ -17,7 +17,8 @@ from models.people import Person
 from models.points import PointsEntry
 from models.points_ledger import adjust_points, redeem_reward
 from models.rewards import Reward
-from models.wish_life import accept_wish, auto_confirm, confirm_wish
+from models.wish_closing import auto_confirm, confirm_wish
+from models.wish_taking import accept_wish
 from models.wishes import AssignmentStatus, Wish, WishAssignment, WishEvent, WishStatus
 from tests.databases import on_postgres
 from tests.town import Town

@@ -11,7 +11,8 @@ from bot.app import App
 from models.clock import ManualClock
 from models.directory import link_identity
 from models.people import Person
-from models.wish_life import cancel_wish, confirm_wish, report_done
+from models.wish_closing import cancel_wish, confirm_wish
+from models.wish_taking import report_done
 from models.wishes import WishStatus
 from tests.chat import World
 from tests.snapshot import STORE, snapshot

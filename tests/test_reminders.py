@@ -17,7 +17,9 @@ from models.community import Community
 from models.directory import link_identity
 from models.people import Person
 from models.reminders import Reminder, ReminderStatus
-from models.wish_life import accept_wish, cancel_wish, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import cancel_wish
+from models.wish_taking import accept_wish
 from models.wishes import Urgency, Wish, WishEvent, WishStatus
 from tests.telegram_bot import Person as TelegramPerson
 from tests.telegram_bot import TelegramBot, telegram_bot

@@ -20,7 +20,9 @@ from models.points_ledger import REWARD_EXPIRY, add_points, adjust_points, redee
 from models.redemptions import expire_redemption, hand_over
 from models.reminders import Reminder
 from models.rewards import Partner, Redemption, RedemptionStatus, Reward
-from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import WishStatus
 from tests.snapshot import snapshot
 from tests.town import Town

@@ -21,7 +21,9 @@ from models.directory import add_building, add_person, grant_role
 from models.people import Person, Role
 from models.reach import place_of_building, reach
 from models.web_access import make_api_client
-from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish
 from tests.chat import World
 from tests.town import Town

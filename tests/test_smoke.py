@@ -1,6 +1,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.wish_life import accept_wish, confirm_wish, report_done, submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import confirm_wish
+from models.wish_taking import accept_wish, report_done
 from tests.town import Town
 
 

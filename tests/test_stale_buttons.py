@@ -17,7 +17,7 @@ from handlers.messages import Button, Outgoing, Reply
 from models.clock import ManualClock
 from models.directory import grant_role, link_identity
 from models.people import Person, Role
-from models.wish_life import auto_confirm
+from models.wish_closing import auto_confirm
 from models.wishes import Wish, WishStatus
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import Person as OnTelegram

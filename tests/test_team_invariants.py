@@ -14,17 +14,10 @@ from models.errors import StoreError
 from models.organisations import Organisation
 from models.points import PointsEntry, PointsKind
 from models.team_claims import TeamClaim, claim_for_team, name_for_team, organisation_points
-from models.wish_life import (
-    accept_wish,
-    auto_release,
-    cancel_wish,
-    confirm_wish,
-    escalate_wish,
-    release_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import submit_wish, verify_wish
+from models.wish_closing import cancel_wish, confirm_wish
+from models.wish_escalation import escalate_wish
+from models.wish_taking import accept_wish, auto_release, release_wish, report_done
 from models.wishes import AssignmentStatus, WishAssignment
 from tests.snapshot import snapshot
 from tests.test_invariants import SCHOOL, _school, check_invariants

@@ -16,7 +16,7 @@ from models.clock import ManualClock
 from models.people import Person
 from models.points import PointsEntry
 from models.rewards import Redemption, Reward
-from models.wish_life import confirm_wish
+from models.wish_closing import confirm_wish
 from models.wishes import WishStatus
 from tests.telegram_bot import telegram_bot
 from tests.test_telegram_life import _on_telegram, _url

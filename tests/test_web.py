@@ -22,7 +22,7 @@ from models.directory import link_identity
 from models.invites import setup_code
 from models.people import Identity, MemberProfile, Person
 from models.web_access import SignInCode, WebFile, WebSession, make_sign_in_code
-from models.wish_life import submit_wish, verify_wish
+from models.wish_asking import submit_wish, verify_wish
 from models.wishes import Wish, WishStatus
 from tests.snapshot import STORE, snapshot
 from tests.telegram_bot import telegram_bot

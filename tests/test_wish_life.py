@@ -15,28 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models.duplicates import merge_wishes
 from models.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, StoreError
 from models.people import Person
-from models.wish_life import (
-    TRANSITIONS,
+from models.wish_asking import mark_urgent, reject_wish, submit_wish, verify_wish
+from models.wish_closing import auto_confirm, cancel_wish, confirm_wish, dispute_wish
+from models.wish_escalation import auto_escalate, climb, escalate_wish, resolve_wish
+from models.wish_moves import TRANSITIONS, wish_by_code
+from models.wish_record import events_of
+from models.wish_taking import (
     accept_wish,
     assign_wish,
-    auto_confirm,
-    auto_escalate,
     auto_release,
-    cancel_wish,
-    climb,
-    confirm_wish,
-    dispute_wish,
-    escalate_wish,
-    events_of,
-    mark_urgent,
-    reject_wish,
     release_wish,
     report_done,
-    resolve_wish,
     still_on_it,
-    submit_wish,
-    verify_wish,
-    wish_by_code,
 )
 from models.wishes import AssignmentStatus, WishAssignment, WishEvent, WishStatus
 from tests.snapshot import snapshot

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.wish_life import (
-    accept_wish,
-    cancel_wish,
-    confirm_wish,
-    escalate_wish,
-    reject_wish,
-    report_done,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import reject_wish, submit_wish, verify_wish
+from models.wish_closing import cancel_wish, confirm_wish
+from models.wish_escalation import escalate_wish
+from models.wish_taking import accept_wish, report_done
 from models.wishes import Wish, WishStatus
 from tests.town import Town
 
