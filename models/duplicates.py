@@ -6,6 +6,7 @@ Similar text is measured on character n-grams, so Chinese needs no word splitter
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -42,9 +43,12 @@ COMMON_PHRASES = ("请尽快", "尽快", "麻烦", "帮忙", "谢谢", "一下")
 HAN = "\u3400-\u9fff\uf900-\ufaff"
 
 
+@functools.lru_cache(maxsize=4096)
 def grams(text: str) -> frozenset[str]:
     """What a text is made of, for comparing: character bigrams of its Chinese (no word
-    splitter needed) and trigrams of its other words, without what every wish says."""
+    splitter needed) and trigrams of its other words, without what every wish says.
+    Remembered per process: each new wish is compared with every earlier one of its
+    building, and a head's reminder asks again."""
     cleaned = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold())
     for phrase in COMMON_PHRASES:
         cleaned = cleaned.replace(phrase, " ")
