@@ -202,6 +202,8 @@ class Runtime:
         self._held_until: dict[str, dt.datetime] = {}
         # When each chat last got a message: a 429 within CHAT_WINDOW of it is that chat's.
         self._last_sent: dict[tuple[str, str], dt.datetime] = {}
+        # The chats whose last message was a broadcast copy (not part of a conversation).
+        self._last_was_broadcast: set[tuple[str, str]] = set()
         self._unreachable: dict[str, Outage] = {}
         # Each sweep's database trouble, logged once per outage.
         self._sweep_outages: dict[str, Outage] = {}
@@ -641,7 +643,7 @@ class Runtime:
 
             return waits
         outage.ended()
-        self._sent_to(platform, claimed.chat)
+        self._sent_to(platform, claimed.chat, claimed.broadcast)
 
         async def sent(session: AsyncSession) -> None:
             if not await mark_sent(session, row_id, claim):
@@ -668,15 +670,21 @@ class Runtime:
             return
 
     def _paced(self, platform: str, claimed: Claimed) -> Write | None:
-        """A broadcast row for a chat that had a message within the second (its answer just
-        went) waits for the second to pass, first in its chat's line, instead of going to be
-        refused: no 429 for it, and no round trip. Answers are never paced (Telegram lets a
-        conversation's few messages through at once)."""
+        """Telegram's one message a second per chat, kept where a broadcast is involved: a
+        broadcast row for a chat that had a message within the second (its answer just went),
+        and an answer right after the chat's broadcast copy, wait for exactly the rest of the
+        second, first in the chat's line, instead of going to be refused (a 429 whose
+        retry_after is rounded up to a whole second, after a round trip). Answers after
+        answers are never paced: Telegram lets a conversation's few messages through at once.
+        """
         adapter = self.adapters.get(platform)
         interval = adapter.chat_interval if adapter is not None else CHAT_WINDOW
-        last = self._last_sent.get((platform, claimed.chat))
+        key = (platform, claimed.chat)
+        last = self._last_sent.get(key)
         moment = self.app.clock.now()
-        if not claimed.broadcast or last is None or moment - last >= interval:
+        if last is None or moment - last >= interval:
+            return None
+        if not claimed.broadcast and key not in self._last_was_broadcast:
             return None
         until = last + interval
         wait = (until - moment).total_seconds()
@@ -688,12 +696,19 @@ class Runtime:
 
         return later
 
-    def _sent_to(self, platform: str, chat: str) -> None:
-        """When this chat last got a message, to tell its own limit from the bot's."""
+    def _sent_to(self, platform: str, chat: str, broadcast: bool) -> None:
+        """When this chat last got a message, and whether a broadcast copy: to pace the
+        chat's next message, and to tell its own limit from the bot's."""
         moment = self.app.clock.now()
         if len(self._last_sent) > 10_000:
             self._last_sent = {k: v for k, v in self._last_sent.items() if moment - v < CHAT_WINDOW}
-        self._last_sent[(platform, chat)] = moment
+            self._last_was_broadcast &= self._last_sent.keys()
+        key = (platform, chat)
+        self._last_sent[key] = moment
+        if broadcast:
+            self._last_was_broadcast.add(key)
+        else:
+            self._last_was_broadcast.discard(key)
 
     def _hold(self, platform: str, until: dt.datetime, seconds: float) -> None:
         """No send to the platform before ``until``; wake the sweep then (nothing else will)."""

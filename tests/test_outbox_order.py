@@ -99,3 +99,33 @@ async def test_a_newer_answer_does_not_overtake_messages_held_by_a_429(
         assert HELP in texts[5], f"the newer answer overtook the held list: {texts}"
         assert any(c.status == 429 for c in bot.server.calls)
         assert bot.server.violations == []
+
+
+async def test_an_answer_right_after_a_broadcast_copy_waits_out_the_second_unrefused(
+    app: App, sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    """Bob's copy of the broadcast went at t = 0; his /help at t = 0.4 is answered when his
+    chat's second is over (t = 1), without a 429 first (whose retry_after, a whole second,
+    would have held it to t = 1.4)."""
+    async with sessions.begin() as s:
+        await link_identity(s, town.admin, "telegram", "9200")
+        await link_identity(s, town.bob, "telegram", "9202")
+    async with telegram_bot(_url(app), clock) as bot:
+        _per_chat_limit(bot, clock)
+        bot.user(9200, "Admin")
+        bob = bot.user(9202, "Bob")
+        async with sessions.begin() as s:
+            admin = await s.get(Person, town.admin.id)
+            assert admin is not None
+            await start_broadcast(s, admin, "community", None, "Water is off tomorrow.")
+        await bot.step()
+        assert [m.text for m in bob.inbox()] == [NEWS]
+        clock.advance(dt.timedelta(milliseconds=400))
+        await bob.send("/help")
+        assert [m.text for m in bob.inbox()] == [NEWS]  # not yet: his chat's second runs
+        clock.advance(dt.timedelta(milliseconds=600))
+        await bot.step()
+        texts = [m.text or "" for m in bob.inbox()]
+        assert len(texts) == 2 and HELP in texts[1], texts
+        assert [c for c in bot.server.calls if c.status == 429] == []
+        assert bot.server.violations == []
