@@ -47,6 +47,13 @@ async def _left_open(
         conversation.data = data
 
 
+async def _head_left_at(world: World, town: Town, step: str, data: dict[str, Any]) -> Chat:
+    """N1's building head, midway through a neighbourhood conversation."""
+    head = await world.as_person(town.head_n1)
+    await _left_open(world.sessions, head, "neighbourhood", step, data)
+    return head
+
+
 async def test_a_half_done_grant_goes_on(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
@@ -164,10 +171,9 @@ async def test_a_half_done_notice_goes_on(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
     world = World(sessions)
-    head = await world.as_person(town.head_n1)
     alice = await world.as_person(town.alice)
     data = {"buildings": [town.n1.id], "text": "Water is off on Monday", "_back": ["notice_text"]}
-    await _left_open(sessions, head, "neighbourhood", "notice_confirm", data)
+    head = await _head_left_at(world, town, "notice_confirm", data)
     await head.deliver(button=f"c:{TOKEN}:send")
     assert head.last.text.startswith("Sent to")
     assert "Water is off on Monday" in alice.last.text
@@ -176,15 +182,13 @@ async def test_a_half_done_notice_goes_on(
 async def test_a_half_done_dispute_goes_on(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
-    world = World(sessions)
-    head = await world.as_person(town.head_n1)
     data = {
         "building_id": town.n1.id,
         "parties": "3-201 and 3-301",
         "what": "Water dripping from the balcony",
         "_back": ["dispute_parties", "dispute_what"],
     }
-    await _left_open(sessions, head, "neighbourhood", "dispute_outcome", data)
+    head = await _head_left_at(World(sessions), town, "dispute_outcome", data)
     await head.deliver(button=f"c:{TOKEN}:unsettled")
     assert "is logged" in head.last.text
     async with sessions() as s:
@@ -195,15 +199,13 @@ async def test_a_half_done_dispute_goes_on(
 async def test_a_half_done_visit_plan_goes_on(
     sessions: async_sessionmaker[AsyncSession], town: Town
 ) -> None:
-    world = World(sessions)
-    head = await world.as_person(town.head_n1)
     data = {
         "building_id": town.n1.id,
         "unit": "501",
         "reason": "Lives alone, 86",
         "_back": ["visits", "visit_unit", "visit_reason"],
     }
-    await _left_open(sessions, head, "neighbourhood", "visit_every", data)
+    head = await _head_left_at(World(sessions), town, "visit_every", data)
     await head.deliver(button=f"c:{TOKEN}:14")
     assert "501 is flagged" in head.last.text
     async with sessions() as s:
