@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.flows.tasks import level_of
+from handlers.flows.points import level_of
 from handlers.messages import Button, Reply
 from models.people import Person
 from models.points_ledger import balance

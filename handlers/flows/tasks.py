@@ -1,81 +1,43 @@
-"""Members: /tasks (their own tasks, then open wishes that fit), accept, give back, report done.
+"""Members: /tasks (their own tasks, then open wishes that fit), More », 🙋 I'll do it.
 
-/points shows the balance, the level and the rank in the community; see tasks.md for the steps.
+Who may take wishes, the task buttons, still on it; the `tasks` conversation (see tasks.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from handlers.flows.common import button_number, status_name, text_input, wish_summary
-from handlers.flows.news import (
-    ButtonsFor,
-    heads_of,
-    helpers_of,
-    requester_side,
-    tell,
-    wish_photo,
-    with_co_requesters,
-)
+from handlers.flows.common import button_number, status_name, wish_summary
+from handlers.flows.news import heads_of, requester_side, tell, wish_photo
 from handlers.flows.relay import relay_button
-from handlers.flows.standing import level_lines, place_lines, points_buttons, rules_of
 from handlers.flows.suggested import why_it_fits
-from handlers.flows.verification import offer_to_members
-from handlers.i18n import Markup, Translator
-from handlers.messages import Button, Reply
+from handlers.i18n import Translator
+from handlers.messages import Button
 from handlers.router import action, command
-from handlers.turn import Flow, Step, Turn, action_button, register_flow
-from models.cards import CONFIRM, wish_card
+from handlers.turn import Flow, Turn, action_button, register_flow
 from models.community import Building
 from models.dispatch import reasons_for_member
 from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
-from models.point_awards import rules_of_wish
-from models.points import PointsEntry, PointsKind
-from models.points_ledger import latest_entries, rank_among_members
 from models.privacy import phone_for_helpers
-from models.wish_life import (
-    MAX_HOURS,
-    MAX_NOTE,
-    accept_wish,
-    get_wish,
-    release_wish,
-    report_done,
-    still_on_it,
-)
+from models.wish_life import accept_wish, get_wish, still_on_it
 from models.wishes import Wish, WishStatus
-
-RELEASE = "release"
-NOTE = "note"
-PHOTO = "photo"
-HOURS = "hours"  # asked only where the community pays points per hour
 
 S = WishStatus
 PAGE_SIZE = 5
-LEDGER_SHOWN = 5
 # Pages past 9999 were never reached by pressing "More".
 MAX_PAGE_DIGITS = 4
 
-# Levels by balance, lowest first: (points needed, name).
-LEVELS = (
-    (0, N_("Seedling 🌱")),
-    (30, N_("Sprout 🌿")),
-    (100, N_("Tree 🌳")),
-    (300, N_("Forest 🌲")),
-)
-
-KIND_NAMES = {
-    PointsKind.AWARD: N_("award"),
-    PointsKind.ADJUSTMENT: N_("correction by the office"),
-    PointsKind.REDEMPTION: N_("reward"),
-}
+# The members' one conversation: its name and step names are stored in open chats, so it stays
+# one flow; each room adds the steps it asks (give_back.py, report_done.py).
+FLOW = register_flow(Flow("tasks", {}))
 
 
 # --- who may ----------------------------------------------------------------------------------
 
 
-def _me(turn: Turn) -> Person:
+def acting_member(turn: Turn) -> Person:
     """The member pressing or typing; a button from anyone else is refused."""
     if turn.person is None or not turn.has(Role.MEMBER):
         raise NotAllowed(N_("Only members of this community can take wishes."))
@@ -83,7 +45,7 @@ def _me(turn: Turn) -> Person:
 
 
 async def _approved(turn: Turn) -> bool:
-    profile = await turn.session.get(MemberProfile, _me(turn).id)
+    profile = await turn.session.get(MemberProfile, acting_member(turn).id)
     return profile is not None and profile.approved
 
 
@@ -97,10 +59,10 @@ def _not_approved(turn: Turn) -> None:
 
 
 async def _holds(turn: Turn, wish: Wish) -> bool:
-    return await holds_place(turn.session, wish.id, _me(turn).id)
+    return await holds_place(turn.session, wish.id, acting_member(turn).id)
 
 
-async def _held_wish(turn: Turn, args: Sequence[str]) -> Wish:
+async def held_wish(turn: Turn, args: Sequence[str]) -> Wish:
     """The wish of the button, if the presser holds a place on it; refused otherwise."""
     wish = await get_wish(turn.session, button_number(args))
     if not await _holds(turn, wish):
@@ -123,7 +85,7 @@ async def tasks(turn: Turn) -> None:
 @action("tasks_page")
 async def tasks_page(turn: Turn, args: list[str]) -> None:
     """The "More »" button: the next page of open wishes."""
-    _me(turn)
+    acting_member(turn)
     if not await _approved(turn):
         _not_approved(turn)
         return
@@ -147,7 +109,7 @@ def task_buttons(t: Translator, wish: Wish) -> tuple[Button, ...]:
 
 
 async def _my_tasks(turn: Turn) -> None:
-    me = _me(turn)
+    me = acting_member(turn)
     mine = await tasks_of(turn.session, me.id)
     t = turn.t
     for i, wish in enumerate(mine):
@@ -161,7 +123,9 @@ async def _my_tasks(turn: Turn) -> None:
 
 async def _open_wishes(turn: Turn, page: int) -> tuple[list[Wish], int]:
     """One page of the open wishes the member may take, fitting first, then nearest, oldest."""
-    return await open_wishes_page(turn.session, _me(turn), turn.reach(Role.MEMBER), page, PAGE_SIZE)
+    return await open_wishes_page(
+        turn.session, acting_member(turn), turn.reach(Role.MEMBER), page, PAGE_SIZE
+    )
 
 
 async def _open_page(turn: Turn, page: int) -> None:
@@ -179,7 +143,7 @@ async def _open_page(turn: Turn, page: int) -> None:
             turn.say(t("That was all: no more open wishes."))
         return
     first = page * PAGE_SIZE + 1
-    why = await reasons_for_member(turn.session, _me(turn), found, turn.config.timezone)
+    why = await reasons_for_member(turn.session, acting_member(turn), found, turn.config.timezone)
     for i, wish in enumerate(found):
         head = ""
         if i == 0 and page == 0:
@@ -224,7 +188,7 @@ async def _details(turn: Turn, wish: Wish) -> str:
 
 @action("accept")
 async def accept(turn: Turn, args: list[str]) -> None:
-    me = _me(turn)
+    me = acting_member(turn)
     t = turn.t
     wish = await get_wish(turn.session, button_number(args))
     if await _holds(turn, wish):
@@ -302,295 +266,6 @@ async def accept(turn: Turn, args: list[str]) -> None:
     )
     heads = [h for h in await heads_of(turn, wish.building_id) if h not in side]
     await tell(turn, heads, wish, N_("{helper} took wish {code} in your building."), helper=me.name)
-
-
-# --- give it back -------------------------------------------------------------------------------
-
-
-@action("release")
-async def release(turn: Turn, args: list[str]) -> None:
-    wish = await _held_wish(turn, args)
-    if wish.status not in (S.OPEN, S.ACCEPTED):
-        t = turn.t
-        turn.say(
-            t(
-                "Wish {code} is {status}: it cannot be given back now.",
-                code=wish.code,
-                status=status_name(t, wish.status.value),
-            )
-        )
-        return
-    await turn.start(FLOW, RELEASE, wish_id=wish.id, code=wish.code)
-
-
-async def ask_release(turn: Turn) -> None:
-    t = turn.t
-    turn.say(
-        t(
-            "Give wish {code} back? It will be open for other helpers again.",
-            code=turn.data["code"],
-        ),
-        [
-            (
-                turn.option(t.raw("Yes, give it back"), "yes"),
-                turn.option(t.raw("No, I'll keep it"), "no"),
-            ),
-            turn.nav(back=False),
-        ],
-    )
-
-
-async def answer_release(turn: Turn) -> None:
-    me = _me(turn)
-    t = turn.t
-    if turn.value == "no":
-        code = turn.data["code"]
-        turn.end()
-        turn.say(t("Good: wish {code} stays with you.", code=code))
-        return
-    if turn.value != "yes":
-        turn.say(t("Please choose with the buttons."))
-        return
-    wish = await release_wish(turn.session, me, turn.data["wish_id"])
-    turn.end()
-    turn.say(
-        t(
-            "Thank you for saying so in time. Wish {code} is open for other helpers again.",
-            code=wish.code,
-        )
-    )
-    await tell(
-        turn,
-        requester_side(wish),
-        wish,
-        N_("{helper} cannot do your wish {code} after all. We are looking for another helper."),
-        helper=me.name,
-    )
-    await offer_to_members(turn, wish)
-
-
-# --- report done --------------------------------------------------------------------------------
-
-
-@action("done")
-async def done(turn: Turn, args: list[str]) -> None:
-    wish = await _held_wish(turn, args)
-    if wish.status != S.ACCEPTED:
-        t = turn.t
-        turn.say(
-            t(
-                "Wish {code} is {status}: it cannot be reported done now.",
-                code=wish.code,
-                status=status_name(t, wish.status.value),
-            )
-        )
-        return
-    await turn.start(FLOW, NOTE, wish_id=wish.id, code=wish.code)
-
-
-async def ask_note(turn: Turn) -> None:
-    t = turn.t
-    turn.say(
-        t(
-            "Well done! A short note about wish {code} for the neighbour? Type it, or skip.",
-            code=turn.data["code"],
-        ),
-        [(turn.option(t.raw("Skip"), "skip"),), turn.nav(back=False)],
-    )
-
-
-async def answer_note(turn: Turn) -> None:
-    if turn.value == "skip":
-        turn.remember(note=None)
-    else:
-        note = text_input(turn, limit=MAX_NOTE, what=N_("a note"))
-        if note is None:
-            return
-        turn.remember(note=note)
-    wish = await get_wish(turn.session, turn.data["wish_id"])
-    await turn.goto(HOURS if (await rules_of_wish(turn.session, wish)).per_hour else PHOTO)
-
-
-async def ask_hours(turn: Turn) -> None:
-    t = turn.t
-    turn.say(
-        t("How many hours did it take? Type a number like 2 or 1.5, or skip."),
-        [(turn.option(t.raw("Skip"), "skip"),), turn.nav()],
-    )
-
-
-async def answer_hours(turn: Turn) -> None:
-    if turn.value == "skip":
-        turn.remember(hours=None)
-    else:
-        try:
-            hours = float((turn.incoming.text or "").strip().replace(",", "."))
-        except ValueError:
-            hours = -1.0
-        if not 0 < hours <= MAX_HOURS:
-            turn.say(turn.t("Please type the hours as a number like 2 or 1.5, or press Skip."))
-            return
-        turn.remember(hours=hours)
-    await turn.goto(PHOTO)
-
-
-async def ask_photo(turn: Turn) -> None:
-    t = turn.t
-    turn.say(
-        t("A photo of the result? Send one, or skip."),
-        [(turn.option(t.raw("Skip"), "skip"),), turn.nav()],
-    )
-
-
-async def answer_photo(turn: Turn) -> None:
-    if turn.incoming.photo:
-        await _report(turn, turn.incoming.photo[:200])
-    elif turn.value == "skip":
-        await _report(turn, None)
-    else:
-        turn.say(turn.t("Please send a photo, or press Skip."))
-
-
-def _confirm_buttons(wish: Wish) -> ButtonsFor:
-    return lambda t: [
-        [
-            action_button(t.raw("⭐ It's done"), "confirm", wish.id),
-            action_button(t.raw("Not done yet"), "dispute", wish.id),
-        ]
-    ]
-
-
-async def _report(turn: Turn, photo: str | None) -> None:
-    me = _me(turn)
-    note: str | None = turn.data.get("note")
-    hours = turn.data.get("hours")
-    wish = await report_done(
-        turn.session, me, turn.data["wish_id"], note, photo, float(hours) if hours else None
-    )
-    turn.end()
-    turn.say(
-        turn.t(
-            "Thank you! Wish {code} is reported done. Your points arrive when it is confirmed; "
-            "/points shows them.",
-            code=wish.code,
-        )
-    )
-    side = requester_side(wish)
-    if photo:
-        await _tell_photo(turn, side, wish, photo, me.name)
-    if note:
-        message = N_(
-            "{helper} says your wish {code} is done: “{note}”. "
-            "Please confirm it, or say what is still missing."
-        )
-    else:
-        message = N_(
-            "{helper} says your wish {code} is done. Please confirm it, or say what is still missing."
-        )
-    await tell(
-        turn,
-        side,
-        wish,
-        message,
-        _confirm_buttons(wish),
-        card=wish_card(wish.id, CONFIRM),
-        helper=me.name,
-        note=note or "",
-    )
-    others = [h for h in await helpers_of(turn, wish) if h not in side]
-    await tell(turn, others, wish, N_("{helper} reported wish {code} done."), helper=me.name)
-
-
-async def _tell_photo(
-    turn: Turn, people: Iterable[int], wish: Wish, photo: str, helper: str
-) -> None:
-    """The photo on its own, before the message with the buttons (captions are short)."""
-    actor = turn.person.id if turn.person else None
-    for person_id in await with_co_requesters(turn, wish, people):
-        if person_id == actor:
-            continue
-
-        def build(t: Translator) -> Reply:
-            return Reply(
-                t("The photo {helper} sent for wish {code}", helper=helper, code=wish.code),
-                photo=photo,
-            )
-
-        await turn.tell(person_id, build)
-
-
-# --- /points ------------------------------------------------------------------------------------
-
-
-def level_of(balance: int) -> tuple[str, tuple[int, str] | None]:
-    """The level reached (a msgid) and the next one (points needed, msgid), if any."""
-    reached = LEVELS[0][1]
-    for needed, name in LEVELS:
-        if balance >= needed:
-            reached = name
-        else:
-            return reached, (needed, name)
-    return reached, None
-
-
-async def _rank(turn: Turn, community_id: int, balance: int) -> tuple[int, int]:
-    """(place, of how many) among the approved members of the community, by balance."""
-    return await rank_among_members(turn.session, community_id, balance)
-
-
-@command("points", N_("your points, level and rank"), Role.MEMBER)
-async def points(turn: Turn) -> None:
-    me = _me(turn)
-    t = turn.t
-    balance = me.points_balance
-    lines = [t.plural("You have {n} point.", "You have {n} points.", balance)]
-    lines += level_lines(t, await rules_of(turn), balance)
-    lines += await place_lines(turn, me)
-    from handlers.flows.commitments import points_line
-
-    lines.append(await points_line(turn))
-
-    entries = await latest_entries(turn.session, me.id, LEDGER_SHOWN)
-    if entries:
-        lines.append("")
-        lines.append(t("Latest changes:"))
-        for entry, code in entries:
-            sign = "+" if entry.amount > 0 else "−"
-            lines.append(
-                t(
-                    "{when} · {amount} · {what}",
-                    when=t.when(entry.at),
-                    amount=sign + t.number(abs(entry.amount)),
-                    what=code or _entry_note(t, entry),
-                )
-            )
-    else:
-        lines.append("")
-        lines.append(t("No points yet: they come when a wish you helped with is confirmed."))
-    turn.say("\n".join(lines), await points_buttons(turn, me))
-
-
-def _entry_note(t: Translator, entry: PointsEntry) -> str:
-    """What a row without a wish was: a correction (with its reason) or a reward."""
-    kind = t.raw(KIND_NAMES.get(entry.kind, entry.kind.value))
-    if entry.kind == PointsKind.REDEMPTION and entry.amount > 0:
-        kind = t.raw(N_("reward not collected: points back"))
-    if not entry.note:
-        return kind
-    return Markup(t("{kind}: {note}", kind=kind, note=entry.note))
-
-
-FLOW = register_flow(
-    Flow(
-        "tasks",
-        {
-            RELEASE: Step(ask_release, answer_release),
-            NOTE: Step(ask_note, answer_note),
-            PHOTO: Step(ask_photo, answer_photo),
-            HOURS: Step(ask_hours, answer_hours),
-        },
-    )
-)
 
 
 @action("still_on")
