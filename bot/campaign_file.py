@@ -24,7 +24,7 @@ META = ("title", "buildings", "deadline")
 
 
 def load_definition(path: Path | str) -> dict[str, Any]:
-    """The raw definition (check it with models.campaigns.parse_definition)."""
+    """The raw definition (check it with models.campaign_definitions.parse_definition)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):

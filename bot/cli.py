@@ -208,7 +208,9 @@ async def _campaign(app: App, args: argparse.Namespace) -> None:
     from sqlalchemy import select
 
     from bot.campaign_file import load_definition
-    from models.campaigns import coverage, parse_definition, start_campaign
+    from models.campaign_answers import start_campaign
+    from models.campaign_definitions import parse_definition
+    from models.campaign_results import coverage
     from models.community import Community
     from models.people import Person, Role, RoleGrant
 

@@ -27,18 +27,10 @@ from models.directory import (
 )
 from models.people import Identity, Person, Role
 from models.web_access import WEB, SiteSecret
-from models.wish_life import (
-    accept_wish,
-    assign_wish,
-    cancel_wish,
-    confirm_wish,
-    escalate_wish,
-    reject_wish,
-    report_done,
-    resolve_wish,
-    submit_wish,
-    verify_wish,
-)
+from models.wish_asking import reject_wish, submit_wish, verify_wish
+from models.wish_closing import cancel_wish, confirm_wish
+from models.wish_escalation import escalate_wish, resolve_wish
+from models.wish_taking import accept_wish, assign_wish, report_done
 from models.wishes import Urgency, Wish, WishStatus
 
 STREET = "Riverside Street 滨河街道"

@@ -268,7 +268,7 @@ async def coverage_by_building(
 ) -> list[CampaignCoverage]:
     """Per running campaign of these communities (newest first), each building's coverage.
 
-    The numbers are those of /coverage (models.campaigns.coverage): households are the units
+    The numbers are those of /coverage (models.campaign_results.coverage): households are the units
     fixed when the campaign started, answered are the units with every question answered.
     """
     result = []

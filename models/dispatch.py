@@ -11,54 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.availability import available_at
 from models.community import Building
-from models.dispatch_members import BUSY, WEIGHTS, rank_members
-from models.dispatch_resources import rank_resources, resource_fits, resource_reasons
+from models.dispatch_members import rank_members
+from models.dispatch_resources import rank_resources
 from models.dispatch_rules import (
-    RULES_KEY,
     UTC,
     Candidate,
-    CandidateKind,
-    DispatchRules,
-    Facts,
-    Nearness,
     Reason,
     best_of,
-    rating_points,
-    reasons_of,
     rules_for_community,
-    score_of,
-    set_dispatch_rules,
 )
 from models.errors import N_, NotFound
 from models.people import MemberProfile, Person
 from models.reach import Reach, place_of_building
 from models.wishes import Wish
-
-__all__ = [
-    "BUSY",
-    "RULES_KEY",
-    "UTC",
-    "WEIGHTS",
-    "Candidate",
-    "CandidateKind",
-    "DispatchRules",
-    "Facts",
-    "Nearness",
-    "Reason",
-    "best_of",
-    "rank_for_wish",
-    "rank_members",
-    "rank_resources",
-    "rank_supply",
-    "rating_points",
-    "reasons_for_member",
-    "reasons_of",
-    "resource_fits",
-    "resource_reasons",
-    "rules_for_community",
-    "score_of",
-    "set_dispatch_rules",
-]
 
 
 async def rank_supply(

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.campaigns import answers_of_unit, parse_definition, start_campaign, units_of
+from models.campaign_answers import start_campaign
+from models.campaign_definitions import parse_definition
+from models.campaign_units import answers_of_unit, units_of
 from models.conversations import Conversation
 from models.neighbourhood import Dispute, DisputeStatus, VisitPlan
 from models.people import Role, RoleGrant

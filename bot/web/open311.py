@@ -44,7 +44,7 @@ from models.open311_requests import (
 from models.reported_places import checked_media_url, checked_point, keep_reported_place
 from models.text import kept_text
 from models.web_access import web_photo
-from models.wish_life import MAX_LONG_DESCRIPTION, submit_wish
+from models.wish_asking import MAX_LONG_DESCRIPTION, submit_wish
 from models.wishes import Category, WishStatus
 
 routes = web.RouteTableDef()

@@ -14,7 +14,7 @@ from bot.web.open311_wire import Refusal, parameter
 from models.errors import N_
 from models.open311_requests import resident_in_care
 from models.people import Person
-from models.wish_life import MAX_REQUIRED
+from models.wish_asking import MAX_REQUIRED
 
 REQUIRED_COUNT = "required_count"
 

@@ -20,7 +20,7 @@ from models.open311_requests import MAX_REQUESTS, key_owner
 from models.people import Person
 from models.reported_places import MAX_ADDRESS
 from models.text import kept_text
-from models.wish_life import MAX_LONG_DESCRIPTION
+from models.wish_asking import MAX_LONG_DESCRIPTION
 
 ROOT = "/open311"
 BASE = ROOT + "/v2"

@@ -30,7 +30,8 @@ from models.desk import (
     set_required,
     set_urgency,
 )
-from models.dispatch import CandidateKind, rank_for_wish
+from models.dispatch import rank_for_wish
+from models.dispatch_rules import CandidateKind
 from models.duplicates import same_as_for_page
 from models.errors import N_, InvalidInput
 from models.office_scope import OfficeScope, WishPage, wish_for_office
@@ -41,7 +42,8 @@ from models.reach import grants_of
 from models.reported_places import reported_place
 from models.text import MAX_ID
 from models.web_access import chat_lines
-from models.wish_life import MAX_NOTE, MAX_REQUIRED, get_wish
+from models.wish_asking import MAX_REQUIRED
+from models.wish_moves import MAX_NOTE, get_wish
 from models.wishes import WishStatus
 
 routes = web.RouteTableDef()

@@ -19,7 +19,7 @@ from models.clock import now
 from models.errors import N_
 from models.office_work import level_over_wish, office_counts, waiting_for_office
 from models.people import Role
-from models.wish_life import MAX_NOTE, wish_by_code
+from models.wish_moves import MAX_NOTE, wish_by_code
 from models.wishes import FINAL_STATUSES, Wish, WishStatus
 
 S = WishStatus

@@ -15,7 +15,8 @@ from handlers.turn import Step, Turn, add_steps
 from models.dispatch import rank_supply
 from models.errors import N_, IllegalTransition, NotAllowed, NotFound
 from models.people import Person, Role
-from models.wish_life import assign_wish, get_wish
+from models.wish_moves import get_wish
+from models.wish_taking import assign_wish
 from models.wishes import Wish, WishStatus
 
 S = WishStatus

@@ -13,7 +13,8 @@ from handlers.i18n import Translator
 from handlers.messages import Document
 from handlers.router import action, command
 from handlers.turn import Turn
-from models.campaigns import Coverage, coverage, export_rows, open_surveys_for
+from models.campaign_results import Coverage, coverage, export_rows
+from models.campaign_units import open_surveys_for
 from models.clock import now
 from models.errors import N_
 from models.people import Role

@@ -14,19 +14,15 @@ from handlers.messages import Reply
 from handlers.reminder_kinds import reminder_kind
 from handlers.router import action, command
 from handlers.turn import Speaker, Step, Turn, action_button, add_steps
-from models.campaigns import (
-    NO,
-    YES,
-    answer,
+from models.campaign_answers import NO, YES, answer, skip_unit
+from models.campaign_results import coverage, heads_behind
+from models.campaign_units import (
     answers_of_unit,
     buildings_of_survey,
-    coverage,
     get_survey,
     get_unit,
-    heads_behind,
     open_surveys_for,
     questions_of,
-    skip_unit,
     units_of,
 )
 from models.community import Building

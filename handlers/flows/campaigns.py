@@ -13,13 +13,9 @@ from handlers.i18n import Markup, Translator
 from handlers.messages import Reply
 from handlers.router import command
 from handlers.turn import Flow, Speaker, Step, Turn, action_button, register_flow
-from models.campaigns import (
-    coverage,
-    parse_definition,
-    parse_question,
-    parse_question_line,
-    start_campaign,
-)
+from models.campaign_answers import start_campaign
+from models.campaign_definitions import parse_definition, parse_question, parse_question_line
+from models.campaign_results import coverage
 from models.clock import now
 from models.errors import N_
 from models.people import Role

@@ -11,9 +11,7 @@ from handlers.i18n import Translator
 from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Speaker, Step, Turn, action_button, add_steps
-from models.errors import N_
-from models.neighbourhood import Dispute, DisputeStatus
-from models.notices_and_visits import (
+from models.disputes import (
     MAX_PARTIES,
     MAX_WHAT,
     disputes_for,
@@ -22,6 +20,8 @@ from models.notices_and_visits import (
     log_dispute,
     settle_dispute,
 )
+from models.errors import N_
+from models.neighbourhood import Dispute, DisputeStatus
 from models.people import Role
 from models.reach import holders, place_of_building
 

@@ -13,7 +13,8 @@ from handlers.turn import Step, Turn, action_button, add_steps
 from models.errors import N_, NotAllowed
 from models.people import Role
 from models.permissions import LADDER
-from models.wish_life import MAX_NOTE, escalate_wish, escalation_target, get_wish
+from models.wish_escalation import escalate_wish, escalation_target
+from models.wish_moves import MAX_NOTE, get_wish
 from models.wishes import Wish
 
 ESCALATE_REASON = "escalate_reason"

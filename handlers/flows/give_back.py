@@ -12,7 +12,7 @@ from handlers.flows.verification import offer_to_members
 from handlers.router import action
 from handlers.turn import Step, Turn, add_steps
 from models.errors import N_
-from models.wish_life import release_wish
+from models.wish_taking import release_wish
 from models.wishes import WishStatus
 
 RELEASE = "release"

@@ -12,7 +12,8 @@ from handlers.router import action
 from handlers.turn import Flow, Step, Turn, register_flow
 from models.errors import N_, InvalidInput
 from models.team_claims import set_required_count
-from models.wish_life import MAX_REQUIRED, check_applies, get_wish, verify_wish
+from models.wish_asking import MAX_REQUIRED, verify_wish
+from models.wish_moves import check_applies, get_wish
 from models.wishes import Wish
 
 COUNT = "count"

@@ -15,14 +15,9 @@ from models.cards import CONFIRM, VERIFY
 from models.co_requesters import merged_from
 from models.errors import N_
 from models.people import Role
-from models.wish_life import (
-    cancel_wish,
-    check_applies,
-    confirm_wish,
-    dispute_wish,
-    get_wish,
-    latest_wishes_of,
-)
+from models.wish_closing import cancel_wish, confirm_wish, dispute_wish
+from models.wish_moves import check_applies, get_wish
+from models.wish_record import latest_wishes_of
 from models.wishes import Urgency, Wish, WishStatus
 
 RATING = "rating"

@@ -10,7 +10,7 @@ from handlers.turn import Flow, Turn, register_flow
 from models.clock import now
 from models.community import Building
 from models.errors import N_, NotAllowed
-from models.notices_and_visits import monthly_report
+from models.monthly_report import monthly_report
 from models.people import Role
 
 # The heads' one conversation: its name and step names are stored in open chats, so it stays

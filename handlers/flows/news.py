@@ -19,7 +19,7 @@ from models.community import Building, Grid
 from models.open_tasks import members_fitting
 from models.people import Person, Role
 from models.reach import holders, holders_at, place_of_building
-from models.wish_life import active_helpers
+from models.wish_record import active_helpers
 from models.wishes import Urgency, Wish
 
 ButtonsFor = Callable[[Translator], Sequence[Sequence[Button]]]

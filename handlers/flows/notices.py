@@ -14,8 +14,7 @@ from handlers.messages import Button, Reply
 from handlers.router import action, command
 from handlers.turn import Speaker, Step, Turn, action_button, add_steps
 from models.errors import N_
-from models.notices import Notice
-from models.notices_and_visits import (
+from models.notice_reads import (
     MAX_NOTICE,
     audience,
     get_notice,
@@ -26,6 +25,7 @@ from models.notices_and_visits import (
     send_notice,
     unread_people,
 )
+from models.notices import Notice
 from models.people import Person, Role
 
 # /notice

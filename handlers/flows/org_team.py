@@ -20,7 +20,7 @@ from models.team_claims import (
     name_for_team,
     named_for_claim,
 )
-from models.wish_life import get_wish
+from models.wish_moves import get_wish
 
 HELPERS = "helpers"
 

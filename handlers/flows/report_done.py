@@ -17,7 +17,8 @@ from handlers.turn import Step, Turn, action_button, add_steps
 from models.cards import CONFIRM, wish_card
 from models.errors import N_
 from models.point_awards import rules_of_wish
-from models.wish_life import MAX_HOURS, MAX_NOTE, get_wish, report_done
+from models.wish_moves import MAX_NOTE, get_wish
+from models.wish_taking import MAX_HOURS, report_done
 from models.wishes import Wish, WishStatus
 
 NOTE = "note"

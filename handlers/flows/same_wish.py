@@ -18,7 +18,7 @@ from handlers.turn import Speaker, Turn, action_button
 from models.cards import VERIFY
 from models.duplicates import merge_wishes, probable_duplicates
 from models.errors import N_, InvalidInput
-from models.wish_life import get_wish
+from models.wish_moves import get_wish
 from models.wishes import Wish
 
 

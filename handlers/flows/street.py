@@ -15,13 +15,9 @@ from models.errors import N_, IllegalTransition, NotAllowed
 from models.office_work import escalated_to
 from models.people import Role
 from models.permissions import LADDER, TOP_LEVEL
-from models.wish_life import (
-    MAX_NOTE,
-    escalated_by,
-    get_wish,
-    last_escalation_note,
-    resolve_wish,
-)
+from models.wish_escalation import resolve_wish
+from models.wish_moves import MAX_NOTE, get_wish
+from models.wish_record import escalated_by, last_escalation_note
 from models.wishes import Wish, WishStatus
 
 ANSWER = "answer"

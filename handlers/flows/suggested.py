@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from handlers.flows.common import category_name
 from handlers.flows.organisations import WEEKDAY_NAMES
 from handlers.i18n import Translator
-from models.dispatch import Candidate, Reason
+from models.dispatch_rules import Candidate, Reason
 
 TOP = 5  # suggestions shown for one wish (/assign, the open-wish reminder)
 

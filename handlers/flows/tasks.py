@@ -21,7 +21,8 @@ from models.errors import N_, NotAllowed
 from models.open_tasks import holds_place, open_wishes_page, tasks_of
 from models.people import MemberProfile, Person, Role
 from models.privacy import phone_for_helpers
-from models.wish_life import accept_wish, get_wish, still_on_it
+from models.wish_moves import get_wish
+from models.wish_taking import accept_wish, still_on_it
 from models.wishes import Wish, WishStatus
 
 S = WishStatus

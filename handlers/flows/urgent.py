@@ -11,7 +11,8 @@ from handlers.turn import Flow, Speaker, Step, Turn, register_flow
 from models.errors import N_
 from models.people import Role
 from models.permissions import LADDER
-from models.wish_life import MAX_URGENT_REASON, get_wish, mark_urgent, may_mark_urgent
+from models.wish_asking import MAX_URGENT_REASON, mark_urgent, may_mark_urgent
+from models.wish_moves import get_wish
 from models.wishes import Wish, WishStatus
 
 REASON = "reason"

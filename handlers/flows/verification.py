@@ -38,7 +38,8 @@ from models.errors import N_
 from models.invites import building_invite
 from models.office_work import residents_reached, waiting_for_head
 from models.people import Person, Role
-from models.wish_life import check_applies, get_wish, reject_wish, verify_wish
+from models.wish_asking import reject_wish, verify_wish
+from models.wish_moves import check_applies, get_wish
 from models.wishes import Urgency, Wish, WishStatus
 
 SHOWN = 10  # wishes listed by a head's /pending, of each kind

@@ -16,17 +16,10 @@ from handlers.router import action, command
 from handlers.turn import Speaker, Step, Turn, action_button, add_steps
 from models.errors import N_
 from models.neighbourhood import VisitPlan
-from models.notices_and_visits import (
-    MAX_REASON,
-    MAX_UNIT,
-    due_plan,
-    flag_visits,
-    record_visit,
-    visit_plans,
-)
 from models.people import Role
 from models.reach import holders_at
 from models.reminders import Reminder
+from models.visits import MAX_REASON, MAX_UNIT, due_plan, flag_visits, record_visit, visit_plans
 
 # /visits
 V_LIST = "visits"

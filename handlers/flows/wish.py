@@ -14,7 +14,7 @@ from handlers.turn import Flow, Step, Turn, register_flow
 from models.clock import now
 from models.errors import N_
 from models.people import Person, Role
-from models.wish_life import MAX_DESCRIPTION, MAX_URGENT_REASON, submit_wish
+from models.wish_asking import MAX_DESCRIPTION, MAX_URGENT_REASON, submit_wish
 from models.wishes import Urgency
 
 CATEGORY = "category"
