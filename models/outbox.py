@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from models.clock import now
 from models.people import Identity, Person
@@ -88,23 +90,11 @@ def message_kind(row: Reminder) -> str:
     return "news" if row.target_person_id is not None else "reply"
 
 
-async def claim_message(
-    session: AsyncSession, platform: str, lease: dt.timedelta
-) -> tuple[Reminder | None, list[Reminder]]:
-    """Claim the next due message for one platform until ``lease`` has passed.
-
-    Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
-    Rows found too old on the way are ended (status failed, last_error "expired: ...") and
-    returned second, for the caller to report. The caller commits at once and sends after.
-    """
-    moment = now(session)
-    # Each chat's messages in order, whatever the processes: a row goes only when no row of
-    # its chat comes before it (one being sent, one held after a 429 or a failure, or one
-    # another process has just locked). A row once claimed keeps its place at the head of its
-    # chat's line (claimed_until stays set until it ends): newer rows, answers included, wait
-    # behind it, so a broadcast copy held by Telegram's one-a-second is not overtaken by the
-    # recipient's next answer, and the next, for as long as they write. Among rows never
-    # claimed, answers come before broadcast rows, then by due time.
+@cache
+def _waiting(broadcast: bool) -> Select[Reminder]:
+    """claim_message's probe, built once per process (its moment and platform are bound when
+    it runs): building it anew cost more than running it."""
+    moment: BindParameter[dt.datetime] = bindparam("moment")
     before = aliased(Reminder)
     comes_first = (
         select(before.id)
@@ -129,34 +119,49 @@ async def claim_message(
         )
         .exists()
     )
-
-    def waiting(broadcast: bool) -> Select[Reminder]:
-        return (
-            select(Reminder)
-            .where(
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.due_at <= moment,
-                Reminder.kind == MESSAGE,
-                Reminder.platform == platform,
-                Reminder.broadcast_id.is_not(None)
-                if broadcast
-                else Reminder.broadcast_id.is_(None),
-                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
-                ~comes_first,
-            )
-            .order_by(Reminder.due_at, Reminder.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+    return (
+        select(Reminder)
+        .where(
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.due_at <= moment,
+            Reminder.kind == MESSAGE,
+            Reminder.platform == bindparam("platform"),
+            Reminder.broadcast_id.is_not(None) if broadcast else Reminder.broadcast_id.is_(None),
+            or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= moment),
+            ~comes_first,
         )
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
 
+
+async def claim_message(
+    session: AsyncSession, platform: str, lease: dt.timedelta
+) -> tuple[Reminder | None, list[Reminder]]:
+    """Claim the next due message for one platform until ``lease`` has passed.
+
+    Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
+    Rows found too old on the way are ended (status failed, last_error "expired: ...") and
+    returned second, for the caller to report. The caller commits at once and sends after.
+    """
+    moment = now(session)
+    # Each chat's messages in order, whatever the processes: a row goes only when no row of
+    # its chat comes before it (one being sent, one held after a 429 or a failure, or one
+    # another process has just locked). A row once claimed keeps its place at the head of its
+    # chat's line (claimed_until stays set until it ends): newer rows, answers included, wait
+    # behind it, so a broadcast copy held by Telegram's one-a-second is not overtaken by the
+    # recipient's next answer, and the next, for as long as they write. Among rows never
+    # claimed, answers come before broadcast rows, then by due time.
     # Two probes rather than one ORDER BY on (broadcast_id IS NOT NULL, due_at, id): each walks
     # the (status, due_at) index in order and stops at the first row it may take, where the
     # single query sorted every waiting row, and probed each one's chat, at every claim.
     expired: list[Reminder] = []
     while True:
-        row = await session.scalar(waiting(broadcast=False))
+        params = {"moment": moment, "platform": platform}
+        row = await session.scalar(_waiting(broadcast=False), params)
         if row is None:
-            row = await session.scalar(waiting(broadcast=True))
+            row = await session.scalar(_waiting(broadcast=True), params)
         if row is None:
             await session.flush()
             return None, expired
