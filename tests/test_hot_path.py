@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
 from models.directory import add_person, grant_role, link_identity
+from models.inbox import InboxUpdate
 from models.people import Role
 from tests.databases import on_postgres
 from tests.telegram_bot import TelegramBot, telegram_bot
@@ -119,3 +120,57 @@ async def test_residents_help_costs_few_statements(
         limit = 13 if on_postgres() else 11
         assert count.statements <= limit * CROWD, count.statements
         assert count.transactions <= (CROWD + 9 if on_postgres() else 7), count.transactions
+
+
+async def _refuse_chat(app: App, chat: str, on: bool) -> None:
+    """A database that refuses to start a conversation with one chat (a bug's stand-in)."""
+    postgres = app.engine.dialect.name == "postgresql"
+    async with app.engine.begin() as connection:
+        if on and postgres:
+            await connection.execute(
+                text(
+                    "ALTER TABLE conversations ADD CONSTRAINT refuse_one_chat "
+                    f"CHECK (chat_id <> '{chat}') NOT VALID"
+                )
+            )
+        elif on:
+            await connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_one_chat BEFORE INSERT ON conversations "
+                    f"WHEN NEW.chat_id = '{chat}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+                )
+            )
+        elif postgres:
+            await connection.execute(
+                text("ALTER TABLE conversations DROP CONSTRAINT refuse_one_chat")
+            )
+        else:
+            await connection.execute(text("DROP TRIGGER refuse_one_chat"))
+
+
+async def test_one_failing_update_in_a_batch_holds_up_nobody_else(
+    app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with telegram_bot(_url(app), clock, extra=FAST) as bot:
+        people = [bot.user(7100 + n, f"Newcomer {n}") for n in range(4)]
+        unlucky = people[2]
+        await _refuse_chat(app, str(unlucky.chat_id), on=True)
+        try:
+            for p in people:
+                p.user.send("/start")
+            await bot.step()
+        finally:
+            await _refuse_chat(app, str(unlucky.chat_id), on=False)
+        # The others were answered, each once; the failure is recorded with its update alone.
+        for p in people:
+            if p is not unlucky:
+                assert [m.text for m in p.inbox()] == [people[0].inbox()[0].text]
+        assert unlucky.inbox() == []
+        async with sessions() as s:
+            failed = await s.scalars(select(InboxUpdate).where(InboxUpdate.error.is_not(None)))
+            assert [u.chat_key for u in failed.all()] == [f"telegram:{unlucky.chat_id}"]
+            waiting = await s.scalar(select(InboxUpdate.id).where(InboxUpdate.handled_at.is_(None)))
+            assert waiting is None
+        # Their chat goes on.
+        assert len(await unlucky.send("/start")) == 1
