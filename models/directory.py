@@ -103,6 +103,34 @@ async def person_by_identity(
     return await session.scalar(_by_identity(), {"platform": platform, "external_id": external_id})
 
 
+async def person_and_grants(
+    session: AsyncSession, platform: str, external_id: str
+) -> tuple[Person | None, list[RoleGrant]]:
+    """The person behind a platform identity and their role grants, in one statement: every
+    update needs both (person_by_identity, then grants_of, was two)."""
+    found = await session.execute(
+        _with_grants(), {"platform": platform, "external_id": external_id}
+    )
+    rows = found.all()
+    if not rows:
+        return None, []
+    return rows[0][0], [grant for _, grant in rows if grant is not None]
+
+
+@cache
+def _with_grants() -> Select[Person, RoleGrant]:
+    """Built once per process (every update runs it)."""
+    return (
+        select(Person, RoleGrant)
+        .join(Identity, Identity.person_id == Person.id)
+        .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(
+            Identity.platform == bindparam("platform"),
+            Identity.external_id == bindparam("external_id"),
+        )
+    )
+
+
 @cache
 def _by_identity() -> Select[Person]:
     """Built once per process (every update runs it): building costs more than running."""
