@@ -323,29 +323,33 @@ class Runtime:
     async def _handle_waiting(self, crew: Crew) -> int:
         """One worker: updates until none is left that it may take."""
         handled = 0
-        batch = INBOX_BATCH if self.one_writer else 1
+        size = INBOX_BATCH if self.one_writer else 1
+        alone = 0  # a failed batch's updates, handled one by one before the next batch
         while not self.app.stopping.is_set():
-            if batch > 1:
-                done = await self._handle_batch(batch)
+            if size > 1 and not alone:
+                done = await self._handle_batch(size)
                 if done is None:
                     break
-                if done:
+                if done > 0:
                     handled += done
                     self.outbox_waiting.set()
                     continue
                 # One of the batch failed (a bug): each alone, so only that one is recorded.
-                batch = 1
+                alone = -done
             if await watched(lambda: self._handle_one(crew)) is None:
                 break
+            alone = max(alone - 1, 0)
             handled += 1
             self.outbox_waiting.set()  # its answers go while the next is handled
         return handled
 
     async def _handle_batch(self, size: int) -> int | None:
         """With one writer: up to ``size`` updates, each the next of a different chat, handled
-        in one transaction (one BEGIN, claim, mark and commit instead of one each). None when
-        nothing waits; 0 when one of them failed (a bug): nothing was committed, and the
-        caller handles them one by one, so the others go on and the failure is recorded.
+        in one transaction (one BEGIN, claim, mark and commit instead of one each); how many.
+        None when nothing waits. When one of them failed (a bug), minus how many there were:
+        nothing was committed, and the caller handles them one by one (the oldest waiting
+        of their chats, so the claims find them again), so the others go on and the failure
+        is recorded with its update alone.
         """
         queries: list[tuple[Adapter, str]] = []
         records = []
@@ -365,7 +369,7 @@ class Runtime:
             if database_blinked(error):
                 updates_done([*records, put_aside], "left in the inbox")
                 raise
-            return 0
+            return -len(rows)
         updates_done(records)
         for adapter, query_id in queries:
             await adapter.answer_button(query_id)

@@ -154,13 +154,13 @@ async def test_one_failing_update_in_a_batch_holds_up_nobody_else(
     app: App, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     async with telegram_bot(_url(app), clock, extra=FAST) as bot:
-        people = [bot.user(7100 + n, f"Newcomer {n}") for n in range(4)]
+        people = [bot.user(7100 + n, f"Newcomer {n}") for n in range(CROWD + 4)]
         unlucky = people[2]
         await _refuse_chat(app, str(unlucky.chat_id), on=True)
         try:
             for p in people:
                 p.user.send("/start")
-            await bot.step()
+            count = await _one_round(bot)
         finally:
             await _refuse_chat(app, str(unlucky.chat_id), on=False)
         # The others were answered, each once; the failure is recorded with its update alone.
@@ -173,5 +173,10 @@ async def test_one_failing_update_in_a_batch_holds_up_nobody_else(
             assert [u.chat_key for u in failed.all()] == [f"telegram:{unlucky.chat_id}"]
             waiting = await s.scalar(select(InboxUpdate.id).where(InboxUpdate.handled_at.is_(None)))
             assert waiting is None
+        if not on_postgres():
+            # The failed batch, its 8 updates alone and the bad one's record, then the last 4
+            # in one batch again, and the round's keep, empty claim, reminders and sends: 18
+            # (21 if, after a failure, the round went on one update at a time).
+            assert count.transactions <= 18, count.transactions
         # Their chat goes on.
         assert len(await unlucky.send("/start")) == 1
