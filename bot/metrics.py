@@ -10,7 +10,7 @@ import contextvars
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +123,21 @@ def update_failed() -> None:
     update = _current.get()
     if update is not None:
         update.outcome = "failed"
+
+
+def update_put_aside() -> _Update | None:
+    """Take the update being handled out of this step (a batch of several): updates_done
+    counts and logs it once the batch is committed."""
+    update = _current.get()
+    _current.set(None)
+    return update
+
+
+def updates_done(updates: Sequence[_Update | None], outcome: str | None = None) -> None:
+    """Count and log the updates of a batch (put aside while it was handled)."""
+    for update in updates:
+        _current.set(update)
+        _finish(outcome)
 
 
 def _finish(outcome: str | None) -> None:

@@ -23,7 +23,15 @@ from bot.backup import schedule_backups
 from bot.channels import configured
 from bot.crew import Crew
 from bot.database import one_writer
-from bot.metrics import swept, update_claimed, update_failed, update_routed, watched
+from bot.metrics import (
+    swept,
+    update_claimed,
+    update_failed,
+    update_put_aside,
+    update_routed,
+    updates_done,
+    watched,
+)
 from bot.outage import Outage, Pause, pause_until
 from bot.sending import RetryLater, Undeliverable
 from bot.web.server import init_app
@@ -38,10 +46,13 @@ from models.commitments import plan_behind_reminders
 from models.errors import StoreError
 from models.inbox import (
     InboxUpdate,
+    claim_batch,
     claim_next,
     claim_update,
+    mark_all_handled,
     mark_handled,
     store_update,
+    store_updates,
     waiting_besides,
 )
 from models.news_route import news_chats
@@ -78,6 +89,8 @@ REMINDER_BATCH = 50
 REMINDER_WAKE_SECONDS = 0.25
 # Chats handled at once where the database has several writers (PostgreSQL).
 INBOX_WORKERS = 4
+# Updates (each of a different chat) handled per transaction where there is one writer.
+INBOX_BATCH = 8
 # Outbox rows claimed per transaction (an answer waits at most for this many sends).
 SEND_BATCH = 10
 
@@ -240,10 +253,7 @@ class Runtime:
     ) -> int:
         """Keep a batch of updates in one transaction; how many were new."""
         async with self.app.sessions.begin() as session:
-            kept = 0
-            for update_id, chat_key, payload in updates:
-                kept += await store_update(session, platform, update_id, chat_key, payload)
-            return kept
+            return await store_updates(session, platform, updates)
 
     async def take_update(
         self, platform: str, update_id: int, chat_key: str, payload: dict[str, Any]
@@ -315,12 +325,57 @@ class Runtime:
     async def _handle_waiting(self, crew: Crew) -> int:
         """One worker: updates until none is left that it may take."""
         handled = 0
+        size = INBOX_BATCH if self.one_writer else 1
+        alone = 0  # a failed batch's updates, handled one by one before the next batch
         while not self.app.stopping.is_set():
+            if size > 1 and not alone:
+                done = await self._handle_batch(size)
+                if done is None:
+                    break
+                if done > 0:
+                    handled += done
+                    self.outbox_waiting.set()
+                    continue
+                # One of the batch failed (a bug): each alone, so only that one is recorded.
+                alone = -done
             if await watched(lambda: self._handle_one(crew)) is None:
                 break
+            alone = max(alone - 1, 0)
             handled += 1
             self.outbox_waiting.set()  # its answers go while the next is handled
         return handled
+
+    async def _handle_batch(self, size: int) -> int | None:
+        """With one writer: up to ``size`` updates, each the next of a different chat, handled
+        in one transaction (one BEGIN, claim, mark and commit instead of one each); how many.
+        None when nothing waits. When one of them failed (a bug), minus how many there were:
+        nothing was committed, and the caller handles them one by one (the oldest waiting
+        of their chats, so the claims find them again), so the others go on and the failure
+        is recorded with its update alone.
+        """
+        queries: list[tuple[Adapter, str]] = []
+        records = []
+        try:
+            async with self.app.sessions.begin() as session:
+                rows = await claim_batch(session, size)
+                if not rows:
+                    return None
+                for row in rows:
+                    query = await self._answer(session, row)
+                    records.append(update_put_aside())
+                    if query is not None:
+                        queries.append(query)
+                await mark_all_handled(session, rows)
+        except Exception as error:
+            put_aside = update_put_aside()
+            if database_blinked(error):
+                updates_done([*records, put_aside], "left in the inbox")
+                raise
+            return -len(rows)
+        updates_done(records)
+        for adapter, query_id in queries:
+            await adapter.answer_button(query_id)
+        return len(rows)
 
     async def _handle_one(self, crew: Crew | None = None) -> bool | None:
         query: tuple[Adapter, str] | None = None

@@ -24,7 +24,7 @@ from handlers.turn import (
     typed_answer,
 )
 from models.conversations import conversation_for
-from models.directory import person_by_identity
+from models.directory import person_and_grants
 from models.errors import N_, InvalidInput, NotFound, StoreError
 from models.people import Role
 from models.text import is_unbounded_number, kept_text, quiet_text
@@ -87,13 +87,18 @@ async def handle(session: AsyncSession, incoming: Incoming, config: Config) -> l
     import handlers.flows  # noqa: F401  (registers every command, action and flow)
 
     conversation = await conversation_for(session, incoming.sender.platform, incoming.chat_id)
-    person = await person_by_identity(session, incoming.sender.platform, incoming.sender.user_id)
+    sender = incoming.sender
+    person, grants = await person_and_grants(session, sender.platform, sender.user_id)
     if person is not None and person.unreachable:
         person.unreachable = False  # they wrote: they can be reached again
     turn = Turn(
-        session=session, incoming=incoming, conversation=conversation, person=person, config=config
+        session=session,
+        incoming=incoming,
+        conversation=conversation,
+        person=person,
+        config=config,
+        grants=grants,
     )
-    await turn.reload_grants()
     keyboard_shown = keyboard_open(conversation)
     try:
         turn.incoming = cleaned(incoming)

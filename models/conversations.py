@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Select, String, UniqueConstraint, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,14 +40,23 @@ def new_token() -> str:
     return secrets.token_hex(3)
 
 
-async def conversation_for(session: AsyncSession, platform: str, chat_id: str) -> Conversation:
-    """The chat's conversation row, created on first contact and locked for this turn."""
-    found = await session.scalar(
+@cache
+def _of_chat() -> Select[Conversation]:
+    """Built once per process (every update runs it): building costs more than running."""
+    return (
         select(Conversation)
-        .where(Conversation.platform == platform, Conversation.chat_id == chat_id)
+        .where(
+            Conversation.platform == bindparam("platform"),
+            Conversation.chat_id == bindparam("chat_id"),
+        )
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+async def conversation_for(session: AsyncSession, platform: str, chat_id: str) -> Conversation:
+    """The chat's conversation row, created on first contact and locked for this turn."""
+    found = await session.scalar(_of_chat(), {"platform": platform, "chat_id": chat_id})
     if found is not None:
         return found
     conversation = Conversation(

@@ -6,8 +6,9 @@ Setting up places and granting roles; who may grant what is checked here too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import now
@@ -99,10 +100,47 @@ async def link_identity(
 async def person_by_identity(
     session: AsyncSession, platform: str, external_id: str
 ) -> Person | None:
-    return await session.scalar(
+    return await session.scalar(_by_identity(), {"platform": platform, "external_id": external_id})
+
+
+async def person_and_grants(
+    session: AsyncSession, platform: str, external_id: str
+) -> tuple[Person | None, list[RoleGrant]]:
+    """The person behind a platform identity and their role grants, in one statement: every
+    update needs both (person_by_identity, then grants_of, was two)."""
+    found = await session.execute(
+        _with_grants(), {"platform": platform, "external_id": external_id}
+    )
+    rows = found.all()
+    if not rows:
+        return None, []
+    return rows[0][0], [grant for _, grant in rows if grant is not None]
+
+
+@cache
+def _with_grants() -> Select[Person, RoleGrant]:
+    """Built once per process (every update runs it)."""
+    return (
+        select(Person, RoleGrant)
+        .join(Identity, Identity.person_id == Person.id)
+        .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(
+            Identity.platform == bindparam("platform"),
+            Identity.external_id == bindparam("external_id"),
+        )
+    )
+
+
+@cache
+def _by_identity() -> Select[Person]:
+    """Built once per process (every update runs it): building costs more than running."""
+    return (
         select(Person)
         .join(Identity, Identity.person_id == Person.id)
-        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .where(
+            Identity.platform == bindparam("platform"),
+            Identity.external_id == bindparam("external_id"),
+        )
     )
 
 

@@ -6,6 +6,8 @@ A unique update id makes redelivery harmless; handling claims updates in order p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    insert,
     select,
     text,
 )
@@ -85,6 +88,47 @@ async def store_update(
     return True
 
 
+async def store_updates(
+    session: AsyncSession, platform: str, updates: Sequence[tuple[int, str, dict[str, Any]]]
+) -> int:
+    """Keep a batch of updates (a poll's); how many were new. One look for the ones already
+    kept and one insert for the rest, instead of four statements each; if another process
+    stored some of them meanwhile, each is kept on its own as store_update does."""
+    if not updates:
+        return 0
+    ids = [update_id for update_id, _, _ in updates]
+    kept = set(
+        await session.scalars(
+            select(InboxUpdate.update_id).where(
+                InboxUpdate.platform == platform, InboxUpdate.update_id.in_(ids)
+            )
+        )
+    )
+    moment = now(session)
+    rows: dict[int, dict[str, Any]] = {}
+    for update_id, chat_key, payload in updates:
+        if update_id not in kept and update_id not in rows:
+            rows[update_id] = {
+                "platform": platform,
+                "update_id": update_id,
+                "chat_key": chat_key,
+                "payload": payload,
+                "received_at": moment,
+            }
+    if not rows:
+        return 0
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(InboxUpdate), list(rows.values()))
+    except IntegrityError:  # another process kept some of them a moment ago
+        new = 0
+        for update_id, chat_key, payload in updates:
+            new += await store_update(session, platform, update_id, chat_key, payload)
+        return new
+    return len(rows)
+
+
+@cache
 def claim_query() -> Select[InboxUpdate]:
     """The oldest unhandled update whose chat has nothing older waiting, locked, skipping what
     another process holds. Both the scan and the "older waiting" probe read only the waiting
@@ -116,6 +160,18 @@ async def claim_next(session: AsyncSession) -> InboxUpdate | None:
     return await session.scalar(claim_query())
 
 
+async def claim_batch(session: AsyncSession, size: int) -> list[InboxUpdate]:
+    """Up to ``size`` updates, each the oldest waiting of its chat (so of different chats),
+    oldest first: handled in this order, each chat's stay in order."""
+    return list(await session.scalars(_batch_query(size)))
+
+
+@cache
+def _batch_query(size: int) -> Select[InboxUpdate]:
+    """Built once per size: a statement built anew costs more than running it."""
+    return claim_query().limit(size)
+
+
 async def claim_update(session: AsyncSession, platform: str, update_id: int) -> InboxUpdate | None:
     """Lock this update if it is next in its chat (nothing older of the chat waits), else None."""
     query = claim_query().where(
@@ -134,6 +190,15 @@ async def waiting_besides(session: AsyncSession, update_id: int, up_to: int) -> 
         .subquery()
     )
     return await session.scalar(select(func.count()).select_from(others)) or 0
+
+
+async def mark_all_handled(session: AsyncSession, updates: Sequence[InboxUpdate]) -> None:
+    """A batch handled without error: one statement for all."""
+    moment = now(session)
+    for update in updates:
+        update.handled_at = moment
+        update.error = None
+    await session.flush()
 
 
 async def mark_handled(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.community import Building, Community, Grid
@@ -55,7 +56,13 @@ async def place_of_building(session: AsyncSession, building_id: int) -> Place:
 
 async def grants_of(session: AsyncSession, person: Person | int) -> Sequence[RoleGrant]:
     person_id = person if isinstance(person, int) else person.id
-    return (await session.scalars(select(RoleGrant).where(RoleGrant.person_id == person_id))).all()
+    return (await session.scalars(_grants(), {"person_id": person_id})).all()
+
+
+@cache
+def _grants() -> Select[RoleGrant]:
+    """Built once per process (every update runs it): building costs more than running."""
+    return select(RoleGrant).where(RoleGrant.person_id == bindparam("person_id"))
 
 
 @dataclass(frozen=True)
