@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum
@@ -39,12 +39,35 @@ class Broadcast(Base):
     reported_at: Mapped[dt.datetime | None]
 
 
+# The outbox's waiting rows (models/outbox.py: MESSAGE, ReminderStatus.PENDING).
+WAITING_MESSAGE = text("status = 'pending' AND kind = 'message'")
+
+
 class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (
         Index("ix_reminders_status_due", "status", "due_at"),
         # Each chat's waiting messages, to send them in order: one seek whatever the history.
         Index("ix_reminders_chat_line", "platform", "chat_id", "status", "due_at"),
+        # Only messages waiting to go are in these two (the outbox claim's scan, and its look
+        # into each candidate's chat): small whatever was sent before, so the claim's plan
+        # cannot drift with the table's size or its statistics.
+        Index(
+            "ix_reminders_waiting",
+            "due_at",
+            "id",
+            sqlite_where=WAITING_MESSAGE,
+            postgresql_where=WAITING_MESSAGE,
+        ),
+        Index(
+            "ix_reminders_waiting_chat",
+            "platform",
+            "chat_id",
+            "due_at",
+            "id",
+            sqlite_where=WAITING_MESSAGE,
+            postgresql_where=WAITING_MESSAGE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
