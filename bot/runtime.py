@@ -60,9 +60,9 @@ from models.outbox import (
     chats_of,
     claim_messages,
     last_waiting,
+    mark_all_sent,
     mark_parts_sent,
     mark_refused,
-    mark_sent,
     message_kind,
     queue_message,
     release_claim,
@@ -118,13 +118,40 @@ async def first_of(*events: asyncio.Event, seconds: float | None = None) -> None
 
 
 def _all(writes: list[Write]) -> Write:
-    """One write of several (the outcomes of a batch), in their order."""
+    """One write of several (the outcomes of a batch): the rows that went marked together,
+    then the others in their order."""
+    went = [each for each in writes if isinstance(each, Went)]
+    others = [each for each in writes if not isinstance(each, Went)]
 
     async def write(session: AsyncSession) -> None:
-        for each in writes:
+        if went:
+            await _record_went(session, went)
+        for each in others:
             await each(session)
 
     return write
+
+
+@dataclasses.dataclass(frozen=True)
+class Went:
+    """A row that went (its card, if any, to remember by the platform's message reference):
+    written with the batch's others that went, in one statement."""
+
+    row_id: int
+    claim: dt.datetime
+    card: tuple[str, str, str, str] | None = None  # platform, chat, card, message reference
+
+    async def __call__(self, session: AsyncSession) -> None:
+        await _record_went(session, [self])
+
+
+async def _record_went(session: AsyncSession, went: list[Went]) -> None:
+    marked = await mark_all_sent(session, [(each.row_id, each.claim) for each in went])
+    for each in went:
+        if each.row_id not in marked:
+            log.warning("outbox row %s was taken over while it was being sent", each.row_id)
+        elif each.card is not None:
+            await remember_card(session, *each.card)
 
 
 def back_off(row: Reminder, moment: dt.datetime, reason: str) -> None:
@@ -600,8 +627,7 @@ class Runtime:
 
         async def claim(session: AsyncSession) -> None:
             batch.clear()
-            for outcome in outcomes:
-                await outcome(session)
+            await _all(outcomes)(session)
             rows, expired = await claim_messages(session, platform, lease, SEND_BATCH)
             for old in expired:
                 # The office's record: the row itself (status failed, last_error expired).
@@ -700,13 +726,10 @@ class Runtime:
         outage.ended()
         self._sent_to(platform, claimed.chat, claimed.broadcast)
 
-        async def sent(session: AsyncSession) -> None:
-            if not await mark_sent(session, row_id, claim):
-                log.warning("outbox row %s was taken over while it was being sent", row_id)
-            elif reply.card and message_ref is not None:
-                await remember_card(session, platform, claimed.chat, reply.card, message_ref)
-
-        return sent
+        card = None
+        if reply.card and message_ref is not None:
+            card = (platform, claimed.chat, reply.card, message_ref)
+        return Went(row_id, claim, card)
 
     async def _record(self, write: Write) -> None:
         """Write what went: a "sent" lost to a database outage would send the row again once

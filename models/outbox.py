@@ -221,17 +221,30 @@ async def _claimed(session: AsyncSession, row_id: int, claim: dt.datetime) -> Re
 
 async def mark_sent(session: AsyncSession, row_id: int, claim: dt.datetime) -> bool:
     """The row went; False if this sender's claim no longer held (another took the row over)."""
-    result = await session.execute(
-        update(Reminder)
-        .where(
-            Reminder.id == row_id,
-            Reminder.claimed_until == claim,
-            Reminder.status == ReminderStatus.PENDING,
+    return row_id in await mark_all_sent(session, [(row_id, claim)])
+
+
+async def mark_all_sent(session: AsyncSession, rows: Sequence[tuple[int, dt.datetime]]) -> set[int]:
+    """The rows (each with this sender's claim) went: one statement per claim, not per row.
+    Returns the ids marked; one missing was taken over by another sender after its lease."""
+    by_claim: dict[dt.datetime, list[int]] = {}
+    for row_id, claim in rows:
+        by_claim.setdefault(claim, []).append(row_id)
+    marked: set[int] = set()
+    for claim, ids in by_claim.items():
+        result = await session.execute(
+            update(Reminder)
+            .where(
+                Reminder.id.in_(ids),
+                Reminder.claimed_until == claim,
+                Reminder.status == ReminderStatus.PENDING,
+            )
+            .values(status=ReminderStatus.SENT, sent_at=now(session), claimed_until=None)
+            .returning(Reminder.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=ReminderStatus.SENT, sent_at=now(session), claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
+        marked.update(result.scalars())
+    return marked
 
 
 async def mark_parts_sent(

@@ -37,21 +37,32 @@ async def test_thirty_chats_go_out_in_a_few_transactions_each_once_in_order(
                         payload={"text": f"news {number}", "buttons": []},
                     )
         transactions: list[object] = []
+        updates: list[str] = []
 
         def began(conn: Any) -> None:
             transactions.append(conn)
 
-        event.listen(bot.app.engine.sync_engine, "begin", began)
+        def executed(*args: Any) -> None:
+            if args[2].startswith("UPDATE reminders"):
+                updates.append(args[2])
+
+        engine = bot.app.engine.sync_engine
+        event.listen(engine, "begin", began)
+        event.listen(engine, "before_cursor_execute", executed)
         try:
             await bot.runtime.send_outbox()
         finally:
-            event.remove(bot.app.engine.sync_engine, "begin", began)
+            event.remove(engine, "begin", began)
+            event.remove(engine, "before_cursor_execute", executed)
         for p in people:
             assert [m.text for m in p.inbox()] == ["news 1", "news 2"]
         # 60 messages: a claim of up to ten rows (each chat's first, then their second) per
         # transaction with the outcomes of the ten before, and the broadcast report's look;
         # one transaction per message before.
         assert len(transactions) <= 10, len(transactions)
+        # Per batch one update claims its rows and one marks those that went (68 before: the
+        # claims, and each row marked alone).
+        assert len(updates) <= 2 * len(transactions), len(updates)
         assert bot.server.violations == []
 
 
