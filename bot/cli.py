@@ -5,6 +5,14 @@ Every failure a person can cause ends in one clear line and a non-zero exit, nev
 
 from __future__ import annotations
 
+import gc
+
+# Starting imports some 1,000 modules whose objects all live on: collecting garbage meanwhile
+# finds none and costs a fifth of the start. Paused here; after the imports those objects are
+# set aside for good (gc.freeze) so that no later collection walks them again.
+_collecting = gc.isenabled()
+gc.disable()
+
 import argparse
 import asyncio
 import datetime as dt
@@ -22,6 +30,10 @@ from bot.migrate import migrate
 from bot.runtime import CannotListen
 from bot.settings import Settings, SettingsError, load_settings
 from models.errors import StoreError
+
+gc.freeze()
+if _collecting:
+    gc.enable()
 
 T = TypeVar("T")
 LIST_NAMES = ("demand", "supply", "service", "points")
