@@ -113,7 +113,7 @@ def catalogue_findings() -> list[Finding]:
     broken = []
     for locale in SUPPORTED:
         try:
-            catalogue.__wrapped__(locale)
+            catalogue(locale)  # compiled once: `wishbot run` goes on to use it
         except Exception as error:  # a missing or unreadable .po file
             broken.append(f"{locale} ({type(error).__name__})")
     if broken:
@@ -135,8 +135,16 @@ async def telegram_findings(settings: Settings) -> list[Finding]:
         ]
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
+    from telegram.request import HTTPXRequest
 
-    bot = Bot(settings.telegram_token, base_url=settings.telegram_base_url)
+    # One HTTP client for the one call (a second costs its TLS set-up at every start).
+    request = HTTPXRequest()
+    bot = Bot(
+        settings.telegram_token,
+        base_url=settings.telegram_base_url,
+        request=request,
+        get_updates_request=request,
+    )
     try:
         async with asyncio.timeout(WAIT_SECONDS), bot:  # initialising asks getMe
             username = bot.username

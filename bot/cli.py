@@ -121,9 +121,8 @@ async def _run(app: App, allow_migrate: bool = False) -> None:
     from bot.checks import all_findings, schema_state
 
     findings = await all_findings(app.settings)
-    versions, _ = await schema_state(app.settings)
     older = next((f for f in findings if f.name == "migrations" and not f.ok), None)
-    if older is not None and versions and not allow_migrate:
+    if older is not None and not allow_migrate and (await schema_state(app.settings))[0]:
         # A database from an older version: upgrading is the operator's step, after a backup.
         # (A new, empty one is simply migrated: a newcomer's first start.)
         raise CommandError(
