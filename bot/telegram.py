@@ -12,9 +12,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 # Opt in to PTB's coming timedelta retry_after now (_seconds reads both forms).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -45,11 +43,13 @@ from bot.settings import Settings
 from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
 from bot.telegram_updates import PLATFORM as PLATFORM
 from bot.telegram_updates import chat_key, to_incoming
-from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
 from handlers.turn import Config
 from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -235,6 +235,11 @@ class TelegramAdapter:
                 continue
             self.storing.ended()
 
+    async def catch_up(self) -> int:
+        """At start, what waited in Telegram while the bot was down, kept at once (no long
+        poll); by webhook, Telegram posts it."""
+        return 0 if self.settings.public_url else await self.poll_once(0)
+
     async def poll_once(self, timeout: int) -> int:  # noqa: ASYNC109 (Telegram's long-poll seconds)
         """One getUpdates. Its updates are in the inbox before the next call confirms them."""
         return await self._keep(await self._fetch(timeout))
@@ -259,9 +264,15 @@ class TelegramAdapter:
         return len(updates)
 
     def webhook_routes(self) -> list[web.RouteDef]:
+        from aiohttp import web  # the web side: imported only where it is used
+
         return [web.post(WEBHOOK_PATH, self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        from bot.web.json_body import BadJson, read_json
+
         if request.headers.get(SECRET_HEADER) != self.settings.webhook_secret:
             return web.Response(status=403)
         try:
