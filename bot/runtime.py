@@ -81,8 +81,9 @@ REMINDER_BATCH = 50
 REMINDER_WAKE_SECONDS = 1.0
 # Chats handled at once where the database has several writers (PostgreSQL).
 INBOX_WORKERS = 4
-# At start the web side waits this long at most for what waited in Telegram to be answered.
-FIRST_ROUND_SECONDS = 1.0
+# At start the web side waits this long at most for what waited in Telegram to be answered
+# (a long backlog is not waited out: the sweeps go on with it).
+FIRST_ROUND_SECONDS = 3.0
 # Outbox rows claimed per transaction (an answer waits at most for this many sends).
 SEND_BATCH = 10
 
