@@ -135,10 +135,11 @@ async def telegram_findings(settings: Settings) -> list[Finding]:
         ]
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
-    from telegram.request import HTTPXRequest
 
-    # One HTTP client for the one call (a second costs its TLS set-up at every start).
-    request = HTTPXRequest()
+    from bot.bot_api_client import bot_api_request
+
+    # One HTTP client for the one call, on the TLS context the running bot goes on to use.
+    request = bot_api_request()
     bot = Bot(
         settings.telegram_token,
         base_url=settings.telegram_base_url,

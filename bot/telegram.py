@@ -34,6 +34,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.bot_api_client import bot_api_request
 from bot.metrics import CountedLimiter
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
@@ -82,6 +83,8 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .token(settings.telegram_token)
         .base_url(base)
         .base_file_url(file_base)
+        .request(bot_api_request(256))
+        .get_updates_request(bot_api_request())
         # PTB's limiter paces us (30/s overall, 20/min per group); a 429 is not retried in
         # place but handed to the outbox, which holds that chat's queue for retry_after.
         .rate_limiter(
