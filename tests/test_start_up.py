@@ -11,6 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.fake_bot_api import FakeBotApi
 from tests.test_run import free_port
 
@@ -76,3 +78,21 @@ async def test_a_start_that_waited_is_answered_before_the_web_side_comes_up(
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+def test_a_changed_catalogue_is_never_read_from_its_old_compiled_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import i18n
+
+    folder = tmp_path / "zh_Hans" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    po.write_bytes((i18n.LOCALES_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po").read_bytes())
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    assert i18n.catalogue.__wrapped__("zh_Hans").gettext("Small Wishes") == "微心愿"
+    assert len(list(folder.glob("*.mo"))) == 1  # kept for the next start
+    assert i18n.catalogue.__wrapped__("zh_Hans").gettext("Small Wishes") == "微心愿"  # read back
+    po.write_text(po.read_text().replace('msgstr "微心愿"', 'msgstr "小心愿"', 1))
+    assert i18n.catalogue.__wrapped__("zh_Hans").gettext("Small Wishes") == "小心愿"
+    assert len(list(folder.glob("*.mo"))) == 1  # the old one is gone
