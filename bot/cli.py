@@ -13,6 +13,10 @@ import gc
 _collecting = gc.isenabled()
 gc.disable()
 
+from bot.bot_api_client import prepare_tls
+
+prepare_tls()  # the Bot API's TLS context is made on another core while the bot imports
+
 import argparse
 import asyncio
 import datetime as dt
