@@ -124,9 +124,13 @@ async def _with_app(settings: Settings, work: Callable[[App], Awaitable[T]]) -> 
 async def _run(app: App, allow_migrate: bool = False) -> None:
     from bot.checks import all_findings, schema_state
 
-    findings = await all_findings(app.settings)
+    findings = await all_findings(app.settings, app.engine)
     older = next((f for f in findings if f.name == "migrations" and not f.ok), None)
-    if older is not None and not allow_migrate and (await schema_state(app.settings))[0]:
+    if (
+        older is not None
+        and not allow_migrate
+        and (await schema_state(app.settings, app.engine))[0]
+    ):
         # A database from an older version: upgrading is the operator's step, after a backup.
         # (A new, empty one is simply migrated: a newcomer's first start.)
         raise CommandError(
