@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
-from bot.channels import Channel, configured
+from bot.channels import configured
 from bot.crew import Crew
 from bot.database import one_writer
 from bot.listening import bind
@@ -714,7 +714,14 @@ class Runtime:
             for sock in sockets:
                 sock.close()
             raise
-        first = asyncio.create_task(self._first_round(channels))
+        # What waited in a polled platform while the bot was down, fetched at once (no long
+        # poll), and done with before its listening loop asks again.
+        for channel in channels:
+            catch_up: Callable[[], Awaitable[int]] | None = getattr(channel, "catch_up", None)
+            if catch_up is not None:
+                with contextlib.suppress(Exception):  # its listening loop tells of an outage
+                    await catch_up()
+        first = asyncio.create_task(self._first_round())
         await asyncio.wait({first}, timeout=FIRST_ROUND_SECONDS)
         from aiohttp import web
 
@@ -750,14 +757,9 @@ class Runtime:
         for channel in channels:
             await channel.stop()
 
-    async def _first_round(self, channels: list[Channel]) -> None:
-        """What waited in a polled platform while the bot was down: fetched at once (no long
-        poll), handled and answered. The listening loops then go on from there."""
-        for channel in channels:
-            catch_up: Callable[[], Awaitable[int]] | None = getattr(channel, "catch_up", None)
-            if catch_up is not None:
-                with contextlib.suppress(Exception):  # its listening loop tells of an outage
-                    await catch_up()
+    async def _first_round(self) -> None:
+        """What waited while the bot was down, handled and answered before the web side starts;
+        a long backlog goes on here beside the sweeps (their locks keep them apart)."""
         await self.sweep_once(self.handle_inbox)
         await self.sweep_once(self.send_outbox)
 
