@@ -14,6 +14,7 @@ $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m compileall -q bot handlers models
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): $(RUN_STAMP)

@@ -9,12 +9,12 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aiohttp import web
-
 from handlers.messages import Incoming, Reply
 from handlers.turn import Config
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.app import App
 
 

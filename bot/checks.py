@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.migrate import head_revision
 from bot.settings import PREFIX, Settings, SettingsError, load_settings
@@ -55,11 +56,15 @@ def setting_findings(environ: Mapping[str, str] | None = None) -> list[Finding]:
     return [Finding("settings", True, "valid")]
 
 
-async def schema_state(settings: Settings) -> tuple[list[str], str | None]:
-    """The revisions the database is at (empty: a new database) and the code's newest."""
+async def schema_state(
+    settings: Settings, engine: AsyncEngine | None = None
+) -> tuple[list[str], str | None]:
+    """The revisions the database is at (empty: a new database) and the code's newest; on the
+    running bot's own engine where it has one (a second connection costs the start)."""
     from bot.database import create_engine
 
-    engine = create_engine(settings.database_url)
+    own = engine is None
+    engine = engine or create_engine(settings.database_url)
     try:
         async with asyncio.timeout(WAIT_SECONDS), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -71,14 +76,15 @@ async def schema_state(settings: Settings) -> tuple[list[str], str | None]:
             except DBAPIError:
                 rows = []  # no table yet: a new database
     finally:
-        await engine.dispose()
+        if own:
+            await engine.dispose()
     return [str(v) for (v,) in rows], head_revision()
 
 
-async def database_findings(settings: Settings) -> list[Finding]:
+async def database_findings(settings: Settings, engine: AsyncEngine | None = None) -> list[Finding]:
     url = settings.database_url.render_as_string(hide_password=True)
     try:
-        versions, head = await schema_state(settings)
+        versions, head = await schema_state(settings, engine)
     except Exception as error:  # whatever the driver raises: the server or the URL
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         return [
@@ -113,7 +119,7 @@ def catalogue_findings() -> list[Finding]:
     broken = []
     for locale in SUPPORTED:
         try:
-            catalogue.__wrapped__(locale)
+            catalogue(locale)  # compiled once: `wishbot run` goes on to use it
         except Exception as error:  # a missing or unreadable .po file
             broken.append(f"{locale} ({type(error).__name__})")
     if broken:
@@ -136,7 +142,16 @@ async def telegram_findings(settings: Settings) -> list[Finding]:
     from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
-    bot = Bot(settings.telegram_token, base_url=settings.telegram_base_url)
+    from bot.bot_api_client import bot_api_request
+
+    # One HTTP client for the one call, on the TLS context the running bot goes on to use.
+    request = bot_api_request()
+    bot = Bot(
+        settings.telegram_token,
+        base_url=settings.telegram_base_url,
+        request=request,
+        get_updates_request=request,
+    )
     try:
         async with asyncio.timeout(WAIT_SECONDS), bot:  # initialising asks getMe
             username = bot.username
@@ -156,9 +171,9 @@ async def telegram_findings(settings: Settings) -> list[Finding]:
     return [Finding("telegram", True, f"getMe answers as @{username}")]
 
 
-async def all_findings(settings: Settings) -> list[Finding]:
+async def all_findings(settings: Settings, engine: AsyncEngine | None = None) -> list[Finding]:
     return [
-        *await database_findings(settings),
+        *await database_findings(settings, engine),
         *catalogue_findings(),
         *await telegram_findings(settings),
     ]

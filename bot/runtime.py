@@ -7,22 +7,21 @@ each outbox row claimed in a short transaction, sent outside any, and marked in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
-from bot.backup import schedule_backups
 from bot.channels import configured
 from bot.crew import Crew
 from bot.database import one_writer
+from bot.listening import bind
 from bot.metrics import (
     swept,
     update_claimed,
@@ -34,7 +33,6 @@ from bot.metrics import (
 )
 from bot.outage import Outage, Pause, pause_until
 from bot.sending import RetryLater, Undeliverable
-from bot.web.server import init_app
 from handlers.broadcast_report import broadcast_news
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Outgoing, Reply
 from handlers.reminders import fire
@@ -77,6 +75,11 @@ from models.schedule import (
     plan_for_role,
 )
 
+if TYPE_CHECKING:
+    # The web side, the scheduler and backups are imported where they start (in run), so
+    # that what waited in Telegram is answered first.
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 log = logging.getLogger("wishbot.runtime")
 
 # Telegram lets a chat have about one message a second: a 429 this soon after the chat's
@@ -91,6 +94,9 @@ REMINDER_WAKE_SECONDS = 0.25
 INBOX_WORKERS = 4
 # Updates (each of a different chat) handled per transaction where there is one writer.
 INBOX_BATCH = 8
+# At start the web side waits this long at most for what waited in Telegram to be answered
+# (a long backlog is not waited out: the sweeps go on with it).
+FIRST_ROUND_SECONDS = 3.0
 # Outbox rows claimed per transaction (an answer waits at most for this many sends).
 SEND_BATCH = 10
 
@@ -797,32 +803,54 @@ class Runtime:
 
     async def run(self) -> None:
         """Until the app stops: the web server, the sweeps, and each configured platform
-        (bot/channels.py: Telegram polling or its webhook, WeChat's callback)."""
+        (bot/channels.py: Telegram polling or its webhook, WeChat's callback).
+
+        The web address is taken first; what waited in Telegram is answered next; only then
+        is the web side imported and served (its import is a good part of the start)."""
         settings = self.app.settings
-        web_app = init_app(self.app, self)
-        channels = configured(
-            self.app, self.keep_updates, self.inbox_waiting.set, take=self.take_update
-        )
-        for channel in channels:
-            await channel.start()
-            self.adapters[channel.platform] = channel
-            # What handlers need to know of it (Telegram's username for t.me links...).
-            self.config = channel.configure(self.config)
-            web_app.add_routes(channel.web_routes())
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
         try:
-            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+            sockets = bind(settings.web_host, settings.web_port)
         except OSError as e:
-            await runner.cleanup()
-            for channel in channels:
-                await channel.stop()
             raise CannotListen(
                 f"cannot listen on {settings.web_address} ({e.strerror or e}); "
                 "set WISHBOT_WEB_PORT to a free port"
             ) from None
+        channels = configured(
+            self.app, self.keep_updates, self.inbox_waiting.set, take=self.take_update
+        )
+        try:
+            for channel in channels:
+                await channel.start()
+                self.adapters[channel.platform] = channel
+                # What handlers need to know of it (Telegram's username for t.me links...).
+                self.config = channel.configure(self.config)
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        # What waited in a polled platform while the bot was down, fetched at once (no long
+        # poll), and done with before its listening loop asks again.
+        for channel in channels:
+            catch_up: Callable[[], Awaitable[int]] | None = getattr(channel, "catch_up", None)
+            if catch_up is not None:
+                with contextlib.suppress(Exception):  # its listening loop tells of an outage
+                    await catch_up()
+        first = asyncio.create_task(self._first_round())
+        await asyncio.wait({first}, timeout=FIRST_ROUND_SECONDS)
+        from aiohttp import web
+
+        from bot.web.server import init_app
+
+        web_app = init_app(self.app, self)
+        for channel in channels:
+            web_app.add_routes(channel.web_routes())
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
         log.info("The web chat and the dashboard answer at %s", settings.web_address)
         tasks = [
+            first,
             asyncio.create_task(self._sweep(self.inbox_waiting, self.handle_inbox)),
             asyncio.create_task(self._sweep(self.outbox_waiting, self.send_outbox)),
             asyncio.create_task(self._sweep(self.reminders_waiting, self.fire_reminders)),
@@ -843,8 +871,18 @@ class Runtime:
         for channel in channels:
             await channel.stop()
 
+    async def _first_round(self) -> None:
+        """What waited while the bot was down, handled and answered before the web side starts;
+        a long backlog goes on here beside the sweeps (their locks keep them apart)."""
+        await self.sweep_once(self.handle_inbox)
+        await self.sweep_once(self.send_outbox)
+
     def _scheduler(self) -> AsyncIOScheduler:
         """APScheduler only wakes the sweeps; all work is rows in the database."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        from bot.backup import schedule_backups
+
         settings = self.app.settings
         scheduler = AsyncIOScheduler(timezone=settings.timezone)
 

@@ -12,9 +12,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 # Opt in to PTB's coming timedelta retry_after now (_seconds reads both forms).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -36,6 +34,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.bot_api_client import bot_api_request
 from bot.metrics import CountedLimiter
 from bot.outage import Outage, Pause, pause_until
 from bot.photo_store import PhotoStore
@@ -45,11 +44,13 @@ from bot.settings import Settings
 from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
 from bot.telegram_updates import PLATFORM as PLATFORM
 from bot.telegram_updates import chat_key, to_incoming
-from bot.web.json_body import BadJson, read_json
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
 from handlers.turn import Config
 from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("wishbot.telegram")
 
@@ -86,6 +87,8 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .token(settings.telegram_token)
         .base_url(base)
         .base_file_url(file_base)
+        .request(bot_api_request(256))
+        .get_updates_request(bot_api_request())
         # PTB's limiter paces us (30/s overall, 20/min per group); a 429 is not retried in
         # place but handed to the outbox, which holds that chat's queue for retry_after.
         # Evenly, one call every 1/(rate x PACE) s, not bursts of 30 at the start of each
@@ -244,6 +247,11 @@ class TelegramAdapter:
                 continue
             self.storing.ended()
 
+    async def catch_up(self) -> int:
+        """At start, what waited in Telegram while the bot was down, kept at once (no long
+        poll); by webhook, Telegram posts it."""
+        return 0 if self.settings.public_url else await self.poll_once(0)
+
     async def poll_once(self, timeout: int) -> int:  # noqa: ASYNC109 (Telegram's long-poll seconds)
         """One getUpdates. Its updates are in the inbox before the next call confirms them."""
         return await self._keep(await self._fetch(timeout))
@@ -268,9 +276,15 @@ class TelegramAdapter:
         return len(updates)
 
     def webhook_routes(self) -> list[web.RouteDef]:
+        from aiohttp import web  # the web side: imported only where it is used
+
         return [web.post(WEBHOOK_PATH, self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        from bot.web.json_body import BadJson, read_json
+
         if request.headers.get(SECRET_HEADER) != self.settings.webhook_secret:
             return web.Response(status=403)
         try:

@@ -5,9 +5,12 @@ Translate, then format: t("Wish {code} was accepted", code=...) escapes every va
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gettext
+import hashlib
 import html
+import os
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -46,14 +49,24 @@ def pick_locale(*hints: str | None, default: str = "zh_Hans") -> str:
 
 @cache
 def catalogue(locale: str) -> gettext.GNUTranslations:
-    """Compile the locale's .po file in memory: no stale .mo file can ever be read."""
-    path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as f:
-        catalog = read_po(f, locale=locale)
+    """The locale's .po file, compiled. The compiled form is kept beside it under a name made of
+    the .po's own hash (as Python keeps byte-code): no stale one can ever be read, and a start
+    reads it instead of compiling again (a good part of the start) where the folder is writable."""
+    folder = LOCALES_DIR / locale / "LC_MESSAGES"
+    source = (folder / "messages.po").read_bytes()
+    kept = folder / f"messages-{hashlib.sha256(source).hexdigest()[:16]}.mo"
+    with contextlib.suppress(Exception):  # none kept yet (or unreadable): compile
+        return gettext.GNUTranslations(BytesIO(kept.read_bytes()))
     buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    write_mo(buffer, read_po(BytesIO(source), locale=locale))
+    compiled = buffer.getvalue()
+    with contextlib.suppress(OSError):  # a read-only install compiles at every start
+        for old in folder.glob("messages-*.mo"):
+            old.unlink()
+        written = folder / f"{kept.name}.{os.getpid()}.tmp"
+        written.write_bytes(compiled)
+        written.replace(kept)  # whole or not at all
+    return gettext.GNUTranslations(BytesIO(compiled))
 
 
 class Translator:

@@ -96,6 +96,7 @@ def test_the_container_installs_as_make_run_does() -> None:
         "python3 -m venv .venv",
         ".venv/bin/pip install --quiet --upgrade pip",
         ".venv/bin/pip install --quiet -e .",
+        ".venv/bin/python -m compileall -q bot handlers models",
     ]
     runs = _containerfile_runs()
     start = runs.index(commands[0])
