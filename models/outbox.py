@@ -174,10 +174,15 @@ BROADCAST_WAITING = _waiting(broadcast=True)
 
 
 async def claim_messages(
-    session: AsyncSession, platform: str, lease: dt.timedelta, limit: int = 1
+    session: AsyncSession,
+    platform: str,
+    lease: dt.timedelta,
+    limit: int = 1,
+    broadcast_limit: int | None = None,
 ) -> tuple[list[Reminder], list[Reminder]]:
-    """Claim up to ``limit`` due messages of one platform, each of its own chat (the head of
-    the chat's line), until ``lease`` has passed.
+    """Claim up to ``limit`` due messages of one platform (of them at most ``broadcast_limit``
+    broadcast rows), each of its own chat (the head of the chat's line), until ``lease`` has
+    passed.
 
     Broadcast rows come last: an answer in a conversation never waits behind 2,000 of them.
     Rows found too old on the way are ended (status failed, last_error "expired: ...") and
@@ -186,8 +191,9 @@ async def claim_messages(
     moment = now(session)
     claimed: list[Reminder] = []
     expired: list[Reminder] = []
-    for probe in (ANSWERS_WAITING, BROADCAST_WAITING):
-        while (wanted := limit - len(claimed)) > 0:
+    for probe, cap in ((ANSWERS_WAITING, limit), (BROADCAST_WAITING, broadcast_limit or limit)):
+        taken = 0
+        while (wanted := min(limit - len(claimed), cap - taken)) > 0:
             found = (
                 await session.scalars(probe, {"moment": moment, "platform": platform, "n": wanted})
             ).all()
@@ -205,6 +211,7 @@ async def claim_messages(
                 row.claimed_until = moment + lease
                 row.attempts += 1
                 claimed.append(row)
+                taken += 1
             await session.flush()
             if len(found) < wanted and len(expired) == ended:
                 break  # no more of this kind (a row behind an expired one is found next round)

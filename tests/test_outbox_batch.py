@@ -5,6 +5,7 @@ together with the next claim; a chat's messages still go one after the other, in
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import event
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from models.clock import ManualClock
-from models.outbox import queue_message
+from models.outbox import claim_messages, queue_message
+from models.reminders import Broadcast
 from tests.telegram_bot import telegram_bot
+from tests.town import Town
 
 CHATS = 30
 
@@ -90,3 +93,38 @@ async def test_a_slow_send_does_not_hold_up_the_rest_of_its_batch(
         held.release()
         assert await asyncio.wait_for(sending, 10) == 4
         assert [len(p.inbox()) for p in (ann, bea, cid, dan)] == [1, 1, 1, 1]
+
+
+async def test_a_batch_takes_few_broadcast_rows_so_an_answer_waits_for_few_sends(
+    sessions: async_sessionmaker[AsyncSession], town: Town, clock: ManualClock
+) -> None:
+    """Sends at Telegram's 30 a second take a third of a second for ten: a batch holds at most
+    three broadcast rows, so an answer written meanwhile waits for at most three sends; answers
+    fill a batch up to ten."""
+    lease = dt.timedelta(seconds=60)
+    async with sessions.begin() as s:
+        broadcast = Broadcast(
+            sender_id=town.admin.id,
+            community_id=town.sunflower.id,
+            audience="community",
+            text="Water is off tomorrow.",
+            created_at=clock.now(),
+        )
+        s.add(broadcast)
+        await s.flush()
+        for chat in range(12):
+            row = await queue_message(
+                s, platform="telegram", chat_id=f"b{chat}", payload={"text": "w", "buttons": []}
+            )
+            row.broadcast_id = broadcast.id
+    async with sessions.begin() as s:
+        first, _ = await claim_messages(s, "telegram", lease, limit=10, broadcast_limit=3)
+    assert len(first) == 3
+    async with sessions.begin() as s:
+        for chat in range(5):
+            await queue_message(
+                s, platform="telegram", chat_id=f"a{chat}", payload={"text": "hi", "buttons": []}
+            )
+    async with sessions.begin() as s:
+        second, _ = await claim_messages(s, "telegram", lease, limit=10, broadcast_limit=3)
+    assert [row.chat_id for row in second] == [*(f"a{n}" for n in range(5)), "b3", "b4", "b5"]
