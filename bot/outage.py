@@ -9,6 +9,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 FIRST_WAIT = 1.0
 LONGEST_WAIT = 60.0
 
@@ -51,3 +53,14 @@ def pause_until(stopping: asyncio.Event) -> Pause:
             await asyncio.wait_for(stopping.wait(), timeout=seconds)
 
     return pause
+
+
+def database_blinked(error: BaseException) -> bool:
+    """The database, not the statement: a connection lost or refused, a lock, a read-only or
+    restarting server ("not now", so the work waits), as against a bug's "never"."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    # A driver error SQLAlchemy could not sort (asyncpg's "not accepting connections").
+    return type(error) is DBAPIError
