@@ -20,14 +20,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import (
     Bot,
     BotCommand,
-    BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ParseMode
@@ -41,12 +33,12 @@ from bot.photo_store import PhotoStore
 from bot.sending import RetryLater as RetryLater
 from bot.sending import Undeliverable as Undeliverable
 from bot.settings import Settings
-from bot.telegram_text import MAX_CAPTION, cut_text, visible_length
+from bot.telegram_parts import keyboard, reply_parts
+from bot.telegram_text import cut_text
 from bot.telegram_updates import PLATFORM as PLATFORM
 from bot.telegram_updates import chat_key, to_incoming
 from handlers.messages import MAX_FILE, FileUnavailable, Incoming, Reply
 from handlers.turn import Config
-from models.photos import stored_photo_id
 from models.web_access import PHOTO_LIMIT
 
 if TYPE_CHECKING:
@@ -103,17 +95,6 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         )
         .updater(None)  # our own polling: the offset moves only after the inbox has the updates
         .build()
-    )
-
-
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
     )
 
 
@@ -395,7 +376,7 @@ class TelegramAdapter:
 
         Raises Undeliverable (for good), RetryLater (429) or anything else (try again later).
         """
-        parts = self._parts(int(chat_id), reply)
+        parts = reply_parts(self.bot, self.photos, int(chat_id), reply)
         last: object = None
         for index in range(done, len(parts)):
             try:
@@ -421,7 +402,7 @@ class TelegramAdapter:
         number = message_ref.removesuffix(CAPTION_MARK)
         if not number.isdecimal():
             return False
-        chat, message_id, markup = int(chat_id), int(number), _keyboard(reply)
+        chat, message_id, markup = int(chat_id), int(number), keyboard(reply)
         try:
             if message_ref.endswith(CAPTION_MARK):
                 await self.bot.edit_message_reply_markup(
@@ -445,183 +426,6 @@ class TelegramAdapter:
             log.info("edit skipped: %s", e.message)
             return False
         return True
-
-    def _parts(self, chat_id: int, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
-        """The Bot API calls one reply takes, in order; each is sent (and retried) on its own."""
-        bot = self.bot
-        if reply.menu is not None:
-            # The chat's own command list (the "/" menu): what this person may use.
-            commands = [BotCommand(name, about[:256]) for name, about in reply.menu.commands]
-            menu = _call(bot.set_my_commands, commands[:100], scope=BotCommandScopeChat(chat_id))
-            if not reply.text:
-                return [menu]
-            return [menu, *self._parts(chat_id, dataclasses.replace(reply, menu=None))]
-        markup = _keyboard(reply)
-        html_mode = ParseMode.HTML
-        if reply.ask_phone:
-            # One message: a message has one keyboard, so the choices join the contact button
-            # as keyboard buttons that send their label (the handlers take it as the press).
-            contact = ReplyKeyboardMarkup(
-                [
-                    [KeyboardButton(reply.ask_phone, request_contact=True)],
-                    *([KeyboardButton(b.label) for b in row] for row in reply.buttons),
-                ],
-                one_time_keyboard=True,
-                resize_keyboard=True,
-            )
-            return [
-                _call(
-                    bot.send_message,
-                    chat_id,
-                    reply.text,
-                    parse_mode=html_mode,
-                    reply_markup=contact,
-                )
-            ]
-        if reply.remove_keyboard and reply.photo is None and not reply.document:
-            return self._keyboard_removed(chat_id, reply.text, markup)
-        fits_caption = visible_length(reply.text) <= MAX_CAPTION
-        if reply.document is not None:
-            document = _call(
-                bot.send_document,
-                chat_id,
-                reply.document.content,
-                filename=reply.document.filename,
-                caption=reply.text if fits_caption else None,
-                parse_mode=html_mode,
-                reply_markup=markup,
-            )
-            return (
-                [document]
-                if fits_caption
-                else [document, *self._text_parts(chat_id, reply.text, None)]
-            )
-        if reply.photo is not None and fits_caption:
-            return [self._photo(chat_id, reply.photo, reply.text, markup)]
-        photo = [self._photo(chat_id, reply.photo, None, None)] if reply.photo is not None else []
-        return photo + self._text_parts(chat_id, reply.text, markup)
-
-    def _photo(
-        self,
-        chat_id: int,
-        reference: str,
-        caption: str | None,
-        markup: InlineKeyboardMarkup | None,
-    ) -> Callable[[], Awaitable[object]]:
-        """Send a photo: a Telegram file id as it is; a stored photo by the id Telegram gave
-        it, or else uploaded (and its new id remembered). One erased meanwhile, or one Telegram
-        refuses (its size or shape), goes as its text alone: the card matters more."""
-        bot = self.bot
-        store = self.photos
-
-        async def send() -> object:
-            try:
-                return await photo()
-            except BadRequest as refused:
-                log.warning("Telegram refused a photo: %s", refused.message)
-                if caption is None:
-                    return None
-                return await bot.send_message(
-                    chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-
-        async def photo() -> object:
-            def with_photo(photo: str | InputFile) -> Awaitable[object]:
-                return bot.send_photo(
-                    chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-
-            if stored_photo_id(reference) is None:
-                return await with_photo(reference)
-            kept, telegram_id = (
-                await store.telegram_file(reference) if store is not None else (False, None)
-            )
-            if telegram_id:
-                try:
-                    return await with_photo(telegram_id)
-                except BadRequest:
-                    pass  # an id this bot cannot use (another bot's token): upload the bytes
-            stored = await store.read(reference) if store is not None and kept else None
-            if stored is None:
-                if caption is None:
-                    return None
-                return await bot.send_message(
-                    chat_id, caption, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            sent = await with_photo(InputFile(stored.content, filename="photo"))
-            sizes = getattr(sent, "photo", None)
-            if store is not None and sizes:
-                try:
-                    await store.remember(reference, sizes[-1].file_id)
-                except Exception as error:  # it went; the next send uploads it again
-                    log.warning("Telegram's id for a photo was not kept: %s", type(error).__name__)
-            return sent
-
-        return send
-
-    def _keyboard_removed(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> list[Callable[[], Awaitable[object]]]:
-        """A text that takes the reply keyboard away. A message carries one keyboard, so when
-        the text has buttons too they are added to that same message by an edit."""
-        if markup is None:
-            return self._text_parts(chat_id, text, ReplyKeyboardRemove())
-        chunks = cut_text(text)
-        if len(chunks) > 1:  # several messages anyway: the first removes, the last has buttons
-            first = _call(
-                self.bot.send_message,
-                chat_id,
-                chunks[0],
-                parse_mode=ParseMode.HTML,
-                reply_markup=ReplyKeyboardRemove(),
-            )
-            return [first, *self._text_parts(chat_id, "\n".join(chunks[1:]), markup)]
-        sent: list[Message] = []
-
-        async def the_text() -> object:
-            sent.append(
-                await self.bot.send_message(
-                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
-                )
-            )
-            return sent[-1]
-
-        async def its_buttons() -> object:
-            if sent:
-                return await self.bot.edit_message_reply_markup(
-                    chat_id, sent[-1].message_id, reply_markup=markup
-                )
-            # A retry after the text went (its id went with the failed try): the buttons
-            # come in a message of their own rather than the text twice.
-            return await self.bot.send_message(chat_id, "⬇️", reply_markup=markup)
-
-        return [the_text, its_buttons]
-
-    def _text_parts(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None
-    ) -> list[Callable[[], Awaitable[object]]]:
-        chunks = cut_text(text)
-        return [
-            _call(
-                self.bot.send_message,
-                chat_id,
-                chunk,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup if index == len(chunks) - 1 else None,
-            )
-            for index, chunk in enumerate(chunks)
-        ]
-
-
-def _call(
-    method: Callable[..., Awaitable[object]], *args: Any, **kwargs: Any
-) -> Callable[[], Awaitable[object]]:
-    """One Bot API call, made when awaited (and again on a retry)."""
-
-    def make() -> Awaitable[object]:
-        return method(*args, **kwargs)
-
-    return make
 
 
 def _seconds(value: Any) -> float:
