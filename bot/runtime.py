@@ -212,6 +212,10 @@ class Runtime:
                     await catch_up()
         first = asyncio.create_task(self._first_round())
         await asyncio.wait({first}, timeout=FIRST_ROUND_SECONDS)
+        for channel in channels:
+            settle: Callable[[], Awaitable[None]] | None = getattr(channel, "settle", None)
+            if settle is not None:
+                await settle()
         from aiohttp import web
 
         from bot.web.server import init_app

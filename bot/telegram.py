@@ -146,11 +146,11 @@ class TelegramAdapter:
         else:
             await self.bot.delete_webhook()
             log.info("Telegram: long polling.")
-        await self._newcomers_menu()
 
-    async def _newcomers_menu(self) -> None:
-        """The command list of a chat the bot has no menu for yet (someone new): what anyone
-        may use, in each language. A person's own list replaces it once they register."""
+    async def settle(self) -> None:
+        """What may wait until what waited in Telegram is answered (Runtime.run): the command
+        list of a chat the bot has no menu for yet (someone new), what anyone may use, in each
+        language; three calls to Telegram. A person's own list replaces it once they register."""
         import handlers.flows  # noqa: F401  (registers the commands the menu lists)
         from handlers.i18n import SUPPORTED, Translator
         from handlers.menu import menu_of

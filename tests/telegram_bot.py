@@ -127,6 +127,7 @@ async def telegram_bot(
             take=runtime.take_update,
         )
         await telegram.start()
+        await telegram.settle()  # as Runtime.run does once the first round is answered
         runtime.adapters[PLATFORM] = telegram
         try:
             yield TelegramBot(server, app, runtime, telegram)

@@ -65,6 +65,9 @@ async def test_a_start_that_waited_is_answered_before_the_web_side_comes_up(
                 if "The web chat and the dashboard answer at" in line:
                     answered_before_web = answered()
             assert answered_before_web is True, log
+            # The newcomers' command list (three calls to Telegram, a comfort) waits for that.
+            methods = [c.method for c in server.calls]
+            assert methods.index("sendMessage") < methods.index("setMyCommands"), methods
             drain = asyncio.create_task(process.stderr.read())
             # The web side is up and healthy once the bot says it is running.
             url = f"http://127.0.0.1:{port}/healthz"
