@@ -107,10 +107,9 @@ class OutboxSide:
         # After a 429 or while the platform is unreachable, no send to that platform before
         # this moment: every other chat would bang into the same wall.
         self._held_until: dict[str, dt.datetime] = {}
-        # When each chat last got a message: a 429 within CHAT_WINDOW of it is that chat's.
-        self._last_sent: dict[tuple[str, str], dt.datetime] = {}
-        # The chats whose last message was a broadcast copy (not part of a conversation).
-        self._last_was_broadcast: set[tuple[str, str]] = set()
+        # When each chat last got a message, and whether it was a broadcast copy (not part
+        # of a conversation): a 429 within CHAT_WINDOW of it is that chat's.
+        self._last_sent: dict[tuple[str, str], tuple[dt.datetime, bool]] = {}
         self._unreachable: dict[str, Outage] = {}
         # A database outage while recording sends, logged once.
         self._recording = Outage("Recording a send", log)
@@ -282,7 +281,7 @@ class OutboxSide:
             # Telegram asked us to slow down: not the message's fault; its chat waits.
             moment = self.app.clock.now()
             until = moment + dt.timedelta(seconds=wait.seconds)
-            last = self._last_sent.get((platform, claimed.chat))
+            last, _ = self._last_sent.get((platform, claimed.chat), (None, False))
             if last is not None and moment - last < CHAT_WINDOW:
                 # This chat had a message within the second: the per-chat limit. Only this
                 # chat waits; everyone else's answers and the broadcast go on.
@@ -339,11 +338,11 @@ class OutboxSide:
         adapter = self.runtime.adapters.get(platform)
         interval = adapter.chat_interval if adapter is not None else CHAT_WINDOW
         key = (platform, claimed.chat)
-        last = self._last_sent.get(key)
+        last, was_broadcast = self._last_sent.get(key, (None, False))
         moment = self.app.clock.now()
         if last is None or moment - last >= interval:
             return None
-        if not claimed.broadcast and key not in self._last_was_broadcast:
+        if not claimed.broadcast and not was_broadcast:
             return None
         until = last + interval
         wait = (until - moment).total_seconds()
@@ -360,14 +359,10 @@ class OutboxSide:
         chat's next message, and to tell its own limit from the bot's."""
         moment = self.app.clock.now()
         if len(self._last_sent) > 10_000:
-            self._last_sent = {k: v for k, v in self._last_sent.items() if moment - v < CHAT_WINDOW}
-            self._last_was_broadcast &= self._last_sent.keys()
-        key = (platform, chat)
-        self._last_sent[key] = moment
-        if broadcast:
-            self._last_was_broadcast.add(key)
-        else:
-            self._last_was_broadcast.discard(key)
+            self._last_sent = {
+                k: v for k, v in self._last_sent.items() if moment - v[0] < CHAT_WINDOW
+            }
+        self._last_sent[(platform, chat)] = (moment, broadcast)
 
     def _hold(self, platform: str, until: dt.datetime, seconds: float) -> None:
         """No send to the platform before ``until``; wake the sweep then (nothing else will)."""
